@@ -1,0 +1,48 @@
+# e-Cabinet: `make run` serves the app with demo data; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: setup run test lint bench clean vendor translations
+
+setup: $(VENV)/.installed node_modules/.installed vendor translations
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Browser libraries are copied from npm packages into static/vendor: no CDN on closed networks.
+vendor: node_modules/.installed
+	@mkdir -p static/vendor
+	cp node_modules/socket.io-client/dist/socket.io.min.js static/vendor/
+
+translations: $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -q -d ecabinet/translations
+
+# Plain HTTP on loopback, so the session cookie cannot be Secure here; production keeps the default.
+run: setup
+	SESSION_COOKIE_SECURE=0 $(PY) -m ecabinet db upgrade
+	SESSION_COOKIE_SECURE=0 $(PY) -m ecabinet ecabinet demo
+	SESSION_COOKIE_SECURE=0 $(PY) -m ecabinet ecabinet serve --host $(HOST) --port $(PORT)
+
+test: setup
+	$(PY) -m ruff check .
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(PY) -m ruff check .
+
+bench: setup
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor/*.js instance .pytest_cache

@@ -1,0 +1,124 @@
+"""e-Cabinet: a paperless cabinet meeting system."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from ecabinet import config as config_module
+from ecabinet.extensions import csrf, db, limiter, migrate, socketio
+
+
+def _async_mode() -> str:
+    """gevent when the process was patched (gunicorn -k gevent, wsgi.py, the test server), else threading."""
+    if "gevent" in sys.modules:
+        from gevent import monkey
+
+        if monkey.is_module_patched("socket"):
+            return "gevent"
+    return "threading"
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        # One connection per process: greenlets queue for it in Python (cooperatively) instead of
+        # blocking the whole event loop inside SQLite's C busy-wait.
+        return {"pool_size": 1, "max_overflow": 0, "pool_timeout": 30,
+                "connect_args": {"timeout": 15, "check_same_thread": False}}
+    return {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True, "pool_timeout": 10,
+            "connect_args": {"connect_timeout": 5}}
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.close()
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    root = config_module.PROJECT_DIR
+    app = Flask(__name__, instance_path=str(config_module.INSTANCE_DIR),
+                template_folder=str(root / "templates"), static_folder=str(root / "static"))
+    app.config.update(config_module.from_environment())
+    if config:
+        app.config.update(config)
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(url))
+    app.config.update(
+        SESSION_COOKIE_NAME="ecabinet_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=app.config["SESSION_LIFETIME_HOURS"] * 3600,
+        WTF_CSRF_TIME_LIMIT=app.config["SESSION_LIFETIME_HOURS"] * 3600,
+        RATELIMIT_STORAGE_URI=app.config["REDIS_URL"] or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        BABEL_DEFAULT_LOCALE=app.config["DEFAULT_LOCALE"],
+        BABEL_DEFAULT_TIMEZONE=app.config["DEFAULT_TIMEZONE"],
+    )
+    if url.startswith("sqlite:///"):
+        from pathlib import Path
+
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(root / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from ecabinet.accounts.auth import init_login
+    from ecabinet.core.i18n import init_i18n
+    from ecabinet.core.security import init_security
+
+    init_login(app)
+    init_i18n(app)
+    init_security(app)
+
+    allowed = app.config["SOCKETIO_ALLOWED_ORIGINS"]
+    socketio.init_app(
+        app,
+        async_mode=app.config.get("SOCKETIO_ASYNC_MODE") or _async_mode(),
+        message_queue=app.config["REDIS_URL"],
+        # None: same origin only. The WSGI guard below refuses foreign Origins first (and audits them).
+        cors_allowed_origins=allowed or None,
+        ping_interval=20,
+        ping_timeout=20,
+        max_http_buffer_size=64 * 1024,
+    )
+
+    _register_domains(app)
+
+    from ecabinet.live.guard import OriginGuard
+
+    app.wsgi_app = OriginGuard(app, app.wsgi_app)
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    return app
+
+
+def _register_domains(app: Flask) -> None:
+    # Importing a domain's models registers its tables; its events module registers its handlers.
+    from ecabinet.accounts import models as _accounts_models  # noqa: F401
+    from ecabinet.accounts.views import bp as accounts_bp
+    from ecabinet.audit import models as _audit_models  # noqa: F401
+    from ecabinet.audit.views import bp as audit_bp
+    from ecabinet.cli import cli
+    from ecabinet.core.views import bp as core_bp
+    from ecabinet.core.views import register_error_pages
+    from ecabinet.live import events as _live_events  # noqa: F401
+    from ecabinet.live import models as _live_models  # noqa: F401
+
+    for bp in (core_bp, accounts_bp, audit_bp):
+        app.register_blueprint(bp)
+    register_error_pages(app)
+    app.cli.add_command(cli)

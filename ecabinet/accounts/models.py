@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ecabinet.core.types import UTCDateTime, utcnow
+from ecabinet.extensions import db
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    SECRETARY = "secretary"
+    CHAIR = "chair"
+    MEMBER = "member"
+    GUEST = "guest"
+
+
+def role_enum() -> Enum:
+    return Enum(Role, name="user_role", native_enum=False, length=16,
+                values_callable=lambda e: [m.value for m in e], validate_strings=True)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[Role] = mapped_column(role_enum())
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    locale: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    sessions: Mapped[list[UserSession]] = relationship(back_populates="user")
+
+    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)
+
+    # Flask-Login reads this; an inactive account can never be logged in.
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.active
+
+    @property
+    def totp_enabled(self) -> bool:
+        return self.totp_secret is not None
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role}>"
+
+
+class UserSession(db.Model):
+    """One sign-in on one device. Logging out or deactivating revokes it, which ends its sockets too."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # sha256 of the random token kept in the signed session cookie: a database leak yields no usable token.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Last time the password (and code) was entered: remote written opinions need a recent one.
+    authenticated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+    user: Mapped[User] = relationship(back_populates="sessions")
+
+
+class RoleSetting(db.Model):
+    """Per-role security settings an admin can change; today: mandatory two-factor sign-in."""
+
+    __tablename__ = "role_setting"
+
+    role: Mapped[Role] = mapped_column(role_enum(), primary_key=True)
+    require_totp: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,0 +1,17 @@
+"""Who may do what with accounts."""
+
+from __future__ import annotations
+
+from ecabinet.accounts.models import Role, User
+
+
+def signed_in(user: User, **_: object) -> bool:
+    return user.is_active
+
+
+def can_manage_users(user: User, **_: object) -> bool:
+    return user.is_active and user.role is Role.ADMIN
+
+
+def can_manage_own_security(user: User, **_: object) -> bool:
+    return user.is_active

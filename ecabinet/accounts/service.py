@@ -1,0 +1,348 @@
+"""Account rules: creating and changing users, signing in and out, two-factor codes.
+
+Every change is audited in the same transaction. Revoking a sign-in session sends the
+``session_revoked`` signal, which the live domain answers by closing that session's sockets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from blinker import signal
+from sqlalchemy import func, select
+
+from ecabinet.accounts.models import Role, RoleSetting, User, UserSession
+from ecabinet.audit import service as audit
+from ecabinet.core.actor import Actor
+from ecabinet.core.errors import DomainError
+from ecabinet.core.types import utcnow
+from ecabinet.extensions import db
+
+# Sent with the ids of UserSession rows that were just revoked (after commit).
+session_revoked = signal("ecabinet.accounts.session_revoked")
+
+_hasher = PasswordHasher()
+# A real hash, so that an unknown email costs the same time as a wrong password.
+_DUMMY_HASH = _hasher.hash("not-a-password-" + secrets.token_hex(8))
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 256
+FIELD_LIMITS = {"name": 120, "title": 200, "organisation": 200, "email": 254}
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class AccountError(DomainError):
+    """A request about accounts that cannot be carried out; the message says why."""
+
+
+# --- passwords -----------------------------------------------------------------------------------
+
+def hash_password(password: str) -> str:
+    check_password_strength(password)
+    return _hasher.hash(password)
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError("The password must have at least %(n)s characters.", n=MIN_PASSWORD_LENGTH)
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError("The password must have at most %(n)s characters.", n=MAX_PASSWORD_LENGTH)
+
+
+def _password_matches(user: User | None, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+# --- users ---------------------------------------------------------------------------------------
+
+@dataclass
+class UserData:
+    email: str
+    name: str
+    title: str = ""
+    organisation: str = ""
+    role: Role = Role.MEMBER
+
+    def cleaned(self) -> UserData:
+        data = UserData(
+            email=self.email.strip().lower(),
+            name=self.name.strip(),
+            title=self.title.strip(),
+            organisation=self.organisation.strip(),
+            role=Role(self.role),
+        )
+        if not data.name:
+            raise AccountError("The name is required.")
+        if not _EMAIL_RE.match(data.email):
+            raise AccountError("The email address is not valid.")
+        for field, limit in FIELD_LIMITS.items():
+            if len(getattr(data, field)) > limit:
+                raise AccountError("The field %(field)s is longer than %(n)s characters.", field=field, n=limit)
+        return data
+
+
+def get_user(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def list_users(role: Role | None = None) -> list[User]:
+    query = select(User).order_by(User.role, User.name)
+    if role is not None:
+        query = query.where(User.role == role)
+    return list(db.session.scalars(query))
+
+
+def _email_taken(email: str, except_id: int | None = None) -> bool:
+    query = select(func.count()).select_from(User).where(User.email == email)
+    if except_id is not None:
+        query = query.where(User.id != except_id)
+    return bool(db.session.scalar(query))
+
+
+def create_user(actor: Actor, data: UserData, password: str) -> User:
+    data = data.cleaned()
+    if _email_taken(data.email):
+        raise AccountError("A user with this email address already exists.")
+    user = User(email=data.email, name=data.name, title=data.title, organisation=data.organisation,
+                role=data.role, password_hash=hash_password(password), active=True)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(actor, "user.create", object_type="user", object_id=user.id,
+                 details={"email": user.email, "role": user.role.value})
+    db.session.commit()
+    return user
+
+
+def update_user(actor: Actor, user: User, data: UserData) -> User:
+    data = data.cleaned()
+    if _email_taken(data.email, except_id=user.id):
+        raise AccountError("A user with this email address already exists.")
+    if user.id == actor.user_id and data.role is not user.role:
+        raise AccountError("You cannot change your own role.")
+    changes = {}
+    for field in ("email", "name", "title", "organisation", "role"):
+        old, new = getattr(user, field), getattr(data, field)
+        if old != new:
+            changes[field] = [str(old), str(new)]
+            setattr(user, field, new)
+    if not changes:
+        return user
+    revoked: list[int] = []
+    if "role" in changes:
+        # A new role means new rights: make every device sign in again under the new role.
+        revoked = _revoke_all_sessions(user)
+    audit.record(actor, "user.update", object_type="user", object_id=user.id, details=changes)
+    db.session.commit()
+    _announce(revoked)
+    return user
+
+
+def set_active(actor: Actor, user: User, active: bool) -> None:
+    if user.id == actor.user_id and not active:
+        raise AccountError("You cannot deactivate your own account.")
+    if user.active == active:
+        return
+    user.active = active
+    revoked = [] if active else _revoke_all_sessions(user)
+    audit.record(actor, "user.activate" if active else "user.deactivate", object_type="user", object_id=user.id)
+    db.session.commit()
+    _announce(revoked)
+
+
+def reset_password(actor: Actor, user: User, new_password: str) -> None:
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = utcnow()
+    revoked = _revoke_all_sessions(user)
+    audit.record(actor, "user.password_reset", object_type="user", object_id=user.id)
+    db.session.commit()
+    _announce(revoked)
+
+
+def change_own_password(actor: Actor, user: User, current: str, new_password: str) -> None:
+    if not _password_matches(user, current):
+        audit.record(actor, "user.password_change_failed", object_type="user", object_id=user.id)
+        db.session.commit()
+        raise AccountError("The current password is wrong.")
+    reset_password(actor, user, new_password)
+
+
+# --- two-factor ----------------------------------------------------------------------------------
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(user: User, secret: str, issuer: str = "e-Cabinet") -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=issuer)
+
+
+def totp_valid(secret: str, code: str) -> bool:
+    code = (code or "").strip().replace(" ", "")
+    return bool(re.fullmatch(r"\d{6}", code)) and pyotp.TOTP(secret).verify(code, valid_window=1)
+
+
+def enable_totp(actor: Actor, user: User, secret: str, code: str) -> None:
+    if not totp_valid(secret, code):
+        raise AccountError("The code does not match. Check the time on your phone and try again.")
+    user.totp_secret = secret
+    audit.record(actor, "user.totp_enable", object_type="user", object_id=user.id)
+    db.session.commit()
+
+
+def disable_totp(actor: Actor, user: User) -> None:
+    if totp_required_for(user.role):
+        raise AccountError("Two-factor sign-in is mandatory for this role.")
+    user.totp_secret = None
+    audit.record(actor, "user.totp_disable", object_type="user", object_id=user.id)
+    db.session.commit()
+
+
+def totp_required_for(role: Role) -> bool:
+    setting = db.session.get(RoleSetting, role)
+    return bool(setting and setting.require_totp)
+
+
+def role_settings() -> dict[Role, bool]:
+    stored = {s.role: s.require_totp for s in db.session.scalars(select(RoleSetting))}
+    return {role: stored.get(role, False) for role in Role}
+
+
+def set_totp_required(actor: Actor, role: Role, required: bool) -> None:
+    setting = db.session.get(RoleSetting, role) or RoleSetting(role=role)
+    setting.require_totp = required
+    db.session.add(setting)
+    audit.record(actor, "role.totp_required", object_type="role", object_id=role.value,
+                 details={"required": required})
+    db.session.commit()
+
+
+# --- signing in and out --------------------------------------------------------------------------
+
+@dataclass
+class PasswordCheck:
+    user: User | None
+    needs_totp: bool = False
+    needs_totp_enrolment: bool = False
+
+
+def check_password(actor: Actor, email: str, password: str) -> PasswordCheck:
+    """First step of signing in. A failure is audited and answered with one message for every cause
+    except a disabled account, whose owner needs to know to call the secretariat."""
+    email = (email or "").strip().lower()[:FIELD_LIMITS["email"]]
+    user = find_user_by_email(email) if email else None
+    if not _password_matches(user, (password or "")[:MAX_PASSWORD_LENGTH]):
+        audit.record(actor, "login.failed", object_type="user", object_id=user.id if user else None,
+                     details={"email": email, "reason": "bad_credentials"})
+        db.session.commit()
+        raise AccountError("The email or password is wrong.")
+    assert user is not None
+    if not user.active:
+        audit.record(actor, "login.failed", object_type="user", object_id=user.id,
+                     details={"email": email, "reason": "disabled"})
+        db.session.commit()
+        raise AccountError("This account is disabled. Please contact the secretariat.")
+    return PasswordCheck(user=user, needs_totp=user.totp_enabled,
+                         needs_totp_enrolment=not user.totp_enabled and totp_required_for(user.role))
+
+
+def check_second_factor(actor: Actor, user: User, code: str) -> None:
+    if not user.totp_secret or not totp_valid(user.totp_secret, code):
+        audit.record(actor, "login.failed", object_type="user", object_id=user.id,
+                     details={"email": user.email, "reason": "bad_totp"})
+        db.session.commit()
+        raise AccountError("The code is wrong or has expired.")
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(actor: Actor, user: User, user_agent: str | None) -> str:
+    """Record a sign-in; return the secret token the caller keeps in the signed session cookie."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(UserSession(token_hash=_token_hash(token), user_id=user.id, created_at=now,
+                               last_seen_at=now, authenticated_at=now, ip=actor.ip,
+                               user_agent=(user_agent or "")[:300]))
+    audit.record(Actor(user, actor.ip), "login.success", object_type="user", object_id=user.id)
+    db.session.commit()
+    return token
+
+
+def session_for_token(token: str | None) -> UserSession | None:
+    """The live session behind a cookie token, or None if it is unknown, revoked, or its user is disabled."""
+    if not token:
+        return None
+    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _token_hash(token)))
+    if row is None or row.revoked_at is not None or not row.user.active:
+        return None
+    return row
+
+
+def touch_session(row: UserSession, lifetime: timedelta) -> bool:
+    """Keep a session alive on use; return False (and revoke it) once it has been idle too long."""
+    now = utcnow()
+    if now - row.last_seen_at > lifetime:
+        row.revoked_at = now
+        db.session.commit()
+        _announce([row.id])
+        return False
+    if now - row.last_seen_at > timedelta(minutes=1):  # avoid a write on every request
+        row.last_seen_at = now
+        db.session.commit()
+    return True
+
+
+def reauthenticate(actor: Actor, row: UserSession, password: str, code: str | None = None) -> None:
+    """Confirm a signed-in user's password again, for acts that need a fresh sign-in."""
+    user = row.user
+    if not _password_matches(user, password or ""):
+        audit.record(actor, "reauth.failed", object_type="user", object_id=user.id)
+        db.session.commit()
+        raise AccountError("The password is wrong.")
+    if user.totp_secret and not totp_valid(user.totp_secret, code or ""):
+        audit.record(actor, "reauth.failed", object_type="user", object_id=user.id)
+        db.session.commit()
+        raise AccountError("The code is wrong or has expired.")
+    row.authenticated_at = utcnow()
+    audit.record(actor, "reauth.success", object_type="user", object_id=user.id)
+    db.session.commit()
+
+
+def end_session(actor: Actor, token: str | None) -> None:
+    row = session_for_token(token)
+    if row is None:
+        return
+    row.revoked_at = utcnow()
+    audit.record(actor, "logout", object_type="user", object_id=row.user_id)
+    db.session.commit()
+    _announce([row.id])
+
+
+def _revoke_all_sessions(user: User) -> list[int]:
+    now = utcnow()
+    rows = db.session.scalars(
+        select(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+    ).all()
+    for row in rows:
+        row.revoked_at = now
+    return [row.id for row in rows]
+
+
+def _announce(session_ids: list[int]) -> None:
+    if session_ids:
+        session_revoked.send(None, session_ids=session_ids)

@@ -1,0 +1,106 @@
+"""``flask ecabinet …``: administration commands."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+import click
+
+from ecabinet.core.actor import Actor
+
+cli = click.Group("ecabinet", help="e-Cabinet administration.")
+
+
+@cli.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--name", default="Quản trị hệ thống")
+@click.option("--password", envvar="ECABINET_ADMIN_PASSWORD", help="Read from the terminal when not given.")
+def create_admin(email: str, name: str, password: str | None) -> None:
+    """Create an administrator account."""
+    from ecabinet.accounts import service
+    from ecabinet.accounts.models import Role
+
+    if not password:
+        if not sys.stdin.isatty():
+            raise click.UsageError("Give --password or ECABINET_ADMIN_PASSWORD when not on a terminal.")
+        password = getpass.getpass("Password: ")
+    try:
+        user = service.create_user(Actor.system("cli"), service.UserData(email=email, name=name, role=Role.ADMIN),
+                                   password)
+    except service.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Administrator {user.email} created.")
+
+
+@cli.command("audit-verify")
+def audit_verify() -> None:
+    """Check the audit chain; name the first broken entry."""
+    from ecabinet.audit.service import verify_chain
+
+    report = verify_chain()
+    if report.ok:
+        click.echo(f"Audit chain OK: {report.entries} entries, head {report.head}")
+        return
+    click.echo(f"Audit chain BROKEN at entry {report.first_broken_id}: {report.problem} "
+               f"(after {report.entries - 1} good entries)", err=True)
+    sys.exit(1)
+
+
+@cli.command("demo")
+@click.option("--password", default="demo-password-2026", show_default=True, help="Password of every demo account.")
+def demo(password: str) -> None:
+    """Load the demo cabinet (once) and print its logins."""
+    from ecabinet.demo import load_demo
+
+    for line in load_demo(password):
+        click.echo(line)
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+def serve(host: str, port: int) -> None:
+    """Run the web server (gunicorn, gevent worker) and the job worker; Ctrl-C stops both."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from ecabinet.config import PROJECT_DIR
+
+    python = sys.executable
+    processes = {
+        # Fixed argument lists run with this interpreter: no user input reaches them.
+        "web": subprocess.Popen([  # noqa: S603
+            python, "-m", "gunicorn", "-k", "gevent", "-w", "1", "-b", f"{host}:{port}",
+                                 "--graceful-timeout", "5", "wsgi:app"], cwd=PROJECT_DIR),
+        "jobs": subprocess.Popen([  # noqa: S603
+            python, "-m", "huey.bin.huey_consumer", "ecabinet.jobs.huey", "-k", "process",
+                                  "-w", "2", "-q"], cwd=PROJECT_DIR),
+    }
+    click.echo(f"e-Cabinet at http://{host}:{port}/ (web pid {processes['web'].pid}, "
+               f"jobs pid {processes['jobs'].pid}). Ctrl-C stops both.")
+
+    def stop(*_: object) -> None:
+        for proc in processes.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for proc in processes.values():
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while all(p.poll() is None for p in processes.values()):
+            time.sleep(0.5)
+        dead = [name for name, p in processes.items() if p.poll() is not None]
+        click.echo(f"{', '.join(dead)} stopped; stopping the rest.", err=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+    os._exit(0)

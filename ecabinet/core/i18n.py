@@ -1,0 +1,44 @@
+"""Language and time zone: Vietnamese by default, English on request; times in the meeting's zone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, request, session
+from flask_babel import format_datetime
+from flask_login import current_user
+
+from ecabinet.extensions import babel
+
+LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
+
+
+def select_locale() -> str:
+    chosen = session.get("locale")
+    if chosen in LANGUAGES:
+        return chosen
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in LANGUAGES:
+        return current_user.locale
+    return current_app.config["DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    return current_app.config["DEFAULT_TIMEZONE"]
+
+
+def local_time(value: datetime | None, fmt: str = "medium", tz: str | None = None) -> str:
+    """Format an aware datetime in a time zone (the meeting's, or the default one)."""
+    if value is None:
+        return ""
+    zone = ZoneInfo(tz or current_app.config["DEFAULT_TIMEZONE"])
+    return format_datetime(value.astimezone(zone).replace(tzinfo=None), fmt, rebase=False)
+
+
+def init_i18n(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
+                   default_domain="messages", default_translation_directories="translations")
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.globals["LANGUAGES"] = LANGUAGES
+    app.jinja_env.globals["current_locale"] = lambda: select_locale()
+    app.jinja_env.globals["request_path"] = lambda: request.full_path.rstrip("?")

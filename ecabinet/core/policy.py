@@ -1,0 +1,104 @@
+"""The policy guard: no view or socket handler can act before its domain's policy has decided.
+
+Each domain writes its rules in its own ``policy.py`` as plain functions ``rule(user, **args) -> bool``.
+A view is wrapped with ``@guard(rule)`` (or ``@public``); a Socket.IO handler is registered with
+``@guarded_event(name, rule)``. Both record the rule on the function, so the security suite can walk
+the URL map and the event registry and fail on anything that has no decision.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+
+Rule = Callable[..., bool]
+
+POLICY_ATTR = "__ecabinet_policy__"
+
+
+class Denied(Exception):
+    """Raised by services when an actor may not do what they asked (answered with 403)."""
+
+    def __init__(self, message: str = "You are not allowed to do this.") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Hidden(Exception):
+    """Raised when the object must not even be admitted to exist for this actor (answered with 404)."""
+
+
+def public(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a view as open to anyone, on purpose."""
+    setattr(view, POLICY_ATTR, "public")
+    return view
+
+
+def user_or_none():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def guard(rule: Rule) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Wrap a view: anonymous users go to the login page, a refused rule is a 403, a hidden object a 404."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            user = user_or_none()
+            if user is None:
+                if request.method == "GET":
+                    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+                abort(401)
+            try:
+                allowed = rule(user, **kwargs)
+            except Hidden:
+                abort(404)
+            if not allowed:
+                abort(403)
+            return view(*args, **kwargs)
+
+        setattr(wrapper, POLICY_ATTR, rule)
+        return wrapper
+
+    return decorate
+
+
+# The Socket.IO event registry: event name -> rule. Filled by guarded_event.
+EVENT_RULES: dict[str, Rule] = {}
+
+
+def guarded_event(name: str, rule: Rule, namespace: str = "/") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a Socket.IO handler behind its rule.
+
+    The handler receives ``(user, data)``. A refused rule is answered with an error acknowledgement;
+    nothing else runs. A revoked session or disabled account disconnects the socket.
+    """
+    from flask_socketio import disconnect
+
+    from ecabinet.extensions import socketio
+
+    def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(handler)
+        def wrapper(data: Any = None) -> Any:
+            user = user_or_none()
+            if user is None:
+                disconnect()
+                return {"ok": False, "error": "not_signed_in"}
+            try:
+                allowed = rule(user, data=data)
+            except Hidden:
+                return {"ok": False, "error": "not_found"}
+            if not allowed:
+                return {"ok": False, "error": "forbidden"}
+            return handler(user, data)
+
+        setattr(wrapper, POLICY_ATTR, rule)
+        EVENT_RULES[name] = rule
+        socketio.on_event(name, wrapper, namespace=namespace)
+        return wrapper
+
+    return decorate

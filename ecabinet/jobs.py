@@ -1,0 +1,36 @@
+"""The background job queue (huey): CPU-bound work and timed work run here, never in the web process.
+
+Jobs live in a SQLite file under instance/ by default and in Redis when REDIS_URL is set.
+``python -m huey.bin.huey_consumer ecabinet.jobs.huey`` runs the worker; ``make run`` starts it.
+"""
+
+from __future__ import annotations
+
+import os
+
+from huey import RedisHuey, SqliteHuey
+
+from ecabinet.config import INSTANCE_DIR
+
+
+def _make_huey():
+    immediate = os.environ.get("HUEY_IMMEDIATE", "").lower() in {"1", "true", "yes"}
+    if url := os.environ.get("REDIS_URL"):
+        return RedisHuey("ecabinet", url=url, immediate=immediate)
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("ecabinet", filename=str(INSTANCE_DIR / "jobs.sqlite3"), immediate=immediate)
+
+
+huey = _make_huey()
+
+_app = None
+
+
+def app_context():
+    """Jobs run outside any request: give them the app (built once per worker process)."""
+    global _app
+    if _app is None:
+        from ecabinet import create_app
+
+        _app = create_app()
+    return _app.app_context()

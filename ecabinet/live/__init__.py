@@ -1,0 +1,1 @@
+"""Live: Socket.IO connections, presence and the meeting room."""

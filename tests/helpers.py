@@ -1,0 +1,42 @@
+"""Small helpers for driving the app as a user would."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1) or match.group(2)
+
+
+def login(client, email: str, password: str):
+    """Sign in through the form with Flask's test client; returns the final response."""
+    page = client.get("/login")
+    token = csrf_from(page.get_data(as_text=True))
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+def post_form(client, path: str, data: dict | None = None, page: str | None = None):
+    """POST a form with a CSRF token taken from ``page`` (or the home page)."""
+    html = client.get(page or "/").get_data(as_text=True)
+    return client.post(path, data={**(data or {}), "csrf_token": csrf_from(html)})
+
+
+def http_login(base_url: str, email: str, password: str) -> requests.Session:
+    """Sign in over real HTTP; the returned session carries the cookie."""
+    s = requests.Session()
+    page = s.get(base_url + "/login", timeout=10)
+    r = s.post(base_url + "/login", data={"email": email, "password": password,
+                                          "csrf_token": csrf_from(page.text)}, timeout=10, allow_redirects=False)
+    assert r.status_code == 302, r.text[:500]
+    return s
+
+
+def cookie_header(session: requests.Session) -> str:
+    return "; ".join(f"{c.name}={c.value}" for c in session.cookies)
