@@ -25,8 +25,10 @@ vendor: node_modules/.installed
 	@mkdir -p static/vendor
 	cp node_modules/socket.io-client/dist/socket.io.min.js static/vendor/
 
+# Each domain keeps its Vietnamese strings in ecabinet/<domain>/translations; the shell's are in ecabinet/translations.
 translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel compile -q -d ecabinet/translations
+	@for d in ecabinet/translations ecabinet/*/translations; do \
+	  if [ -d "$$d" ]; then $(VENV)/bin/pybabel compile -d "$$d" >/dev/null || exit 1; fi; done
 
 # Plain HTTP on loopback, so the session cookie cannot be Secure here; production keeps the default.
 run: setup

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request, session
@@ -35,9 +36,18 @@ def local_time(value: datetime | None, fmt: str = "medium", tz: str | None = Non
     return format_datetime(value.astimezone(zone).replace(tzinfo=None), fmt, rebase=False)
 
 
+def translation_directories(package_dir: Path) -> list[str]:
+    """The shell's catalogue plus one per domain (``ecabinet/<domain>/translations``): each domain owns
+    its own strings, and Flask-Babel merges the catalogues."""
+    found = [package_dir / "translations"] + sorted(package_dir.glob("*/translations"))
+    return [str(d) for d in found if d.is_dir()]
+
+
 def init_i18n(app: Flask) -> None:
+    directories = translation_directories(Path(app.root_path))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
-                   default_domain="messages", default_translation_directories="translations")
+                   default_domain=";".join(["messages"] * len(directories)),
+                   default_translation_directories=";".join(directories))
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["current_locale"] = lambda: select_locale()
