@@ -1,0 +1,1 @@
+"""Meetings and agendas: the secretariat's workflow, attendance, quorum, conflicts and pre-meeting positions."""

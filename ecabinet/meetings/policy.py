@@ -1,0 +1,173 @@
+"""Who may see and do what with meetings: the one place these decisions are made.
+
+Rules take the signed-in user and the view's URL arguments. A meeting or item the user may not know
+exists raises ``Hidden`` (answered with 404): meetings they are not invited to, drafts (except for the
+secretariat and the meeting's chair), items a guest is not invited to, and items hidden by a declared
+conflict of interest under the "hide" policy. A visible thing the user may not act on is a plain refusal
+(403).
+"""
+
+from __future__ import annotations
+
+from ecabinet.accounts.models import Role, User
+from ecabinet.core.policy import Hidden
+from ecabinet.meetings.models import (
+    ConflictPolicy,
+    Meeting,
+    MeetingItem,
+    MeetingParticipant,
+    MeetingStatus,
+    ParticipantRole,
+)
+
+
+def _participant(user: User, meeting: Meeting) -> MeetingParticipant | None:
+    return next((p for p in meeting.participants if p.user_id == user.id), None)
+
+
+def _is_secretary(user: User) -> bool:
+    return user.is_active and user.role is Role.SECRETARY
+
+
+def is_chair_of(user: User, meeting: Meeting) -> bool:
+    return user.is_active and user.role is Role.CHAIR and meeting.chair_id == user.id
+
+
+def can_see_meeting(user: User, meeting: Meeting) -> bool:
+    if not user.is_active:
+        return False
+    if _is_secretary(user):
+        return True
+    participant = _participant(user, meeting)
+    if participant is None:
+        return False
+    if meeting.status is MeetingStatus.DRAFT:
+        return is_chair_of(user, meeting)
+    if participant.role is ParticipantRole.GUEST:
+        return bool(participant.guest_items)
+    return True
+
+
+def _meeting(user: User, meeting_id: int | None) -> Meeting:
+    from ecabinet.meetings.service import get_meeting
+
+    meeting = get_meeting(meeting_id)
+    if meeting is None or not can_see_meeting(user, meeting):
+        raise Hidden()
+    return meeting
+
+
+def visible_items(user: User, meeting: Meeting) -> list[MeetingItem]:
+    """The agenda items this user may see, in agenda order."""
+    if _is_secretary(user):
+        return list(meeting.items)
+    participant = _participant(user, meeting)
+    if participant is None or not can_see_meeting(user, meeting):
+        return []
+    if participant.role is ParticipantRole.GUEST:
+        # A guest sees the items they are invited to and nothing of the others.
+        invited = {inv.item_id for inv in participant.guest_items}
+        return [item for item in meeting.items if item.id in invited]
+    if meeting.conflict_policy is ConflictPolicy.HIDE:
+        return [item for item in meeting.items if not any(d.member_id == user.id for d in item.interests)]
+    return list(meeting.items)
+
+
+def is_recused(user: User, item: MeetingItem) -> bool:
+    """Under either policy, a member who declared an interest takes no part in the item's decision."""
+    return any(d.member_id == user.id for d in item.interests)
+
+
+def _item(user: User, meeting: Meeting, item_id: int | None) -> MeetingItem:
+    item = next((i for i in visible_items(user, meeting) if i.id == item_id), None)
+    if item is None:
+        raise Hidden()
+    return item
+
+
+def _is_member(user: User, meeting: Meeting) -> bool:
+    participant = _participant(user, meeting)
+    return participant is not None and participant.is_voting_member
+
+
+# --- rules for views (user, **url arguments) -> bool ---------------------------------------------------
+
+def can_list_meetings(user: User, **_: object) -> bool:
+    return user.is_active
+
+
+def can_create_meeting(user: User, **_: object) -> bool:
+    return _is_secretary(user)
+
+
+def can_view_meeting(user: User, meeting_id: int | None = None, **_: object) -> bool:
+    _meeting(user, meeting_id)
+    return True
+
+
+def can_edit_agenda(user: User, meeting_id: int | None = None, **_: object) -> bool:
+    _meeting(user, meeting_id)
+    return _is_secretary(user)
+
+
+def can_manage_participants(user: User, meeting_id: int | None = None, **_: object) -> bool:
+    return can_edit_agenda(user, meeting_id=meeting_id)
+
+
+def can_run_meeting(user: User, meeting_id: int | None = None, **_: object) -> bool:
+    """Start, adjourn, resume, close, adopt the consent block, decide on substitutes: the meeting's chair."""
+    return is_chair_of(user, _meeting(user, meeting_id))
+
+
+def can_see_participants(user: User, meeting_id: int | None = None, **_: object) -> bool:
+    meeting = _meeting(user, meeting_id)
+    if _is_secretary(user):
+        return True
+    participant = _participant(user, meeting)
+    return participant is not None and participant.role is not ParticipantRole.GUEST
+
+
+def can_see_positions(user: User, meeting_id: int | None = None, **_: object) -> bool:
+    """Who has (not) responded, per item, and the consent block: the secretariat and the chair."""
+    meeting = _meeting(user, meeting_id)
+    return _is_secretary(user) or is_chair_of(user, meeting)
+
+
+def can_respond(user: User, meeting_id: int | None = None, **_: object) -> bool:
+    """Answer the invitation, check oneself in: members and the chair."""
+    return _is_member(user, _meeting(user, meeting_id))
+
+
+def can_check_in(user: User, meeting_id: int | None = None, **_: object) -> bool:
+    meeting = _meeting(user, meeting_id)
+    return _is_member(user, meeting) or _is_secretary(user)
+
+
+def can_view_item(user: User, meeting_id: int | None = None, item_id: int | None = None, **_: object) -> bool:
+    _item(user, _meeting(user, meeting_id), item_id)
+    return True
+
+
+def can_mark_position(user: User, meeting_id: int | None = None, item_id: int | None = None, **_: object) -> bool:
+    meeting = _meeting(user, meeting_id)
+    _item(user, meeting, item_id)
+    return _is_member(user, meeting)
+
+
+def can_declare_interest(user: User, meeting_id: int | None = None, item_id: int | None = None,
+                         **_: object) -> bool:
+    return can_mark_position(user, meeting_id=meeting_id, item_id=item_id)
+
+
+def can_edit_item(user: User, meeting_id: int | None = None, item_id: int | None = None, **_: object) -> bool:
+    meeting = _meeting(user, meeting_id)
+    _item(user, meeting, item_id)
+    return _is_secretary(user)
+
+
+def can_download_calendar(user: User, meeting_id: int | None = None, **_: object) -> bool:
+    return can_view_meeting(user, meeting_id=meeting_id)
+
+
+def can_read_notifications(user: User, **_: object) -> bool:
+    return user.is_active
