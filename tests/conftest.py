@@ -36,6 +36,7 @@ PASSWORD = "correct-horse-battery"
 _TMP = Path(os.environ.get("TMPDIR", "/tmp"))  # noqa: S108
 os.environ.setdefault("ECABINET_INSTANCE_DIR", str(_TMP / f"ecabinet-test-{os.getpid()}"))
 os.environ["SESSION_COOKIE_SECURE"] = "0"
+os.environ["ECABINET_FAST_PASSWORD_HASH_FOR_TESTS"] = "1"
 
 
 def _unavailable(what: str, reason: str) -> None:

@@ -19,7 +19,7 @@ from ecabinet.extensions import db
 _CHAIN_LOCK_KEY = 0x65436162  # "eCab"
 
 
-def canonical(entry: AuditEntry) -> str:
+def canonical(entry: Any) -> str:
     """The bytes that are hashed: every recorded field, in a fixed order and format."""
     return json.dumps(
         {
@@ -39,7 +39,7 @@ def canonical(entry: AuditEntry) -> str:
     )
 
 
-def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
+def entry_hash(prev_hash: str, entry: Any) -> str:
     return hashlib.sha256((prev_hash + canonical(entry)).encode("utf-8")).hexdigest()
 
 
@@ -91,17 +91,18 @@ class ChainReport:
     problem: str | None = None
 
 
-def iter_entries(batch: int = 1000) -> Iterator[AuditEntry]:
+def iter_entries(batch: int = 1000) -> Iterator[Any]:
+    """Rows straight from the table (not ORM objects, which the session may hold in a cached state)."""
+    columns = [c for c in AuditEntry.__table__.c]
     last_id = 0
     while True:
-        rows = db.session.scalars(
-            select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
+        rows = db.session.execute(
+            select(*columns).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
         ).all()
         if not rows:
             return
         yield from rows
         last_id = rows[-1].id
-        db.session.expunge_all()
 
 
 def verify_chain() -> ChainReport:
