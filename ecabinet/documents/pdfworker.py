@@ -188,18 +188,19 @@ _HTML_RE = re.compile(rb"<\s*(?:!doctype\s+html|html|script|body|iframe|svg|obje
 _MAX_SCAN_DEPTH = 12
 
 
-def _classify_read_error(exc: BaseException) -> IntakeError:
-    from pypdf.errors import LimitReachedError
+def _classify_read_error(exc: BaseException, limits: IntakeLimits) -> IntakeError:
+    from pypdf.errors import LimitReachedError, PyPdfError
 
     text = str(exc)
     lowered = text.lower()
     if isinstance(exc, LimitReachedError) and ("decompress" in lowered or "output" in lowered
                                                or "length" in lowered or "decod" in lowered):
-        return IntakeError.of("decompression_bomb", max_mb=0)
+        return IntakeError.of("decompression_bomb", max_mb=limits.max_stream_bytes // MiB)
     if isinstance(exc, RecursionError) or "xref" in lowered or "startxref" in lowered or "loop" in lowered \
             or "trailer" in lowered:
         return IntakeError.of("damaged_xref")
-    detail = (type(exc).__name__ + (": " + text if text else ""))[:200]
+    # pypdf's own messages name the problem; a bare Python error from deep inside it would not help.
+    detail = text[:200] if isinstance(exc, PyPdfError) and text else "its structure is inconsistent"
     return IntakeError.of("damaged", detail=detail)
 
 
@@ -211,7 +212,11 @@ def _count_pages(reader: Any, limits: IntakeLimits) -> int:
     """
     from pypdf.generic import ArrayObject, DictionaryObject
 
-    root = reader.trailer["/Root"].get_object()
+    root = reader.trailer.get("/Root")
+    root = root.get_object() if root is not None else None
+    if not isinstance(root, DictionaryObject):
+        # Without a catalog nothing can be located: the xref is broken beyond pypdf's repair.
+        raise IntakeError.of("damaged_xref")
     pages = root.get("/Pages")
     if pages is None:
         raise IntakeError.of("damaged", detail="no page tree")
@@ -230,13 +235,8 @@ def _count_pages(reader: Any, limits: IntakeLimits) -> int:
                 raise IntakeError.of("damaged", detail="the page tree loops on itself")
             seen_nodes.add(key)
             kids = kids.get_object() if kids is not None else ArrayObject()
-            if not isinstance(kids, ArrayObject):
-                continue
-            if count + len(kids) > limits.max_pages and all(
-                    getattr(k, "idnum", None) not in seen_nodes for k in kids[: limits.max_pages + 1]) \
-                    and len(kids) > limits.max_pages:
-                raise IntakeError.of("too_many_pages", max_pages=limits.max_pages)
-            stack.extend((kid, depth + 1) for kid in reversed(kids))
+            if isinstance(kids, ArrayObject):
+                stack.extend((kid, depth + 1) for kid in reversed(kids))
         else:
             count += 1
             if count > limits.max_pages:
@@ -377,7 +377,8 @@ def inspect_in_process(path: str, limits: IntakeLimits) -> Any:
         image_maximum_buffer_size=stream_limit, stream_decoding_work_maximum_length=4 * stream_limit,
         page_tree_maximum_entries=limits.max_pages + 1, jbig2dec_binary=None, disable_legacy_handling=True)
     try:
-        reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
+        # Offsets in a file with bytes before its header count from the header (as Acrobat reads them).
+        reader = pypdf.PdfReader(io.BytesIO(data[offset:] if offset else data), strict=False)
         if reader.is_encrypted:
             raise IntakeError.of("encrypted")
         count = _count_pages(reader, limits)
@@ -392,10 +393,10 @@ def inspect_in_process(path: str, limits: IntakeLimits) -> Any:
     except LimitReachedError as exc:
         if "page" in str(exc).lower() and "tree" in str(exc).lower():
             raise IntakeError.of("too_many_pages", max_pages=limits.max_pages) from exc
-        raise _classify_read_error(exc) from exc
+        raise _classify_read_error(exc, limits) from exc
     except (PyPdfError, RecursionError, ValueError, KeyError, TypeError, AttributeError, IndexError,
             OSError, AssertionError) as exc:
-        raise _classify_read_error(exc) from exc
+        raise _classify_read_error(exc, limits) from exc
     finally:
         del data
 
