@@ -117,10 +117,11 @@ def _register_domains(app: Flask) -> None:
     from ecabinet.core.views import register_error_pages
     from ecabinet.live import events as _live_events  # noqa: F401
     from ecabinet.live import models as _live_models  # noqa: F401
+    from ecabinet.live.views import bp as live_bp
     from ecabinet.meetings import models as _meetings_models  # noqa: F401
     from ecabinet.meetings.views import bp as meetings_bp
 
-    for bp in (core_bp, accounts_bp, audit_bp, meetings_bp):
+    for bp in (core_bp, accounts_bp, audit_bp, meetings_bp, live_bp):
         app.register_blueprint(bp)
     register_error_pages(app)
     app.cli.add_command(cli)

@@ -58,4 +58,6 @@ def from_environment() -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "100")) * 1024 * 1024,
         "SMTP_URL": os.environ.get("SMTP_URL") or None,
         "HUEY_IMMEDIATE": _bool("HUEY_IMMEDIATE", False),
+        # A reconnecting client further behind than this many events gets a snapshot instead.
+        "LIVE_MAX_REPLAY": int(os.environ.get("LIVE_MAX_REPLAY", "200")),
     }

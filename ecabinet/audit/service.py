@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from blinker import signal
 from sqlalchemy import select, text
 
 from ecabinet.audit.models import GENESIS_HASH, AuditEntry
@@ -17,6 +18,10 @@ from ecabinet.extensions import db
 
 # Any constant: the advisory lock that serialises appends to the chain on PostgreSQL.
 _CHAIN_LOCK_KEY = 0x65436162  # "eCab"
+
+# Sent with each new entry, inside the transaction that records it. The live domain numbers every
+# entry that names a meeting as one event of that meeting.
+audit_recorded = signal("ecabinet.audit.recorded")
 
 
 def canonical(entry: Any) -> str:
@@ -62,8 +67,7 @@ def record(
     Call it as the last step before commit: on PostgreSQL it holds the chain lock until then.
     """
     session = db.session
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK_KEY})
+    lock_chain()
     session.flush()
     entry = AuditEntry(
         created_at=utcnow(),
@@ -79,7 +83,15 @@ def record(
     entry.prev_hash = head_hash()
     entry.hash = entry_hash(entry.prev_hash, entry)
     session.add(entry)
+    audit_recorded.send(entry)
     return entry
+
+
+def lock_chain() -> None:
+    """Take the chain's lock now (PostgreSQL; held until commit). A transaction that will both lock
+    other rows and record calls this first, so every transaction takes its locks in the same order."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK_KEY})
 
 
 @dataclass(frozen=True)

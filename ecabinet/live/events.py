@@ -1,16 +1,23 @@
-"""Socket.IO connection handling: only signed-in users, only from allowed Origins."""
+"""Socket.IO handlers: thin. Each is guarded by its policy rule; acknowledgements come after the commit."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import current_app, request
 from flask_login import current_user
+from flask_socketio import join_room, leave_room
 
 from ecabinet.accounts.auth import current_session
 from ecabinet.audit import service as audit
 from ecabinet.core.actor import current_actor
+from ecabinet.core.errors import DomainError
+from ecabinet.core.policy import guarded_event
 from ecabinet.core.security import origin_allowed
 from ecabinet.extensions import db, socketio
-from ecabinet.live import service
+from ecabinet.live import policy, presence, service
+from ecabinet.meetings.models import Meeting
 
 
 def _refuse(reason: str) -> None:
@@ -29,9 +36,125 @@ def on_connect(auth=None):  # noqa: ANN001
     if not current_user.is_authenticated or row is None:
         _refuse("not_signed_in")
     service.register_connection(request.sid, current_user.id, row.id)
+    presence.start(current_app._get_current_object())
     return True
 
 
 @socketio.on("disconnect")
 def on_disconnect(reason=None):  # noqa: ANN001
-    service.unregister_connection(request.sid)
+    meeting_id = service.unregister_connection(request.sid)
+    if meeting_id is not None:
+        presence.changed(meeting_id)
+
+
+def _run(data: Any, action: Callable[[Meeting], Any]) -> dict[str, Any]:
+    """Load the meeting, run the service action, answer after its commit (or with the rule it broke)."""
+    meeting = service.get_meeting_or_none(data.get("meeting_id"))
+    if meeting is None:
+        return {"ok": False, "error": "not_found"}
+    try:
+        result = action(meeting)
+    except DomainError as exc:
+        db.session.rollback()
+        return {"ok": False, "error": "refused", "message": exc.translated()}
+    answer: dict[str, Any] = {"ok": True, "seq": service.state_of(meeting.id).last_seq}
+    if isinstance(result, dict):
+        answer.update(result)
+    return answer
+
+
+@guarded_event("join", policy.can_join)
+def on_join(user, data):  # noqa: ANN001
+    """Enter a meeting's room; ``last_seq`` (or null) says what the client has already applied."""
+    meeting = service.get_meeting_or_none(data["meeting_id"])
+    last_seq = data.get("last_seq")
+    if last_seq is not None and (not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0):
+        return {"ok": False, "error": "refused", "message": "last_seq must be a whole number or null."}
+    join_room(service.room(meeting.id))
+    service.enter_meeting(request.sid, meeting.id)
+    presence.changed(meeting.id)
+    return {"ok": True, **service.catch_up(user, meeting, last_seq)}
+
+
+@guarded_event("leave", policy.can_join)
+def on_leave(user, data):  # noqa: ANN001
+    leave_room(service.room(data["meeting_id"]))
+    return {"ok": True}
+
+
+def _actor():
+    return current_actor()
+
+
+@guarded_event("chair.start", policy.can_chair)
+def on_start(user, data):  # noqa: ANN001
+    return _run(data, lambda m: service.start(_actor(), m))
+
+
+@guarded_event("chair.pause", policy.can_chair)
+def on_pause(user, data):  # noqa: ANN001
+    return _run(data, lambda m: service.set_paused(_actor(), m, True))
+
+
+@guarded_event("chair.resume", policy.can_chair)
+def on_resume(user, data):  # noqa: ANN001
+    return _run(data, lambda m: service.set_paused(_actor(), m, False))
+
+
+@guarded_event("chair.adjourn", policy.can_chair)
+def on_adjourn(user, data):  # noqa: ANN001
+    return _run(data, lambda m: service.adjourn(_actor(), m))
+
+
+@guarded_event("chair.set_item", policy.can_chair)
+def on_set_item(user, data):  # noqa: ANN001
+    item_id = data.get("item_id")
+    if item_id is not None and (not isinstance(item_id, int) or isinstance(item_id, bool)):
+        return {"ok": False, "error": "refused", "message": "item_id must be a number or null."}
+    return _run(data, lambda m: service.set_item(_actor(), m, item_id))
+
+
+@guarded_event("chair.adopt_consent", policy.can_chair)
+def on_adopt_consent(user, data):  # noqa: ANN001
+    return _run(data, lambda m: {"adopted": [i.id for i in service.adopt_consent_block(_actor(), m)]})
+
+
+@guarded_event("chair.grant_floor", policy.can_chair)
+def on_grant_floor(user, data):  # noqa: ANN001
+    return _run(data, lambda m: service.grant_floor(_actor(), m, data.get("request_id")))
+
+
+@guarded_event("chair.end_floor", policy.can_chair)
+def on_end_floor(user, data):  # noqa: ANN001
+    return _run(data, lambda m: service.end_floor(_actor(), m))
+
+
+@guarded_event("chair.reorder_queue", policy.can_chair)
+def on_reorder_queue(user, data):  # noqa: ANN001
+    return _run(data, lambda m: service.reorder_queue(_actor(), m, data.get("item_id"), data.get("request_ids")))
+
+
+@guarded_event("chair.hide_comment", policy.can_chair)
+def on_hide_comment(user, data):  # noqa: ANN001
+    return _run(data, lambda m: service.hide_comment(_actor(), m, data.get("comment_id")))
+
+
+@guarded_event("floor.request", policy.can_speak_on)
+def on_request_floor(user, data):  # noqa: ANN001
+    return _run(data, lambda m: {"request_id": service.request_floor(_actor(), m, data["item_id"]).id})
+
+
+@guarded_event("floor.withdraw", policy.can_withdraw_request)
+def on_withdraw(user, data):  # noqa: ANN001
+    return _run(data, lambda m: service.withdraw_request(_actor(), m, data.get("request_id")))
+
+
+@guarded_event("comment.post", policy.can_comment_on)
+def on_comment(user, data):  # noqa: ANN001
+    return _run(data, lambda m: {"comment_id": service.post_comment(_actor(), m, data["item_id"], data.get("body"),
+                                                                    data.get("client_id")).id})
+
+
+@guarded_event("attendance.check_in", policy.can_check_in)
+def on_check_in(user, data):  # noqa: ANN001
+    return _run(data, lambda m: service.check_in(_actor(), m, data.get("mode")))

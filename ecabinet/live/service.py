@@ -1,29 +1,78 @@
-"""Connections: registering sockets, and closing every socket of a revoked sign-in session."""
+"""The live meeting room: numbered events, snapshots, the chair's actions, the speaker queue, comments,
+presence, and the sockets of sign-in sessions.
+
+Every audited change that names a meeting becomes one numbered ``MeetingEvent`` in the same
+transaction (see ``_sequence_events``), and is broadcast only after that transaction commits.
+A client that missed events asks for them by number; if it missed too many it gets a snapshot.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import uuid
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import delete, select
+from flask import current_app
+from sqlalchemy import delete, event, func, select
+from sqlalchemy.orm import Session
 
+from ecabinet.accounts.models import Role, User
 from ecabinet.accounts.service import session_revoked
+from ecabinet.audit import service as audit
+from ecabinet.audit.models import AuditEntry
+from ecabinet.core.actor import Actor
+from ecabinet.core.errors import DomainError
+from ecabinet.core.types import utcnow
 from ecabinet.extensions import db, socketio
-from ecabinet.live.models import LiveConnection
+from ecabinet.live import policy
+from ecabinet.live.models import Comment, LiveConnection, LiveState, MeetingEvent, SpeakerRequest, SpeakerStatus
+from ecabinet.meetings import service as meetings
+from ecabinet.meetings.models import CheckInMode, Meeting, MeetingItem, MeetingStatus, ParticipantRole
 
-# One id per process: rows left by a crashed instance can be told apart and swept.
+# One id per process: rows left by a crashed instance can be told apart.
 INSTANCE_ID = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
+# A client further behind than this gets a snapshot instead of a replay.
+MAX_REPLAY = 200
+MAX_COMMENT_LENGTH = 2000
+
+
+class LiveError(DomainError):
+    """A live-room request that breaks a rule."""
+
+
+def room(meeting_id: int) -> str:
+    return f"meeting:{meeting_id}"
+
+
+# --- connections and presence --------------------------------------------------------------------
 
 def register_connection(sid: str, user_id: int, session_id: int) -> None:
     db.session.add(LiveConnection(sid=sid, user_id=user_id, session_id=session_id, instance=INSTANCE_ID))
     db.session.commit()
 
 
-def unregister_connection(sid: str) -> None:
+def unregister_connection(sid: str) -> int | None:
+    """Forget a socket; returns the meeting it was in, whose presence changed."""
+    meeting_id = db.session.scalar(select(LiveConnection.meeting_id).where(LiveConnection.sid == sid))
     db.session.execute(delete(LiveConnection).where(LiveConnection.sid == sid))
     db.session.commit()
+    return meeting_id
+
+
+def enter_meeting(sid: str, meeting_id: int) -> None:
+    connection = db.session.get(LiveConnection, sid)
+    if connection is not None and connection.meeting_id != meeting_id:
+        connection.meeting_id = meeting_id
+        db.session.commit()
+
+
+def online_user_ids(meeting_id: int) -> list[int]:
+    return sorted(db.session.scalars(
+        select(LiveConnection.user_id).where(LiveConnection.meeting_id == meeting_id).distinct()))
 
 
 def sids_for_sessions(session_ids: list[int]) -> list[str]:
@@ -41,3 +90,460 @@ def disconnect_sessions(session_ids: list[int]) -> int:
 @session_revoked.connect
 def _on_session_revoked(_sender: object, session_ids: list[int]) -> None:
     disconnect_sessions(session_ids)
+
+
+# --- numbering and broadcasting ------------------------------------------------------------------
+
+_PENDING = "live_pending_entries"
+_OUTBOX = "live_outbox"
+
+
+@audit.audit_recorded.connect
+def _note_entry(entry: AuditEntry) -> None:
+    if entry.meeting_id is not None:
+        db.session.info.setdefault(_PENDING, []).append(entry)
+
+
+@dataclass
+class Broadcast:
+    meeting_id: int
+    event: dict[str, Any]
+    blocked_sids: list[str] = field(default_factory=list)
+
+
+@event.listens_for(Session, "before_commit")
+def _sequence_events(session: Session) -> None:
+    """Number this transaction's meeting changes; the payload is built from the final state."""
+    entries = session.info.pop(_PENDING, [])
+    if not entries:
+        return
+    outbox = session.info.setdefault(_OUTBOX, [])
+    for entry in entries:
+        meeting = session.get(Meeting, entry.meeting_id)
+        if meeting is None:
+            continue
+        state = _locked_state(meeting.id)
+        state.last_seq += 1
+        item_id = _item_of(entry)
+        payload = _payload(entry, meeting, state)
+        row = MeetingEvent(meeting_id=meeting.id, seq=state.last_seq, type=entry.action, item_id=item_id,
+                           payload=json.dumps(payload, ensure_ascii=False, default=str))
+        session.add(row)
+        outbox.append(Broadcast(meeting.id, _event_dict(row, payload), _blocked_sids(meeting, item_id)))
+    session.flush()
+
+
+@event.listens_for(Session, "after_commit")
+def _broadcast(session: Session) -> None:
+    for item in session.info.pop(_OUTBOX, []):
+        socketio.emit("event", item.event, to=room(item.meeting_id), skip_sid=item.blocked_sids or None)
+        redacted = redact(item.event)
+        for sid in item.blocked_sids:
+            socketio.emit("event", redacted, to=sid)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+    session.info.pop(_OUTBOX, None)
+
+
+def _locked_state(meeting_id: int) -> LiveState:
+    state = db.session.scalar(select(LiveState).where(LiveState.meeting_id == meeting_id).with_for_update())
+    if state is None:
+        state = LiveState(meeting_id=meeting_id, last_seq=0, paused=False)
+        db.session.add(state)
+        db.session.flush()
+    return state
+
+
+def state_of(meeting_id: int) -> LiveState:
+    return db.session.get(LiveState, meeting_id) or LiveState(meeting_id=meeting_id, last_seq=0, paused=False)
+
+
+def _item_of(entry: AuditEntry) -> int | None:
+    if entry.object_type in {"meeting_item", "speaker_request", "live_comment"}:
+        details = json.loads(entry.details)
+        if "item" in details:
+            return int(details["item"])
+        if entry.object_type == "meeting_item" and entry.object_id:
+            return int(entry.object_id)
+    return None
+
+
+def _event_dict(row: MeetingEvent, payload: dict[str, Any]) -> dict[str, Any]:
+    return {"meeting_id": row.meeting_id, "seq": row.seq, "type": row.type, "item_id": row.item_id,
+            "payload": payload}
+
+
+def redact(event_dict: dict[str, Any]) -> dict[str, Any]:
+    """What a reader who may not see the item gets: the number only, so their sequence stays whole."""
+    return {"meeting_id": event_dict["meeting_id"], "seq": event_dict["seq"], "type": "redacted",
+            "item_id": None, "payload": {}}
+
+
+def _blocked_users(meeting: Meeting, item_id: int | None) -> set[int]:
+    if item_id is None:
+        return set()
+    from ecabinet.meetings.policy import visible_items
+
+    blocked = set()
+    for participant in meeting.participants:
+        user = participant.user
+        if participant.role in (ParticipantRole.GUEST, ParticipantRole.MEMBER) and \
+                item_id not in {i.id for i in visible_items(user, meeting)}:
+            blocked.add(user.id)
+    return blocked
+
+
+def _blocked_sids(meeting: Meeting, item_id: int | None) -> list[str]:
+    users = _blocked_users(meeting, item_id)
+    if not users:
+        return []
+    return list(db.session.scalars(select(LiveConnection.sid).where(
+        LiveConnection.meeting_id == meeting.id, LiveConnection.user_id.in_(users))))
+
+
+# --- payloads and snapshots ----------------------------------------------------------------------
+
+def _iso(value) -> str | None:  # noqa: ANN001
+    return value.isoformat() if value is not None else None
+
+
+def meeting_state(meeting: Meeting, state: LiveState) -> dict[str, Any]:
+    return {
+        "status": meeting.status.value,
+        "paused": bool(state.paused),
+        "current_item_id": meeting.current_item_id,
+        "item_started_at": _iso(state.item_started_at),
+        "consent_adopted": meeting.consent_adopted_at is not None,
+        "floor": _floor(state),
+    }
+
+
+def _floor(state: LiveState) -> dict[str, Any] | None:
+    if state.floor_request_id is None:
+        return None
+    request = db.session.get(SpeakerRequest, state.floor_request_id)
+    if request is None:
+        return None
+    return {"request_id": request.id, "item_id": request.item_id, "user_id": request.user_id,
+            "name": request.user.name, "started_at": _iso(state.floor_started_at)}
+
+
+def attendance_state(meeting: Meeting) -> dict[str, Any]:
+    q = meetings.quorum(meeting)
+    present = [{"user_id": p.user_id, "name": p.user.name, "mode": p.checked_in_mode.value if p.checked_in_mode
+                else None} for p in meeting.participants if p.checked_in_at is not None]
+    return {"quorum": {"present": q.present, "eligible": q.eligible, "required": q.required,
+                       "reached": q.reached}, "present": present}
+
+
+def queue_state(meeting_id: int, item_id: int) -> list[dict[str, Any]]:
+    rows = db.session.scalars(select(SpeakerRequest).where(
+        SpeakerRequest.meeting_id == meeting_id, SpeakerRequest.item_id == item_id,
+        SpeakerRequest.status.in_([SpeakerStatus.WAITING, SpeakerStatus.SPEAKING]))
+        .order_by(SpeakerRequest.rank, SpeakerRequest.id))
+    return [{"request_id": r.id, "user_id": r.user_id, "name": r.user.name, "status": r.status.value,
+             "from_position": r.from_position} for r in rows]
+
+
+def comment_dict(comment: Comment, for_chair: bool = False) -> dict[str, Any]:
+    hidden = comment.hidden_at is not None
+    return {"comment_id": comment.id, "item_id": comment.item_id, "author": comment.author.name,
+            "author_id": comment.author_id, "at": _iso(comment.created_at), "hidden": hidden,
+            "body": comment.body if (not hidden or for_chair) else None}
+
+
+def _payload(entry: AuditEntry, meeting: Meeting, state: LiveState) -> dict[str, Any]:
+    action = entry.action
+    details = json.loads(entry.details)
+    if action.startswith(("meeting.", "live.", "agenda.current_item")):
+        return {"meeting": meeting_state(meeting, state)}
+    if action.startswith(("attendance.", "participant.")):
+        return {"attendance": attendance_state(meeting)}
+    if action.startswith("floor."):
+        item_id = int(details["item"])
+        return {"queue": {"item_id": item_id, "requests": queue_state(meeting.id, item_id)},
+                "meeting": meeting_state(meeting, state)}
+    if action.startswith("comment."):
+        comment = db.session.get(Comment, int(entry.object_id))
+        return {"comment": comment_dict(comment)} if comment else {}
+    if action == "consent.adopt":
+        return {"meeting": meeting_state(meeting, state),
+                "outcomes": {str(i.id): i.outcome for i in meeting.items if i.outcome}}
+    # Agenda edits and anything else: the client fetches a fresh snapshot.
+    return {"resync": True}
+
+
+def snapshot(user: User, meeting: Meeting) -> dict[str, Any]:
+    """Everything the room shows, as this user may see it."""
+    from ecabinet.meetings.policy import is_chair_of, visible_items
+
+    state = state_of(meeting.id)
+    items = visible_items(user, meeting)
+    visible_ids = {i.id for i in items}
+    for_chair = is_chair_of(user, meeting) or user.role is Role.SECRETARY
+    comments = db.session.scalars(select(Comment).where(Comment.meeting_id == meeting.id,
+                                                        Comment.item_id.in_(visible_ids))
+                                  .order_by(Comment.id)) if visible_ids else []
+    return {
+        "meeting_id": meeting.id,
+        "seq": state.last_seq,
+        "server_now": utcnow().isoformat(),
+        "title": meeting.title,
+        "meeting": meeting_state(meeting, state),
+        "items": [{"item_id": i.id, "position": i.position, "title": i.title, "kind": i.kind.value,
+                   "presenter": i.presenter, "ministry": i.ministry, "duration_minutes": i.duration_minutes,
+                   "outcome": i.outcome} for i in items],
+        "attendance": attendance_state(meeting),
+        "queues": {str(i.id): queue_state(meeting.id, i.id) for i in items},
+        "comments": [comment_dict(c, for_chair) for c in comments],
+        "consent_block": [i.id for i in meetings.consent_block(meeting) if i.id in visible_ids]
+        if meeting.consent_adopted_at is None else [],
+        "online": online_user_ids(meeting.id),
+    }
+
+
+def catch_up(user: User, meeting: Meeting, last_seq: int | None) -> dict[str, Any]:
+    """What a (re)connecting client needs: the events after ``last_seq``, or a snapshot."""
+    state = state_of(meeting.id)
+    limit = current_app.config.get("LIVE_MAX_REPLAY", MAX_REPLAY)
+    if last_seq is None or last_seq > state.last_seq or state.last_seq - last_seq > limit:
+        return {"snapshot": snapshot(user, meeting)}
+    rows = db.session.scalars(select(MeetingEvent).where(MeetingEvent.meeting_id == meeting.id,
+                                                         MeetingEvent.seq > last_seq)
+                              .order_by(MeetingEvent.seq)).all()
+    events = []
+    for row in rows:
+        full = _event_dict(row, json.loads(row.payload))
+        events.append(full if policy.can_see_item(user, meeting, row.item_id) else redact(full))
+    return {"events": events}
+
+
+# --- the chair's actions -------------------------------------------------------------------------
+
+def _meeting(meeting_id: int) -> Meeting:
+    meeting = meetings.get_meeting(meeting_id)
+    if meeting is None:
+        raise LiveError("Unknown meeting.")
+    return meeting
+
+
+def _require_in_session(meeting: Meeting) -> None:
+    if meeting.status is not MeetingStatus.IN_SESSION:
+        raise LiveError("The meeting is not in session.")
+
+
+def start(actor: Actor, meeting: Meeting) -> None:
+    meetings.start_meeting(actor, meeting)
+
+
+def adjourn(actor: Actor, meeting: Meeting) -> None:
+    audit.lock_chain()
+    state = _locked_state(meeting.id)
+    _end_floor(state)
+    state.paused = False
+    meetings.adjourn_meeting(actor, meeting)
+
+
+def set_paused(actor: Actor, meeting: Meeting, paused: bool) -> None:
+    _require_in_session(meeting)
+    audit.lock_chain()
+    state = _locked_state(meeting.id)
+    if state.paused == paused:
+        raise LiveError("The meeting is already paused." if paused else "The meeting is not paused.")
+    state.paused = paused
+    audit.record(actor, "live.pause" if paused else "live.resume", object_type="meeting", object_id=meeting.id,
+                 meeting_id=meeting.id)
+    db.session.commit()
+
+
+def set_item(actor: Actor, meeting: Meeting, item_id: int | None) -> None:
+    """Move the meeting to an item: every tablet that follows the chair moves with it."""
+    item = meetings.get_item(meeting, item_id) if item_id is not None else None
+    if item_id is not None and item is None:
+        raise LiveError("Unknown agenda item.")
+    audit.lock_chain()
+    state = _locked_state(meeting.id)
+    if item is not None:
+        _prefill_queue(meeting, item)
+    _end_floor(state)
+    state.item_started_at = utcnow() if item is not None else None
+    meetings.set_current_item(actor, meeting, item)  # records and commits, with the changes above
+
+
+def adopt_consent_block(actor: Actor, meeting: Meeting) -> list[MeetingItem]:
+    return meetings.adopt_consent_block(actor, meeting)
+
+
+def _prefill_queue(meeting: Meeting, item: MeetingItem) -> None:
+    """Members who marked "want to speak" before the meeting are already in the queue (once)."""
+    existing = set(db.session.scalars(select(SpeakerRequest.user_id).where(SpeakerRequest.item_id == item.id)))
+    rank = _next_rank(item.id)
+    for user in meetings.speaker_requests(meeting, item):
+        if user.id not in existing:
+            db.session.add(SpeakerRequest(meeting_id=meeting.id, item_id=item.id, user_id=user.id, rank=rank,
+                                          from_position=True))
+            rank += 1
+
+
+def _next_rank(item_id: int) -> int:
+    return (db.session.scalar(select(func.max(SpeakerRequest.rank)).where(SpeakerRequest.item_id == item_id))
+            or 0) + 1
+
+
+def _end_floor(state: LiveState) -> SpeakerRequest | None:
+    if state.floor_request_id is None:
+        return None
+    request = db.session.get(SpeakerRequest, state.floor_request_id)
+    if request is not None and request.status is SpeakerStatus.SPEAKING:
+        request.status = SpeakerStatus.DONE
+        request.ended_at = utcnow()
+    state.floor_request_id = None
+    state.floor_started_at = None
+    return request
+
+
+def _request(meeting: Meeting, request_id: Any) -> SpeakerRequest:
+    request = db.session.get(SpeakerRequest, request_id) if isinstance(request_id, int) else None
+    if request is None or request.meeting_id != meeting.id:
+        raise LiveError("Unknown request for the floor.")
+    return request
+
+
+def grant_floor(actor: Actor, meeting: Meeting, request_id: Any) -> None:
+    _require_in_session(meeting)
+    audit.lock_chain()
+    request = _request(meeting, request_id)
+    if request.status is not SpeakerStatus.WAITING:
+        raise LiveError("This request is no longer waiting.")
+    state = _locked_state(meeting.id)
+    _end_floor(state)
+    request.status = SpeakerStatus.SPEAKING
+    request.granted_at = utcnow()
+    state.floor_request_id = request.id
+    state.floor_started_at = request.granted_at
+    audit.record(actor, "floor.grant", object_type="speaker_request", object_id=request.id, meeting_id=meeting.id,
+                 details={"item": request.item_id, "user": request.user_id})
+    db.session.commit()
+
+
+def end_floor(actor: Actor, meeting: Meeting) -> None:
+    audit.lock_chain()
+    state = _locked_state(meeting.id)
+    request = _end_floor(state)
+    if request is None:
+        raise LiveError("Nobody has the floor.")
+    audit.record(actor, "floor.end", object_type="speaker_request", object_id=request.id, meeting_id=meeting.id,
+                 details={"item": request.item_id, "user": request.user_id})
+    db.session.commit()
+
+
+def reorder_queue(actor: Actor, meeting: Meeting, item_id: Any, request_ids: Any) -> None:
+    item = meetings.get_item(meeting, item_id if isinstance(item_id, int) else None)
+    if item is None:
+        raise LiveError("Unknown agenda item.")
+    waiting = {r["request_id"] for r in queue_state(meeting.id, item.id) if r["status"] == "waiting"}
+    if not isinstance(request_ids, list) or len(request_ids) != len(set(map(str, request_ids))) \
+            or set(request_ids) != waiting:
+        raise LiveError("The new order must list every waiting request exactly once.")
+    audit.lock_chain()
+    for rank, request_id in enumerate(request_ids, start=1):
+        db.session.get(SpeakerRequest, request_id).rank = rank
+    audit.record(actor, "floor.reorder", object_type="speaker_request", object_id=None, meeting_id=meeting.id,
+                 details={"item": item.id, "order": request_ids})
+    db.session.commit()
+
+
+# --- members' actions ----------------------------------------------------------------------------
+
+def request_floor(actor: Actor, meeting: Meeting, item_id: int) -> SpeakerRequest:
+    _require_in_session(meeting)
+    item = meetings.get_item(meeting, item_id)
+    if item is None:
+        raise LiveError("Unknown agenda item.")
+    audit.lock_chain()
+    open_request = db.session.scalar(select(SpeakerRequest).where(
+        SpeakerRequest.item_id == item.id, SpeakerRequest.user_id == actor.user_id,
+        SpeakerRequest.status.in_([SpeakerStatus.WAITING, SpeakerStatus.SPEAKING])))
+    if open_request is not None:
+        return open_request  # asking twice is one request
+    request = SpeakerRequest(meeting_id=meeting.id, item_id=item.id, user_id=actor.user_id,
+                             rank=_next_rank(item.id))
+    db.session.add(request)
+    db.session.flush()
+    audit.record(actor, "floor.request", object_type="speaker_request", object_id=request.id,
+                 meeting_id=meeting.id, details={"item": item.id})
+    db.session.commit()
+    return request
+
+
+def withdraw_request(actor: Actor, meeting: Meeting, request_id: Any) -> None:
+    request = _request(meeting, request_id)
+    if request.user_id != actor.user_id:
+        raise LiveError("You can only withdraw your own request.")
+    if request.status is not SpeakerStatus.WAITING:
+        raise LiveError("This request is no longer waiting.")
+    audit.lock_chain()
+    request.status = SpeakerStatus.WITHDRAWN
+    request.ended_at = utcnow()
+    audit.record(actor, "floor.withdraw", object_type="speaker_request", object_id=request.id,
+                 meeting_id=meeting.id, details={"item": request.item_id})
+    db.session.commit()
+
+
+def post_comment(actor: Actor, meeting: Meeting, item_id: int, body: Any, client_id: Any) -> Comment:
+    if meeting.status not in (MeetingStatus.PUBLISHED, MeetingStatus.IN_SESSION):
+        raise LiveError("Comments are open while the meeting is published or in session.")
+    item = meetings.get_item(meeting, item_id)
+    if item is None:
+        raise LiveError("Unknown agenda item.")
+    if not isinstance(body, str) or not body.strip():
+        raise LiveError("The comment is empty.")
+    if len(body) > MAX_COMMENT_LENGTH:
+        raise LiveError("The comment is longer than %(n)s characters.", n=MAX_COMMENT_LENGTH)
+    if not isinstance(client_id, str) or not 8 <= len(client_id) <= 64:
+        raise LiveError("The comment has no valid client id.")
+    existing = db.session.scalar(select(Comment).where(Comment.author_id == actor.user_id,
+                                                       Comment.client_id == client_id))
+    if existing is not None:
+        return existing  # a retry after a dropped connection: already stored
+    comment = Comment(meeting_id=meeting.id, item_id=item.id, author_id=actor.user_id, client_id=client_id,
+                      body=body.strip())
+    db.session.add(comment)
+    db.session.flush()
+    audit.record(actor, "comment.post", object_type="live_comment", object_id=comment.id, meeting_id=meeting.id,
+                 details={"item": item.id})
+    db.session.commit()
+    return comment
+
+
+def hide_comment(actor: Actor, meeting: Meeting, comment_id: Any) -> None:
+    comment = db.session.get(Comment, comment_id) if isinstance(comment_id, int) else None
+    if comment is None or comment.meeting_id != meeting.id:
+        raise LiveError("Unknown comment.")
+    if comment.hidden_at is not None:
+        raise LiveError("The comment is already hidden.")
+    comment.hidden_at = utcnow()
+    comment.hidden_by_id = actor.user_id
+    audit.record(actor, "comment.hide", object_type="live_comment", object_id=comment.id, meeting_id=meeting.id,
+                 details={"item": comment.item_id})
+    db.session.commit()
+
+
+def check_in(actor: Actor, meeting: Meeting, mode: Any) -> None:
+    try:
+        check_mode = CheckInMode(mode)
+    except ValueError as exc:
+        raise LiveError("Unknown attendance mode.") from exc
+    participant = meetings.participant_of(meeting, actor.user)
+    if participant is None:
+        raise LiveError("You are not a participant of this meeting.")
+    meetings.check_in(actor, meeting, participant, check_mode)
+
+
+def get_meeting_or_none(meeting_id: Any) -> Meeting | None:
+    if not isinstance(meeting_id, int) or isinstance(meeting_id, bool):
+        return None
+    return meetings.get_meeting(meeting_id)

@@ -1,0 +1,76 @@
+"""Who may do what in the live meeting room. Built on the meetings domain's access rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecabinet.accounts.models import User
+from ecabinet.core.policy import Hidden
+from ecabinet.meetings import policy as meetings_policy
+
+
+def _int(data: Any, key: str) -> int | None:
+    value = data.get(key) if isinstance(data, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        return None
+    return value
+
+
+def _meeting_id(data: Any) -> int:
+    meeting_id = _int(data, "meeting_id")
+    if meeting_id is None:
+        raise Hidden()
+    return meeting_id
+
+
+def can_join(user: User, data: Any = None, **_: object) -> bool:
+    """Enter a meeting's room: anyone who may see the meeting (guests included, for their items)."""
+    return meetings_policy.can_view_meeting(user, meeting_id=_meeting_id(data))
+
+
+def can_chair(user: User, data: Any = None, **_: object) -> bool:
+    """Chair actions: the chair of this meeting only."""
+    return meetings_policy.can_run_meeting(user, meeting_id=_meeting_id(data))
+
+
+def can_speak_on(user: User, data: Any = None, **_: object) -> bool:
+    """Request the floor on an item: members and the chair who may see it."""
+    meeting_id = _meeting_id(data)
+    item_id = _int(data, "item_id")
+    if item_id is None:
+        return False
+    return (meetings_policy.can_view_item(user, meeting_id=meeting_id, item_id=item_id)
+            and meetings_policy.can_respond(user, meeting_id=meeting_id))
+
+
+def can_withdraw_request(user: User, data: Any = None, **_: object) -> bool:
+    """Withdraw one's own request (the service checks ownership)."""
+    return meetings_policy.can_respond(user, meeting_id=_meeting_id(data))
+
+
+def can_comment_on(user: User, data: Any = None, **_: object) -> bool:
+    """Comment on an item: every participant who may see it, guests on their own items."""
+    item_id = _int(data, "item_id")
+    if item_id is None:
+        return False
+    return meetings_policy.can_view_item(user, meeting_id=_meeting_id(data), item_id=item_id)
+
+
+def can_check_in(user: User, data: Any = None, **_: object) -> bool:
+    return meetings_policy.can_respond(user, meeting_id=_meeting_id(data))
+
+
+def can_open_room(user: User, meeting_id: int | None = None, **_: object) -> bool:
+    """The room page itself (HTTP)."""
+    return meetings_policy.can_view_meeting(user, meeting_id=meeting_id)
+
+
+def can_open_console(user: User, meeting_id: int | None = None, **_: object) -> bool:
+    return meetings_policy.can_run_meeting(user, meeting_id=meeting_id)
+
+
+def can_see_item(user: User, meeting, item_id: int | None) -> bool:  # noqa: ANN001
+    """Whether this user may receive an event about this item (None: a meeting-wide event)."""
+    if item_id is None:
+        return True
+    return any(item.id == item_id for item in meetings_policy.visible_items(user, meeting))

@@ -1,0 +1,47 @@
+"""Presence is ephemeral, so it is not numbered: changes are coalesced and sent at most once a second
+per meeting, with the full list of who is online (read from the database, so every instance agrees)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from ecabinet.extensions import db, socketio
+
+FLUSH_SECONDS = 1.0
+
+_dirty: set[int] = set()
+_started = False
+
+
+def changed(meeting_id: int) -> None:
+    _dirty.add(meeting_id)
+
+
+def start(app: Flask) -> None:
+    """Start the flusher once per process (a Socket.IO background task: a greenlet under gevent)."""
+    global _started
+    if _started:
+        return
+    _started = True
+    socketio.start_background_task(_flush_forever, app)
+
+
+def _flush_forever(app: Flask) -> None:
+    from ecabinet.live import service
+
+    while True:
+        socketio.sleep(FLUSH_SECONDS)
+        if not _dirty:
+            continue
+        meetings = list(_dirty)
+        _dirty.clear()
+        with app.app_context():
+            try:
+                for meeting_id in meetings:
+                    socketio.emit("presence", {"meeting_id": meeting_id,
+                                               "online": service.online_user_ids(meeting_id)},
+                                  to=service.room(meeting_id))
+            except Exception:  # noqa: BLE001 - a database hiccup must not end the flusher
+                app.logger.exception("presence flush failed")
+            finally:
+                db.session.remove()

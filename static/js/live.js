@@ -1,0 +1,292 @@
+// The live meeting room: one state object, filled by a snapshot and kept current by numbered events.
+// A gap in the numbers (a missed event) makes the client ask for what it missed; nothing is applied twice.
+(function () {
+  "use strict";
+  var root = document.getElementById("live");
+  if (!root || typeof io === "undefined") { return; }
+  var T = JSON.parse(document.getElementById("live-i18n").textContent);
+  var meetingId = Number(root.dataset.meetingId);
+  var userId = Number(root.dataset.userId);
+  var isConsole = root.dataset.console === "1";
+  var itemUrl = root.dataset.itemUrl;
+  var state = null, lastSeq = null, following = true, shownItemId = null, clockOffset = 0, online = false;
+  var $ = function (id) { return document.getElementById(id); };
+  var fmt = function (s, p) { return s.replace(/%\((\w+)\)s/g, function (m, k) { return p[k]; }); };
+  var el = function (tag, text, cls) {
+    var e = document.createElement(tag);
+    if (text !== undefined && text !== null) { e.textContent = text; }
+    if (cls) { e.className = cls; }
+    return e;
+  };
+
+  var socket = io({ transports: ["websocket", "polling"], reconnectionDelayMax: 5000 });
+  window.ecabinetLive = { socket: socket, get lastSeq() { return lastSeq; }, get state() { return state; } };
+
+  function setOnline(value) {
+    online = value;
+    var banner = $("live-connection");
+    banner.hidden = value;
+    banner.textContent = value ? "" : T.reconnecting;
+    root.classList.toggle("is-offline", !value);
+    // Actions cannot work offline: disable them until the room is back.
+    document.querySelectorAll(".needs-online").forEach(function (b) { b.disabled = !value; });
+  }
+
+  function join(fromScratch) {
+    socket.emit("join", { meeting_id: meetingId, last_seq: fromScratch ? null : lastSeq }, function (ack) {
+      if (!ack || !ack.ok) { showError(ack && (ack.message || ack.error)); return; }
+      if (ack.snapshot) { applySnapshot(ack.snapshot); }
+      else { ack.events.forEach(applyEvent); render(); }
+      setOnline(true);
+    });
+  }
+
+  socket.on("connect", function () { join(false); });
+  socket.on("disconnect", function () { setOnline(false); });
+  socket.on("connect_error", function () { setOnline(false); });
+  socket.on("event", function (ev) {
+    if (ev.meeting_id !== meetingId || lastSeq === null || ev.seq <= lastSeq) { return; }
+    if (ev.seq !== lastSeq + 1) { join(false); return; }  // missed one: ask for the gap
+    applyEvent(ev);
+    render();
+  });
+  socket.on("presence", function (p) {
+    if (p.meeting_id !== meetingId || !state) { return; }
+    state.online = p.online;
+    renderAttendance();
+  });
+
+  function applySnapshot(snap) {
+    state = snap;
+    lastSeq = snap.seq;
+    clockOffset = Date.parse(snap.server_now) - Date.now();
+    render();
+  }
+
+  function applyEvent(ev) {
+    if (ev.seq <= lastSeq) { return; }
+    lastSeq = ev.seq;
+    var p = ev.payload || {};
+    if (p.resync) { join(true); return; }
+    if (p.meeting) { state.meeting = p.meeting; }
+    if (p.attendance) { state.attendance = p.attendance; }
+    if (p.queue) { state.queues[p.queue.item_id] = p.queue.requests; }
+    if (p.comment) {
+      var found = false;
+      state.comments = state.comments.map(function (c) {
+        if (c.comment_id === p.comment.comment_id) { found = true; return p.comment; }
+        return c;
+      });
+      if (!found) { state.comments.push(p.comment); }
+    }
+    if (p.outcomes) {
+      state.items.forEach(function (i) { if (p.outcomes[i.item_id]) { i.outcome = p.outcomes[i.item_id]; } });
+      state.consent_block = [];
+    }
+  }
+
+  function itemById(id) {
+    for (var i = 0; state && i < state.items.length; i++) { if (state.items[i].item_id === id) { return state.items[i]; } }
+    return null;
+  }
+
+  function render() {
+    if (!state) { return; }
+    var m = state.meeting;
+    $("live-status").textContent = T[m.status] || m.status;
+    $("live-paused").hidden = !m.paused;
+    if (following || isConsole) { shownItemId = m.current_item_id; }
+    renderAgenda();
+    renderItem();
+    renderAttendance();
+    if (isConsole) { renderConsent(); }
+    var follow = $("live-follow");
+    if (follow) {
+      follow.textContent = following ? T.following : T.browsing;
+      follow.setAttribute("aria-pressed", following ? "true" : "false");
+      $("live-back").hidden = following;
+    }
+  }
+
+  function renderAgenda() {
+    var list = $("live-items");
+    list.replaceChildren();
+    state.items.forEach(function (item) {
+      var li = el("li");
+      var b = el("button", item.position + ". " + item.title, "btn live-agenda-item");
+      b.type = "button";
+      if (item.item_id === state.meeting.current_item_id) { b.classList.add("is-current"); b.setAttribute("aria-current", "true"); }
+      if (item.item_id === shownItemId) { b.classList.add("is-shown"); }
+      b.addEventListener("click", function () {
+        if (isConsole) { act("chair.set_item", { item_id: item.item_id }); return; }
+        following = false; shownItemId = item.item_id; render();
+      });
+      li.appendChild(b);
+      if (item.outcome) { li.appendChild(el("span", T[item.outcome] || item.outcome, "badge")); }
+      list.appendChild(li);
+    });
+  }
+
+  function renderItem() {
+    var item = itemById(shownItemId);
+    var title = $("live-item-title");
+    var link = $("live-item-link");
+    if (!item) {
+      title.textContent = shownItemId ? T.hidden_item : T.no_item;
+      $("live-item-label").textContent = "";
+      $("live-item-meta").textContent = "";
+      link.hidden = true;
+      $("live-queue").replaceChildren();
+      $("live-comments").replaceChildren();
+      $("live-comment-form").hidden = true;
+      var rf = $("live-request-floor"); if (rf) { rf.hidden = true; }
+      renderFloor();
+      return;
+    }
+    $("live-item-label").textContent = fmt(T.item, { n: item.position }) +
+      (item.item_id === state.meeting.current_item_id ? " · " + T.current : "");
+    title.textContent = item.title;
+    $("live-item-meta").textContent = [item.ministry, item.presenter, fmt(T.planned, { n: item.duration_minutes })]
+      .filter(Boolean).join(" · ");
+    link.hidden = false;
+    link.href = itemUrl.replace(/\/0$/, "/" + item.item_id);
+    $("live-comment-form").hidden = false;
+    renderFloor();
+    renderQueue(item);
+    renderComments(item);
+  }
+
+  function renderFloor() {
+    var f = state.meeting.floor;
+    $("live-floor").textContent = f ? fmt(T.speaking, { name: f.name }) + " · " + elapsed(f.started_at) : T.nobody;
+  }
+
+  function renderQueue(item) {
+    var list = $("live-queue");
+    list.replaceChildren();
+    var queue = (state.queues[item.item_id] || []).filter(function (r) { return r.status === "waiting"; });
+    var mine = null;
+    queue.forEach(function (r, index) {
+      var li = el("li", r.name + (r.from_position ? " (" + T.from_position + ")" : ""));
+      li.dataset.requestId = r.request_id;
+      if (r.user_id === userId) { mine = r; }
+      if (isConsole) {
+        li.appendChild(button(T.grant, function () { act("chair.grant_floor", { request_id: r.request_id }); }));
+        if (index > 0) { li.appendChild(button(T.up, function () { moveRequest(item, queue, index, -1); })); }
+        if (index < queue.length - 1) { li.appendChild(button(T.down, function () { moveRequest(item, queue, index, 1); })); }
+      }
+      list.appendChild(li);
+    });
+    var rf = $("live-request-floor");
+    if (rf) {
+      rf.hidden = false;
+      rf.textContent = mine ? T.withdraw : rf.dataset.label || rf.textContent;
+      if (!rf.dataset.label) { rf.dataset.label = rf.textContent; }
+      rf.onclick = function () {
+        if (mine) { act("floor.withdraw", { request_id: mine.request_id }); }
+        else { act("floor.request", { item_id: item.item_id }); }
+      };
+    }
+  }
+
+  function moveRequest(item, queue, index, step) {
+    var ids = queue.map(function (r) { return r.request_id; });
+    var moved = ids.splice(index, 1)[0];
+    ids.splice(index + step, 0, moved);
+    act("chair.reorder_queue", { item_id: item.item_id, request_ids: ids });
+  }
+
+  function renderComments(item) {
+    var list = $("live-comments");
+    list.replaceChildren();
+    state.comments.filter(function (c) { return c.item_id === item.item_id; }).forEach(function (c) {
+      var li = el("li", null, c.hidden ? "is-hidden" : "");
+      li.appendChild(el("strong", c.author + ": "));
+      li.appendChild(document.createTextNode(c.hidden && !c.body ? T.hidden_comment : c.body));
+      if (isConsole && !c.hidden) {
+        li.appendChild(button(T.hide, function () { act("chair.hide_comment", { comment_id: c.comment_id }); }));
+      }
+      list.appendChild(li);
+    });
+  }
+
+  function renderAttendance() {
+    var a = state.attendance;
+    var q = a.quorum;
+    $("live-quorum").textContent = (q.reached ? T.quorum_reached : T.quorum_missing) + " — " +
+      fmt(T.present_of, { present: q.present, eligible: q.eligible, required: q.required });
+    $("live-quorum").className = q.reached ? "quorum-ok" : "quorum-missing";
+    var list = $("live-present");
+    list.replaceChildren();
+    a.present.forEach(function (p) {
+      var li = el("li", p.name + " (" + (T[p.mode] || p.mode) + ")");
+      if (state.online.indexOf(p.user_id) >= 0) { li.classList.add("is-online"); }
+      list.appendChild(li);
+    });
+    $("live-online-count").textContent = state.online.length;
+  }
+
+  function renderConsent() {
+    var box = $("live-consent");
+    var ids = state.consent_block || [];
+    box.hidden = !ids.length || state.meeting.consent_adopted;
+    var list = $("live-consent-items");
+    list.replaceChildren();
+    ids.forEach(function (id) { var it = itemById(id); if (it) { list.appendChild(el("li", it.position + ". " + it.title)); } });
+  }
+
+  function button(label, onClick) {
+    var b = el("button", label, "btn btn-small needs-online");
+    b.type = "button";
+    b.disabled = !online;
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  function elapsed(iso) {
+    if (!iso) { return "–"; }
+    var s = Math.max(0, Math.floor((Date.now() + clockOffset - Date.parse(iso)) / 1000));
+    return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+  }
+
+  function showError(message) {
+    var box = $("live-error");
+    box.hidden = !message;
+    box.textContent = message || "";
+    if (message) { setTimeout(function () { box.hidden = true; }, 6000); }
+  }
+
+  function act(name, data) {
+    var payload = Object.assign({ meeting_id: meetingId }, data || {});
+    socket.timeout(10000).emit(name, payload, function (err, ack) {
+      if (err) { showError(T.reconnecting); return; }
+      if (!ack.ok) { showError(ack.message || ack.error); }
+    });
+  }
+
+  document.querySelectorAll("[data-action]").forEach(function (b) {
+    b.addEventListener("click", function () {
+      act(b.dataset.action, b.dataset.mode ? { mode: b.dataset.mode } : {});
+    });
+  });
+  var follow = $("live-follow");
+  if (follow) {
+    follow.addEventListener("click", function () { following = !following; render(); });
+    $("live-back").addEventListener("click", function () { following = true; render(); });
+  }
+  $("live-comment-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var body = $("live-comment-body");
+    if (!body.value.trim() || !shownItemId) { return; }
+    var clientId = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
+    act("comment.post", { item_id: shownItemId, body: body.value, client_id: clientId.slice(0, 64) });
+    body.value = "";
+  });
+
+  setInterval(function () {
+    if (!state) { return; }
+    $("live-item-timer").textContent = elapsed(state.meeting.item_started_at);
+    renderFloor();
+  }, 1000);
+  setOnline(false);
+})();
