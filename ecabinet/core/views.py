@@ -21,7 +21,10 @@ bp = Blueprint("core", __name__)
 @bp.route("/")
 @guard(account_policy.signed_in)
 def home():
-    return render_template("core/home.html", user=current_user)
+    from ecabinet.meetings import service as meetings
+
+    return render_template("core/home.html", user=current_user, home=meetings.member_home(current_user),
+                           notification_text=meetings.notification_text)
 
 
 @bp.route("/language/<code>", methods=["POST"])

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from ecabinet.meetings.models import (
+    Attendance,
+    CheckInMode,
+    Confidentiality,
+    ConflictPolicy,
+    ItemKind,
+    MeetingKind,
+    MeetingMode,
+    MeetingStatus,
+    ParticipantRole,
+    Position,
+    QuorumRule,
+)
+from ecabinet.meetings.service import (
+    COMMENT_MAX,
+    DURATION_MAX,
+    ITEM_TITLE_MAX,
+    REASON_MAX,
+    SUMMARY_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
+)
+
+# Labels for every stored value, shared by forms and templates.
+LABELS = {
+    "meeting_kind": {MeetingKind.REGULAR: _l("Regular"), MeetingKind.THEMATIC: _l("Thematic"),
+                     MeetingKind.EXTRAORDINARY: _l("Extraordinary")},
+    "mode": {MeetingMode.IN_PERSON: _l("In person"), MeetingMode.ONLINE: _l("Online"),
+             MeetingMode.HYBRID: _l("Hybrid")},
+    "status": {MeetingStatus.DRAFT: _l("Draft"), MeetingStatus.PUBLISHED: _l("Published"),
+               MeetingStatus.IN_SESSION: _l("In session"), MeetingStatus.ADJOURNED: _l("Adjourned"),
+               MeetingStatus.CLOSED: _l("Closed")},
+    "item_kind": {ItemKind.DECISION: _l("For decision"), ItemKind.DISCUSSION: _l("For discussion"),
+                  ItemKind.INFORMATION: _l("For information")},
+    "confidentiality": {Confidentiality.NORMAL: _l("Normal"), Confidentiality.RESTRICTED: _l("Restricted"),
+                        Confidentiality.CONFIDENTIAL: _l("Confidential")},
+    "conflict_policy": {ConflictPolicy.RECUSE: _l("Visible, but recused from voting and quorum"),
+                        ConflictPolicy.HIDE: _l("Hidden from the member")},
+    "quorum_rule": {QuorumRule.MORE_THAN_HALF: _l("More than half of the members"),
+                    QuorumRule.TWO_THIRDS: _l("Two thirds of the members"),
+                    QuorumRule.FIXED: _l("A fixed number of members")},
+    "participant_role": {ParticipantRole.CHAIR: _l("Chair"), ParticipantRole.MEMBER: _l("Member"),
+                         ParticipantRole.SECRETARY: _l("Secretariat"), ParticipantRole.GUEST: _l("Guest")},
+    "attendance": {Attendance.PENDING: _l("Not answered"), Attendance.IN_PERSON: _l("Present in person"),
+                   Attendance.REMOTE: _l("Present remotely"), Attendance.ABSENT: _l("Absent")},
+    "check_in_mode": {CheckInMode.ROOM: _l("In the room"), CheckInMode.REMOTE: _l("Remote")},
+    "position": {Position.AGREE: _l("Agree"), Position.OBJECT: _l("Object"), Position.SPEAK: _l("Want to speak")},
+    "step": {"start": _l("Start the meeting"), "adjourn": _l("Adjourn"), "resume": _l("Resume"),
+             "close": _l("Close the meeting")},
+}
+
+
+def _choices(name: str, blank: bool = False) -> list[tuple[str, object]]:
+    choices = [(value.value, label) for value, label in LABELS[name].items()]
+    return [("", _l("(unchanged)"))] + choices if blank else choices
+
+
+class MeetingForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=TITLE_MAX)])
+    kind = SelectField(_l("Kind"), choices=_choices("meeting_kind"))
+    starts_at = DateTimeLocalField(_l("Start"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    ends_at = DateTimeLocalField(_l("Expected end"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    timezone = StringField(_l("Time zone"), validators=[DataRequired(), Length(max=64)])
+    place = StringField(_l("Place"), validators=[Optional(), Length(max=TEXT_MAX)])
+    mode = SelectField(_l("Mode"), choices=_choices("mode"))
+    chair_id = SelectField(_l("Chair"), coerce=int)
+    conflict_policy = SelectField(_l("When a member declares an interest in an item"),
+                                  choices=_choices("conflict_policy"))
+    quorum_rule = SelectField(_l("Quorum"), choices=_choices("quorum_rule"))
+    quorum_fixed = IntegerField(_l("Fixed quorum (number of members)"),
+                                validators=[Optional(), NumberRange(min=1, max=500)])
+
+
+class CopyForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=TITLE_MAX)])
+    starts_at = DateTimeLocalField(_l("Start"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+
+
+class ItemForm(FlaskForm):
+    title = StringField(_l("Item title"), validators=[DataRequired(), Length(max=ITEM_TITLE_MAX)])
+    ministry = StringField(_l("Presenting ministry"), validators=[Optional(), Length(max=TEXT_MAX)])
+    presenter = StringField(_l("Presenter"), validators=[Optional(), Length(max=TEXT_MAX)])
+    duration_minutes = IntegerField(_l("Planned duration (minutes)"), default=10,
+                                    validators=[DataRequired(), NumberRange(min=1, max=DURATION_MAX)])
+    kind = SelectField(_l("Kind"), choices=_choices("item_kind"))
+    confidentiality = SelectField(_l("Confidentiality"), choices=_choices("confidentiality"))
+    summary = TextAreaField(_l("Summary (one short page)"), validators=[Optional(), Length(max=SUMMARY_MAX)])
+
+
+class BulkForm(FlaskForm):
+    kind = SelectField(_l("Kind"), choices=_choices("item_kind", blank=True), validators=[Optional()])
+    confidentiality = SelectField(_l("Confidentiality"), choices=_choices("confidentiality", blank=True),
+                                  validators=[Optional()])
+    ministry = StringField(_l("Presenting ministry"), validators=[Optional(), Length(max=TEXT_MAX)])
+    duration_minutes = IntegerField(_l("Planned duration (minutes)"),
+                                    validators=[Optional(), NumberRange(min=1, max=DURATION_MAX)])
+
+
+class PositionForm(FlaskForm):
+    position = RadioField(_l("My position"), choices=_choices("position"), validators=[DataRequired()])
+    comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=COMMENT_MAX)])
+
+
+class InterestForm(FlaskForm):
+    reason = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=REASON_MAX)])
+
+
+class ResponseForm(FlaskForm):
+    attendance = RadioField(_l("My attendance"), validators=[DataRequired()],
+                            choices=[(a.value, LABELS["attendance"][a])
+                                     for a in (Attendance.IN_PERSON, Attendance.REMOTE, Attendance.ABSENT)])
+    substitute_name = StringField(_l("Substitute (if absent), e.g. a deputy minister"),
+                                  validators=[Optional(), Length(max=TEXT_MAX)])
+
+
+class CheckInForm(FlaskForm):
+    mode = SelectField(_l("Where"), choices=_choices("check_in_mode"))
+
+
+class ParticipantForm(FlaskForm):
+    user_id = SelectField(_l("Person"), coerce=int)
+    role = SelectField(_l("Role in the meeting"),
+                       choices=[(r.value, LABELS["participant_role"][r])
+                                for r in (ParticipantRole.MEMBER, ParticipantRole.SECRETARY)])
+
+
+class GuestForm(FlaskForm):
+    user_id = SelectField(_l("Guest"), coerce=int)

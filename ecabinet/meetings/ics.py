@@ -1,0 +1,35 @@
+"""The .ics calendar file of a meeting.
+
+It leaves the system (into phones and mail clients), so it carries only what an invitation would:
+title, time, place and a link; never the agenda, whose items may be confidential.
+"""
+
+from __future__ import annotations
+
+from icalendar import Calendar, Event
+
+from ecabinet.core.types import utcnow
+from ecabinet.meetings.models import Meeting, MeetingStatus
+
+
+def meeting_calendar(meeting: Meeting, url: str) -> bytes:
+    cal = Calendar()
+    cal.add("prodid", "-//e-Cabinet//meetings//VI")
+    cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
+    event = Event()
+    event.add("uid", f"meeting-{meeting.id}@ecabinet")
+    event.add("dtstamp", utcnow())
+    event.add("dtstart", meeting.starts_at)
+    event.add("dtend", meeting.ends_at)
+    event.add("summary", meeting.title)
+    if meeting.place:
+        event.add("location", meeting.place)
+    event.add("url", url)
+    event.add("description", url)
+    # Each new agenda version bumps the sequence, so calendars replace the old entry.
+    event.add("sequence", meeting.agenda_version)
+    event.add("status", "CANCELLED" if meeting.status is MeetingStatus.CLOSED and not meeting.started_at
+              else "CONFIRMED")
+    cal.add_component(event)
+    return cal.to_ical()
