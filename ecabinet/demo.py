@@ -77,4 +77,7 @@ def load_demo(password: str) -> list[str]:
              f"  member     {email_of(MEMBERS[8][0])}  ({MEMBERS[8][2]}; {len(MEMBERS)} members in all)",
              f"  secretary  {email_of(SECRETARIES[0][0])}",
              f"  guest      {email_of(GUEST[0])}"]
+    from ecabinet.meetings.demo import load_meetings_demo
+
+    lines += load_meetings_demo(password)
     return lines
