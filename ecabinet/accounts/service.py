@@ -263,6 +263,11 @@ def check_password(actor: Actor, email: str, password: str) -> PasswordCheck:
                          needs_totp_enrolment=not user.totp_enabled and totp_required_for(user.role))
 
 
+def record_invalid_login(actor: Actor, fields: list[str]) -> None:
+    audit.record(actor, "login.failed", details={"reason": "invalid_form", "fields": fields})
+    db.session.commit()
+
+
 def check_second_factor(actor: Actor, user: User, code: str) -> None:
     if not user.totp_secret or not totp_valid(user.totp_secret, code):
         audit.record(actor, "login.failed", object_type="user", object_id=user.id,

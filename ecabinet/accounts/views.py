@@ -78,8 +78,11 @@ def login():
                                     "next": request.args.get("next")}
             return redirect(url_for("accounts.login_code" if check.needs_totp else "accounts.login_enrol"))
         return _finish_login(check.user)
-    status = 400 if request.method == "POST" else 200
-    return render_template("accounts/login.html", form=form), status
+    if request.method == "POST":
+        # Empty or over-long fields: refused by the form, and audited like any failed sign-in.
+        service.record_invalid_login(current_actor(), sorted(form.errors))
+        return render_template("accounts/login.html", form=form), 400
+    return render_template("accounts/login.html", form=form)
 
 
 @bp.route("/login/code", methods=["GET", "POST"])

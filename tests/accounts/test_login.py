@@ -54,11 +54,13 @@ def test_login_empty_fields_are_a_form_error(client, users):
     r = login(client, "", "")
     assert r.status_code == 400
     assert client.get("/").status_code == 302  # still signed out
+    assert audit_actions()[-1] == "login.failed"
 
 
 def test_login_overlong_fields_are_a_form_error(client, users):
     r = login(client, "a" * 5000 + "@example.gov.vn", "p" * 100_000)
     assert r.status_code == 400
+    assert audit_actions()[-1] == "login.failed"
 
 
 def test_login_without_csrf_token_is_refused_and_audited(client, users):
@@ -138,3 +140,21 @@ def test_next_parameter_cannot_redirect_off_site(client, users):
     r = client.post("/login?next=//evil.example/x", data={"email": "member@example.gov.vn", "password": PASSWORD,
                                                           "csrf_token": csrf_from(page)})
     assert r.headers["Location"] == "/"
+
+
+def test_login_throttle_is_kept_in_redis_when_configured(db_url, redis_url):
+    import redis
+
+    from ecabinet import create_app
+    from tests.conftest import IsolatedClient, make_test_config
+
+    redis.Redis.from_url(redis_url).flushdb()
+    app = create_app(make_test_config(db_url, REDIS_URL=redis_url, LOGIN_RATE_LIMIT="2 per minute"))
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        client = app.test_client()
+        codes = [login(client, "nobody@example.gov.vn", "wrong-password-123").status_code for _ in range(3)]
+        assert codes == [401, 401, 429]
+        assert any(b"LIMITS" in key for key in redis.Redis.from_url(redis_url).keys("*"))
+        db.session.remove()
+        db.engine.dispose()
