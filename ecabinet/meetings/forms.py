@@ -51,7 +51,7 @@ LABELS = {
     "attendance": {Attendance.PENDING: _l("Not answered"), Attendance.IN_PERSON: _l("Present in person"),
                    Attendance.REMOTE: _l("Present remotely"), Attendance.ABSENT: _l("Absent")},
     "check_in_mode": {CheckInMode.ROOM: _l("In the room"), CheckInMode.REMOTE: _l("Remote")},
-    "position": {Position.AGREE: _l("Agree"), Position.OBJECT: _l("Object"), Position.SPEAK: _l("Want to speak")},
+    "position": {Position.AGREE: _l("Agree"), Position.OBJECT: _l("I object"), Position.SPEAK: _l("Want to speak")},
     "step": {"start": _l("Start the meeting"), "adjourn": _l("Adjourn"), "resume": _l("Resume"),
              "close": _l("Close the meeting")},
 }
@@ -63,7 +63,7 @@ def _choices(name: str, blank: bool = False) -> list[tuple[str, object]]:
 
 
 class MeetingForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=TITLE_MAX)])
+    title = StringField(_l("Meeting title"), validators=[DataRequired(), Length(max=TITLE_MAX)])
     kind = SelectField(_l("Kind"), choices=_choices("meeting_kind"))
     starts_at = DateTimeLocalField(_l("Start"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     ends_at = DateTimeLocalField(_l("Expected end"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
@@ -79,7 +79,7 @@ class MeetingForm(FlaskForm):
 
 
 class CopyForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=TITLE_MAX)])
+    title = StringField(_l("Meeting title"), validators=[DataRequired(), Length(max=TITLE_MAX)])
     starts_at = DateTimeLocalField(_l("Start"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
 
 

@@ -223,7 +223,7 @@ def show(meeting_id: int):
         recused={i.id for i in items if policy.is_recused(user, i)},
         quorum=service.quorum(meeting), steps=service.available_steps(user, meeting),
         consent=service.consent_block(meeting), interests=service.interests_of(meeting),
-        item_form=ItemForm(formdata=None), bulk_form=BulkForm(formdata=None), position_form=PositionForm,
+        item_form=ItemForm(formdata=None), bulk_form=BulkForm(formdata=None, prefix="bulk"), position_form=PositionForm,
         response_form=response_form, check_in_form=CheckInForm(formdata=None), empty=EmptyForm(),
         editable=meeting.status in service.EDITABLE)
 
@@ -366,7 +366,7 @@ def reorder(meeting_id: int):
 @guard(policy.can_edit_agenda)
 def bulk(meeting_id: int):
     meeting = _meeting(meeting_id)
-    form = BulkForm()
+    form = BulkForm(prefix="bulk")  # prefixed: the add-item form on the same page has fields of the same names
     if not form.validate_on_submit():
         _form_errors(form)
         return _back(meeting, "#agenda")

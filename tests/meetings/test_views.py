@@ -107,7 +107,7 @@ def test_bulk_edit_through_the_page(client, draft, cabinet):
     html = _page(client, f"/meetings/{draft.id}")
     ids = [str(i.id) for i in draft.items[:2]]
     r = client.post(f"/meetings/{draft.id}/bulk", data={"csrf_token": csrf_from(html), "item_ids": ids,
-                                                         "confidentiality": "confidential", "action": "edit"})
+                                                         "bulk-confidentiality": "confidential", "action": "edit"})
     assert r.status_code == 302
     db.session.expire_all()
     levels = [i.confidentiality.value for i in service.get_meeting(draft.id).items]
