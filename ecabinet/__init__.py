@@ -83,6 +83,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_i18n(app)
     init_security(app)
 
+    _import_event_handlers()
     allowed = app.config["SOCKETIO_ALLOWED_ORIGINS"]
     socketio.init_app(
         app,
@@ -106,6 +107,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def _import_event_handlers() -> None:
+    """Socket.IO handlers must be declared before ``socketio.init_app``: Flask-SocketIO then keeps them
+    and registers them on every server it creates (one per app), not only on the first."""
+    from ecabinet.live import events as _live_events  # noqa: F401
+
+
 def _register_domains(app: Flask) -> None:
     # Importing a domain's models registers its tables; its events module registers its handlers.
     from ecabinet.accounts import models as _accounts_models  # noqa: F401
@@ -115,7 +122,6 @@ def _register_domains(app: Flask) -> None:
     from ecabinet.cli import cli
     from ecabinet.core.views import bp as core_bp
     from ecabinet.core.views import register_error_pages
-    from ecabinet.live import events as _live_events  # noqa: F401
     from ecabinet.live import models as _live_models  # noqa: F401
     from ecabinet.live.views import bp as live_bp
     from ecabinet.meetings import models as _meetings_models  # noqa: F401
