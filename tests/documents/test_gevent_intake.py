@@ -65,3 +65,21 @@ def test_event_loop_is_never_blocked_by_intake(tmp_path, big_demo_pdf):
     assert result["outcomes"] == ["too_many_pages", 150, "decompression_bomb"]
     assert result["blocked"] == []
     assert result["ticks"] > 10  # the loop really ran while the children worked
+
+
+@pytest.mark.timeout(120)
+def test_the_detector_sees_pypdf_blocking_the_loop(big_demo_pdf):
+    """Control: the same harness parsing in-process must report EventLoopBlocked, or the test above proves nothing."""
+    in_process = SCRIPT.replace(
+        "outcomes.append(inspect_pdf(path).page_count)",
+        "import pypdf\n"
+        "        for _ in range(5):\n"
+        "            outcomes.append(sum(len(p.extract_text()) > 0 for p in pypdf.PdfReader(path).pages))")
+    assert in_process != SCRIPT
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", in_process, str(big_demo_pdf)],
+                          capture_output=True, text=True, timeout=100, cwd=REPO, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["outcomes"] == [150] * 5
+    assert result["blocked"], "EventLoopBlocked was never reported for in-process parsing"
