@@ -126,8 +126,10 @@ def _register_domains(app: Flask) -> None:
     from ecabinet.live.views import bp as live_bp
     from ecabinet.meetings import models as _meetings_models  # noqa: F401
     from ecabinet.meetings.views import bp as meetings_bp
+    from ecabinet.minutes import models as _minutes_models  # noqa: F401
+    from ecabinet.minutes.views import bp as minutes_bp
 
-    for bp in (core_bp, accounts_bp, audit_bp, meetings_bp, live_bp):
+    for bp in (core_bp, accounts_bp, audit_bp, meetings_bp, live_bp, minutes_bp):
         app.register_blueprint(bp)
     register_error_pages(app)
     app.cli.add_command(cli)

@@ -104,3 +104,38 @@ def serve(host: str, port: int) -> None:
     finally:
         stop()
     os._exit(0)
+
+
+@cli.command("make-signing-cert")
+@click.option("--force", is_flag=True, help="Replace an existing key pair.")
+def make_signing_cert(force: bool) -> None:
+    """Create a self-signed development key pair for signing final minutes."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from ecabinet.minutes.signing import make_self_signed
+
+    key, cert = Path(current_app.config["SIGNING_KEY"]), Path(current_app.config["SIGNING_CERT"])
+    if key.exists() and not force:
+        raise click.ClickException(f"{key} exists; use --force to replace it.")
+    make_self_signed(key, cert)
+    click.echo(f"Development signing key: {key}\nCertificate: {cert}\n"
+               "Use a key and certificate from a real certificate authority in production (see README).")
+
+
+@cli.command("verify-minutes")
+@click.argument("minutes_id", type=int)
+def verify_minutes(minutes_id: int) -> None:
+    """Validate the signature of final minutes."""
+    from ecabinet.minutes import service
+
+    minutes = service.get_minutes(minutes_id)
+    if minutes is None or minutes.pdf_sha256 is None:
+        raise click.ClickException("No final PDF for these minutes.")
+    report = service.signature_report(minutes)
+    click.echo(f"signed: {report.signed}\nintact: {report.intact}\nvalid: {report.valid}\n"
+               f"trusted: {report.trusted}\ncovers the whole document: {report.covers_whole_document}\n"
+               f"signer: {report.signer}\nsigned at: {report.signed_at}\nsummary: {report.summary}")
+    if not report.ok:
+        sys.exit(1)

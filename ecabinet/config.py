@@ -58,6 +58,12 @@ def from_environment() -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "100")) * 1024 * 1024,
         "SMTP_URL": os.environ.get("SMTP_URL") or None,
         "HUEY_IMMEDIATE": _bool("HUEY_IMMEDIATE", False),
+        # The key and certificate that sign final minutes (PAdES). `flask ecabinet make-signing-cert`
+        # writes a self-signed development pair to these default paths.
+        "SIGNING_KEY": os.environ.get("SIGNING_KEY", str(INSTANCE_DIR / "signing" / "key.pem")),
+        "SIGNING_CERT": os.environ.get("SIGNING_CERT", str(INSTANCE_DIR / "signing" / "cert.pem")),
+        "SIGNING_KEY_PASSWORD": os.environ.get("SIGNING_KEY_PASSWORD") or None,
+        "MINUTES_FINALISE_INLINE": _bool("MINUTES_FINALISE_INLINE", False),
         # A reconnecting client further behind than this many events gets a snapshot instead.
         "LIVE_MAX_REPLAY": int(os.environ.get("LIVE_MAX_REPLAY", "200")),
     }

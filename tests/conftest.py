@@ -117,6 +117,8 @@ def database(request, tmp_path_factory) -> Iterator[TestDatabase]:
 def make_test_config(url: str, **extra) -> dict:
     return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SESSION_COOKIE_SECURE": False,
             "LOGIN_RATE_LIMIT": "1000 per minute",
+            # Produce final minutes in the request instead of the job worker, which tests do not run.
+            "MINUTES_FINALISE_INLINE": True,
             # The test body and the requests it makes each hold a connection.
             "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 5, "max_overflow": 5, "pool_timeout": 10},
             **extra}
@@ -202,6 +204,7 @@ class LiveServer:
         self.log = tmp / f"server-{self.port}.log"
         self.env = {**os.environ, "DATABASE_URL": db_url, "SESSION_COOKIE_SECURE": "0",
                     "LOGIN_RATE_LIMIT": "1000 per minute", "ECABINET_INSTANCE_DIR": str(tmp / "instance"),
+                    "MINUTES_FINALISE_INLINE": "1",
                     "PYTHONUNBUFFERED": "1", **env}
         self.proc: subprocess.Popen | None = None
 

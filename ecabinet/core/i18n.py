@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_datetime
 from flask_login import current_user
 
@@ -16,6 +16,8 @@ LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
 
 
 def select_locale() -> str:
+    if not has_request_context():  # jobs, the CLI, services rendering a document
+        return current_app.config["DEFAULT_LOCALE"]
     chosen = session.get("locale")
     if chosen in LANGUAGES:
         return chosen

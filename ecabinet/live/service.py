@@ -547,3 +547,11 @@ def get_meeting_or_none(meeting_id: Any) -> Meeting | None:
     if not isinstance(meeting_id, int) or isinstance(meeting_id, bool):
         return None
     return meetings.get_meeting(meeting_id)
+
+
+def speakers_in_order(meeting_id: int, item_id: int) -> list[tuple[User, Any]]:
+    """Who spoke on an item, in the order they were given the floor (for the minutes)."""
+    rows = db.session.scalars(select(SpeakerRequest).where(
+        SpeakerRequest.meeting_id == meeting_id, SpeakerRequest.item_id == item_id,
+        SpeakerRequest.granted_at.is_not(None)).order_by(SpeakerRequest.granted_at, SpeakerRequest.id))
+    return [(r.user, r.granted_at) for r in rows]

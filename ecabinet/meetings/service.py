@@ -643,6 +643,11 @@ def _participant_users(meeting: Meeting) -> list[User]:
     return [p.user for p in meeting.participants if p.user.active]
 
 
+def notify_participants(meeting: Meeting, key: str, **params: object) -> None:
+    """Notify every participant of a meeting (in the caller's transaction); ``key`` is an English msgid."""
+    _notify(_participant_users(meeting), meeting, key, **params)
+
+
 def _notify(users: Iterable[User], meeting: Meeting | None, key: str, **params: object) -> None:
     users = list(users)
     for user in users:

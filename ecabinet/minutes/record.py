@@ -1,0 +1,77 @@
+"""The meeting record: what the system already knows about a meeting, gathered for the minutes.
+
+Other domains add their sections through the ``record_sections`` signal (voting adds its ballots,
+documents the briefing documents per item), so this module does not reach into their internals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from blinker import signal
+
+from ecabinet.meetings import service as meetings
+from ecabinet.meetings.models import Attendance, Meeting, ParticipantRole
+
+# Receivers get (meeting) and return a dict: {"items": {item_id: {"documents": [...], "ballots": [...]}},
+# "ballots": [...]} with plain values. Every key is optional.
+record_sections = signal("ecabinet.minutes.record_sections")
+
+
+@dataclass
+class ItemRecord:
+    position: int
+    title: str
+    kind: str
+    ministry: str
+    presenter: str
+    outcome: str | None
+    speakers: list[tuple[str, datetime]] = field(default_factory=list)
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    ballots: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class MeetingRecord:
+    meeting: Meeting
+    present: list[tuple[str, str, str]]          # name, title, mode
+    absent: list[tuple[str, str, str]]           # name, title, substitute
+    guests: list[str]
+    quorum: Any
+    interests: list[tuple[str, str, str]]         # member, item title, reason
+    items: list[ItemRecord]
+    consent_items: list[str]
+    ballots: list[dict[str, Any]]
+
+
+def build_record(meeting: Meeting) -> MeetingRecord:
+    from ecabinet.live.service import speakers_in_order
+
+    present, absent, guests = [], [], []
+    for p in meeting.participants:
+        if p.role is ParticipantRole.GUEST:
+            guests.append(p.user.name)
+        elif p.role in (ParticipantRole.MEMBER, ParticipantRole.CHAIR):
+            if p.checked_in_at is not None:
+                present.append((p.user.name, p.user.title, p.checked_in_mode.value if p.checked_in_mode else ""))
+            elif p.attendance is Attendance.ABSENT or p.checked_in_at is None:
+                absent.append((p.user.name, p.user.title, p.substitute_label if p.represented_by_substitute else ""))
+    items = [ItemRecord(position=i.position, title=i.title, kind=i.kind.value, ministry=i.ministry,
+                        presenter=i.presenter, outcome=i.outcome,
+                        speakers=[(u.name, at) for u, at in speakers_in_order(meeting.id, i.id)])
+             for i in meeting.items]
+    by_id = {i.id: rec for i, rec in zip(meeting.items, items, strict=True)}
+    ballots: list[dict[str, Any]] = []
+    for _receiver, section in record_sections.send(meeting):
+        for item_id, extra in (section or {}).get("items", {}).items():
+            if item_id in by_id:
+                by_id[item_id].documents.extend(extra.get("documents", []))
+                by_id[item_id].ballots.extend(extra.get("ballots", []))
+        ballots.extend((section or {}).get("ballots", []))
+    return MeetingRecord(
+        meeting=meeting, present=present, absent=absent, guests=guests, quorum=meetings.quorum(meeting),
+        interests=[(d.member.name, d.item.title, d.reason) for d in meetings.interests_of(meeting)],
+        items=items, consent_items=[i.title for i in meeting.items if i.outcome == "adopted_by_consent"],
+        ballots=ballots)
