@@ -80,4 +80,7 @@ def load_demo(password: str) -> list[str]:
     from ecabinet.meetings.demo import load_meetings_demo
 
     lines += load_meetings_demo(password)
+    from ecabinet.minutes.demo import load_minutes_demo
+
+    lines += load_minutes_demo(password)
     return lines
