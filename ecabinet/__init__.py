@@ -122,6 +122,9 @@ def _register_domains(app: Flask) -> None:
     from ecabinet.cli import cli
     from ecabinet.core.views import bp as core_bp
     from ecabinet.core.views import register_error_pages
+    from ecabinet.documents import models as _documents_models  # noqa: F401
+    from ecabinet.documents import search as _documents_search  # noqa: F401
+    from ecabinet.documents.views import bp as documents_bp
     from ecabinet.live import models as _live_models  # noqa: F401
     from ecabinet.live.views import bp as live_bp
     from ecabinet.meetings import models as _meetings_models  # noqa: F401
@@ -129,7 +132,7 @@ def _register_domains(app: Flask) -> None:
     from ecabinet.minutes import models as _minutes_models  # noqa: F401
     from ecabinet.minutes.views import bp as minutes_bp
 
-    for bp in (core_bp, accounts_bp, audit_bp, meetings_bp, live_bp, minutes_bp):
+    for bp in (core_bp, accounts_bp, audit_bp, meetings_bp, live_bp, minutes_bp, documents_bp):
         app.register_blueprint(bp)
     register_error_pages(app)
     app.cli.add_command(cli)

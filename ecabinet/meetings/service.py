@@ -1127,6 +1127,7 @@ class MemberHome:
 
 
 def member_home(user: User) -> MemberHome:
+    from ecabinet.documents.service import unread_count as unread_documents
     from ecabinet.meetings.policy import can_see_meeting
 
     now = utcnow()
@@ -1143,7 +1144,8 @@ def member_home(user: User) -> MemberHome:
         participant = participant_of(meeting, user)
         seen = participant.last_seen_version if participant else meeting.agenda_version
         upcoming.append(HomeMeeting(meeting=meeting, awaiting_positions=len(items_awaiting_position(meeting, user)),
-                                    agenda_changed_since_seen=0 < seen < meeting.agenda_version))
+                                    agenda_changed_since_seen=0 < seen < meeting.agenda_version,
+                                    unread_documents=unread_documents(user, meeting)))
     past.sort(key=lambda m: m.starts_at, reverse=True)
     return MemberHome(upcoming=upcoming, past=past[:10], notifications=notifications_for(user, 10),
                       unread=unread_count(user))

@@ -1,0 +1,276 @@
+"""Document pages, the viewer's PDF stream, downloads, the annotations API, board books and search.
+
+Thin: the policy decides (``@guard``), the service acts. Every PDF leaves through ``_pdf_response``:
+``application/pdf``, ``nosniff``, a ``sandbox`` CSP and an explicit Content-Disposition, so a file
+with JavaScript or an HTML polyglot is only ever a PDF to the browser.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ecabinet.core.actor import current_actor
+from ecabinet.core.errors import DomainError
+from ecabinet.core.policy import Denied, guard
+from ecabinet.documents import policy, search, service
+from ecabinet.documents.forms import ConfidentialForm, SearchForm
+from ecabinet.documents.intake import IntakeError
+from ecabinet.documents.models import Document
+from ecabinet.meetings.models import Meeting, MeetingItem
+
+bp = Blueprint("documents", __name__)
+
+PDF_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'"
+
+
+@bp.app_context_processor
+def _helpers() -> dict[str, Any]:
+    return {"item_documents": item_documents}
+
+
+def item_documents(meeting: Meeting, item: MeetingItem) -> dict[str, Any]:
+    """What ``documents/_item_documents.html`` shows on an item page, as the current user may see it."""
+    user = current_user
+    documents = [d for d in service.documents_of(item) if policy.may_view(user, d)]
+    return {"documents": documents, "states": service.read_states(user, documents),
+            "can_upload": policy.can_upload(user, meeting_id=meeting.id, item_id=item.id),
+            "is_secretary": policy.is_secretary(user)}
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+def _document(document_id: int) -> Document:
+    document = service.get_document(document_id)
+    if document is None:
+        abort(404)
+    return document
+
+
+def _meeting(meeting_id: int) -> Meeting:
+    from ecabinet.meetings.service import get_meeting
+
+    meeting = get_meeting(meeting_id)
+    if meeting is None:
+        abort(404)
+    return meeting
+
+
+def _json_error(exc: Exception, status: int | None = None):
+    if isinstance(exc, Denied):
+        return jsonify(error=_(exc.message)), 403
+    assert isinstance(exc, DomainError)
+    body: dict[str, Any] = {"error": exc.translated()}
+    if isinstance(exc, IntakeError):
+        body["code"] = exc.code
+    return jsonify(body), status or exc.status
+
+
+def _pdf_response(served: service.Served, *, attachment: bool):
+    response = send_file(served.path, mimetype="application/pdf", as_attachment=attachment,
+                         download_name=served.filename, conditional=True, max_age=0)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = PDF_CSP
+    response.headers["Cache-Control"] = "private, no-store"
+    if served.copy_code:
+        response.headers["X-Copy-Code"] = served.copy_code
+    return response
+
+
+def document_dict(document: Document) -> dict[str, Any]:
+    version = service.version_of(document)
+    return {"id": document.id, "title": document.title, "version": document.current_version,
+            "pages": version.page_count, "size": version.size, "confidential": document.confidential,
+            "url": url_for("documents.show", document_id=document.id)}
+
+
+def _uploaded_file():
+    upload = request.files.get("file")
+    if upload is None:
+        raise IntakeError.of("empty")
+    return upload
+
+
+# --- upload and versions ---------------------------------------------------------------------------
+
+@bp.route("/meetings/<int:meeting_id>/items/<int:item_id>/documents", methods=["POST"])
+@guard(policy.can_upload)
+def upload(meeting_id: int, item_id: int):
+    meeting = _meeting(meeting_id)
+    item = next((i for i in meeting.items if i.id == item_id), None)
+    if item is None:
+        abort(404)
+    try:
+        file = _uploaded_file()
+        document = service.upload(current_actor(), item, file.stream, file.filename or "",
+                                  title=request.form.get("title") or None,
+                                  confidential=request.form.get("confidential") in ("1", "true", "on"))
+    except (DomainError, Denied) as exc:
+        return _json_error(exc)
+    return jsonify(ok=True, document=document_dict(document)), 201
+
+
+@bp.route("/documents/<int:document_id>/versions", methods=["POST"])
+@guard(policy.can_manage_document)
+def new_version(document_id: int):
+    document = _document(document_id)
+    try:
+        file = _uploaded_file()
+        service.replace(current_actor(), document, file.stream, file.filename or "")
+    except (DomainError, Denied) as exc:
+        return _json_error(exc)
+    return jsonify(ok=True, document=document_dict(document)), 201
+
+
+@bp.route("/documents/<int:document_id>/confidential", methods=["POST"])
+@guard(policy.can_manage_document)
+def confidential(document_id: int):
+    document = _document(document_id)
+    form = ConfidentialForm()
+    if form.validate_on_submit():
+        service.set_confidential(current_actor(), document, bool(form.confidential.data))
+        flash(_("Saved."), "info")
+    return redirect(url_for("documents.show", document_id=document.id))
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+@bp.route("/documents/<int:document_id>")
+@guard(policy.can_view_document)
+def show(document_id: int):
+    document = _document(document_id)
+    version = service.version_of(document)
+    state = service.read_states(current_user, [document])[document.id]
+    return render_template("documents/viewer.html", document=document, version=version, state=state,
+                           item=document.item, meeting=document.item.meeting,
+                           may_download=policy.may_download(current_user, document),
+                           is_secretary=policy.is_secretary(current_user),
+                           can_manage=policy.can_manage_document(current_user, document_id=document.id),
+                           confidential_form=ConfidentialForm(formdata=None, confidential=document.confidential))
+
+
+@bp.route("/documents/<int:document_id>/file")
+@guard(policy.can_view_document)
+def stream(document_id: int):
+    """The viewer's copy (inline), watermarked for the reader; Range requests are answered with 206.
+
+    Only the first, whole-file request records the read and the copy code; pdf.js then fetches ranges.
+    """
+    document = _document(document_id)
+    try:
+        served = service.open_copy(current_actor(), document, purpose="view", record="Range" not in request.headers)
+    except (DomainError, Denied) as exc:
+        return _json_error(exc)
+    return _pdf_response(served, attachment=False)
+
+
+@bp.route("/documents/<int:document_id>/download")
+@guard(policy.can_download_document)
+def download(document_id: int):
+    document = _document(document_id)
+    try:
+        served = service.open_copy(current_actor(), document, purpose="download")
+    except (DomainError, Denied) as exc:
+        return _json_error(exc, 403)
+    return _pdf_response(served, attachment=True)
+
+
+@bp.route("/documents/<int:document_id>/original")
+@guard(policy.can_manage_document)
+def original(document_id: int):
+    document = _document(document_id)
+    try:
+        served = service.open_original(current_actor(), document, request.args.get("version", type=int))
+    except (DomainError, Denied) as exc:
+        return _json_error(exc, 404)
+    return _pdf_response(served, attachment=True)
+
+
+# --- annotations (JSON; the CSRF token travels in the X-CSRFToken header) ---------------------------
+
+@bp.route("/documents/<int:document_id>/annotations", methods=["GET", "POST"])
+@guard(policy.can_view_document)
+def annotations(document_id: int):
+    document = _document(document_id)
+    user = current_user
+    if request.method == "POST":
+        try:
+            annotation = service.add_annotation(current_actor(), document, request.get_json(silent=True) or {})
+        except (DomainError, Denied) as exc:
+            return _json_error(exc)
+        return jsonify(annotation=service.annotation_dict(annotation, user)), 201
+    return jsonify(version=document.current_version,
+                   annotations=[service.annotation_dict(a, user) for a in service.annotations_for(user, document)])
+
+
+@bp.route("/documents/<int:document_id>/annotations/<int:annotation_id>", methods=["PATCH", "DELETE"])
+@guard(policy.can_view_document)
+def annotation(document_id: int, annotation_id: int):
+    document = _document(document_id)
+    try:
+        if request.method == "DELETE":
+            service.delete_annotation(current_actor(), document, annotation_id)
+            return jsonify(ok=True)
+        changed = service.update_annotation(current_actor(), document, annotation_id,
+                                            request.get_json(silent=True) or {})
+    except (DomainError, Denied) as exc:
+        return _json_error(exc, 404 if isinstance(exc, DomainError) else None)
+    return jsonify(annotation=service.annotation_dict(changed, current_user))
+
+
+# --- read receipts -------------------------------------------------------------------------------
+
+@bp.route("/meetings/<int:meeting_id>/documents/receipts")
+@guard(policy.can_see_receipts)
+def receipts(meeting_id: int):
+    meeting = _meeting(meeting_id)
+    return render_template("documents/receipts.html", meeting=meeting, rows=service.receipts_overview(meeting))
+
+
+# --- board book ----------------------------------------------------------------------------------
+
+@bp.route("/meetings/<int:meeting_id>/board-book", methods=["GET", "POST"])
+@guard(policy.can_read_meeting_documents)
+def board_book(meeting_id: int):
+    meeting = _meeting(meeting_id)
+    if request.method == "POST":
+        service.request_board_book(current_actor(), meeting)
+        return jsonify(service.board_book_state(current_user, meeting)), 202
+    return render_template("documents/board_book.html", meeting=meeting,
+                           state=service.board_book_state(current_user, meeting),
+                           sections=policy.readable_documents(current_user, meeting))
+
+
+@bp.route("/meetings/<int:meeting_id>/board-book/status")
+@guard(policy.can_read_meeting_documents)
+def board_book_status(meeting_id: int):
+    return jsonify(service.board_book_state(current_user, _meeting(meeting_id)))
+
+
+@bp.route("/meetings/<int:meeting_id>/board-book/file")
+@guard(policy.can_read_meeting_documents)
+def board_book_file(meeting_id: int):
+    meeting = _meeting(meeting_id)
+    try:
+        path, name, code = service.open_board_book(current_actor(), meeting)
+    except DomainError as exc:
+        return _json_error(exc, 409)
+    from ecabinet.documents.models import DocumentVersion
+
+    served = service.Served(path, name, code, DocumentVersion())
+    return _pdf_response(served, attachment=True)
+
+
+# --- search --------------------------------------------------------------------------------------
+
+@bp.route("/search")
+@guard(policy.can_search)
+def search_page():
+    form = SearchForm(request.args)
+    query = (form.q.data or "").strip()[:200]
+    hits = search.search(current_user, query) if query else []
+    return render_template("documents/search.html", form=form, query=query, hits=hits)

@@ -1,0 +1,124 @@
+"""Briefing documents through the service: intake, storage, versions, copies, receipts, annotations."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from ecabinet.audit.models import AuditEntry
+from ecabinet.core.policy import Denied
+from ecabinet.documents import service
+from ecabinet.documents.intake import IntakeError
+from ecabinet.documents.models import Annotation, Document, DocumentVersion, SearchEntry
+from ecabinet.extensions import db
+from tests.documents.app_fixtures import *  # noqa: F403
+from tests.documents.app_fixtures import actor, blob_files, count_rows
+
+
+def test_upload_stores_facts_once_by_content(with_guest, cabinet, storage, briefing):
+    sec = actor(cabinet["secretary"])
+    item = with_guest.items[0]
+    first = service.upload(sec, item, io.BytesIO(briefing), "to-trinh.pdf")
+    second = service.upload(sec, item, io.BytesIO(briefing), "to-trinh-copy.pdf", title="Bản sao")
+    v1 = first.latest
+    assert v1.page_count >= 1 and v1.size == len(briefing) and len(v1.sha256) == 64
+    assert first.title == "Tờ trình dự thảo Nghị định về đầu tư công"
+    assert "đầu tư công" in " ".join(v1.texts())
+    assert second.title == "Bản sao" and second.position == 2
+    assert len(blob_files(storage)) == 1  # the same bytes are stored once
+    assert count_rows(SearchEntry) >= 2
+    actions = list(db.session.scalars(select(AuditEntry.action)))
+    assert actions.count("document.upload") == 2
+
+
+def test_refused_upload_stores_nothing_and_says_why(with_guest, cabinet, storage):
+    sec = actor(cabinet["secretary"])
+    with pytest.raises(IntakeError) as info:
+        service.upload(sec, with_guest.items[0], io.BytesIO(b"<html>not a pdf</html>"), "x.pdf")
+    assert info.value.code == "not_pdf"
+    assert blob_files(storage) == [] and count_rows(Document) == 0 and count_rows(DocumentVersion) == 0
+    assert not any((storage / "incoming").iterdir())
+
+
+def test_only_the_secretariat_uploads(with_guest, cabinet, storage, briefing):
+    with pytest.raises(Denied):
+        service.upload(actor(cabinet["member"]), with_guest.items[0], io.BytesIO(briefing), "a.pdf")
+
+
+def test_reader_copy_carries_the_watermark_and_the_audited_copy_code(meeting_doc, cabinet):
+    member = cabinet["member"]
+    served = service.open_copy(actor(member), meeting_doc, purpose="download")
+    text = "".join(page.extract_text() for page in PdfReader(served.path).pages)
+    assert member.name in text and served.copy_code in text and member.organisation in text
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "document.copy_made")).all()
+    assert any(json.loads(e.details)["copy_code"] == served.copy_code for e in entries)
+    assert service.find_copy(served.copy_code).user_id == member.id
+    # The cached copy is reused: same code, no second stamping.
+    again = service.open_copy(actor(member), meeting_doc, purpose="view")
+    assert again.copy_code == served.copy_code
+
+
+def test_secretariat_gets_the_original(meeting_doc, cabinet, storage):
+    served = service.open_copy(actor(cabinet["secretary"]), meeting_doc, purpose="download")
+    assert served.copy_code is None and served.path == service.blobs().path(meeting_doc.latest.sha256)
+
+
+def test_confidential_is_view_only(meeting_doc, cabinet):
+    service.set_confidential(actor(cabinet["secretary"]), meeting_doc, True)
+    with pytest.raises(service.DocumentError):
+        service.open_copy(actor(cabinet["member"]), meeting_doc, purpose="download")
+    assert service.open_copy(actor(cabinet["member"]), meeting_doc, purpose="view").copy_code
+
+
+def test_new_version_keeps_old_ones_notifies_and_marks_updated(meeting_doc, cabinet, briefing_v2):
+    member = cabinet["member"]
+    service.open_copy(actor(member), meeting_doc, purpose="view")
+    assert service.read_states(member, [meeting_doc])[meeting_doc.id].read
+    assert service.unread_count(member, meeting_doc.item.meeting) == 0
+    service.replace(actor(cabinet["secretary"]), meeting_doc, io.BytesIO(briefing_v2), "v2.pdf")
+    assert [v.number for v in meeting_doc.versions] == [1, 2] and meeting_doc.current_version == 2
+    state = service.read_states(member, [meeting_doc])[meeting_doc.id]
+    assert state.updated_since_read and not state.read
+    assert service.unread_count(member, meeting_doc.item.meeting) == 1
+    from ecabinet.meetings.models import Notification
+
+    notes = db.session.scalars(select(Notification).where(Notification.user_id == member.id)).all()
+    assert any("version" in n.key for n in notes)
+    # Receipts: the secretariat sees the member read version 1 only.
+    rows = service.receipts_overview(meeting_doc.item.meeting)
+    reader = next(r for r in rows[0].readers if r[0].id == member.id)
+    assert reader[1] is None and reader[2] == 1
+
+
+def test_annotations_carry_over_to_a_new_version(meeting_doc, cabinet, briefing_v2):
+    member = actor(cabinet["member"])
+    texts = meeting_doc.latest.texts()
+    page = next(i for i, t in enumerate(texts, 1) if "Điều 5" in t)
+    moved = service.add_annotation(member, meeting_doc, {
+        "kind": "note", "page": page, "body": "Hỏi lại Bộ Tài chính",
+        "quote": "Điều 5 quy định về trình tự lập kế hoạch", "prefix": "", "suffix": "đầu tư công"})
+    gone = service.add_annotation(member, meeting_doc, {
+        "kind": "note", "page": page, "body": "Đoạn này sẽ bị bỏ", "quote": "Dự thảo Nghị định quy định chi tiết"})
+    plain = service.add_annotation(member, meeting_doc, {"kind": "note", "page": 1, "body": "Ghi chú trang 1"})
+    service.replace(actor(cabinet["secretary"]), meeting_doc, io.BytesIO(briefing_v2), "v2.pdf")
+    db.session.expire_all()
+    new_texts = meeting_doc.latest.texts()
+    expected = next(i for i, t in enumerate(new_texts, 1) if "Điều 5" in t)
+    assert db.session.get(Annotation, moved.id).page == expected
+    assert db.session.get(Annotation, gone.id).page is None  # unplaced, not lost
+    assert db.session.get(Annotation, plain.id).page == 1
+    listed = service.annotations_for(cabinet["member"], meeting_doc)
+    assert {a.id for a in listed} == {moved.id, gone.id, plain.id}
+    assert all(a.version_number == 2 for a in listed)
+    # Private by default: another member does not see them.
+    assert service.annotations_for(cabinet["member2"], meeting_doc) == []
+
+
+def test_find_anchor_ignores_accents_and_line_breaks():
+    pages = ["mở đầu", "Điều 5 quy định\nvề trình tự", "kết luận"]
+    assert service.find_anchor("dieu 5 quy dinh ve", "", "", pages, 1) == 2
+    assert service.find_anchor("không có", "", "", pages, 1) is None
