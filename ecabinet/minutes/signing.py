@@ -6,8 +6,10 @@ national CA); configure their paths with SIGNING_KEY / SIGNING_CERT (and SIGNING
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +20,17 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from ecabinet.core.errors import DomainError
+
+
+def _outside_event_loop(work):  # noqa: ANN001, ANN202
+    """pyHanko drives its async core with ``asyncio.run``, which refuses to start inside a running loop
+    (a caller that already runs asyncio): run the work on a fresh thread there."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
 
 
 class SigningError(DomainError):
@@ -78,7 +91,7 @@ def sign_pdf(pdf: bytes, key_path: str | None, cert_path: str | None, password: 
                                         subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256")
     out = io.BytesIO()
     try:
-        signers.sign_pdf(writer, meta, signer=signer, output=out)
+        _outside_event_loop(lambda: signers.sign_pdf(writer, meta, signer=signer, output=out))
     except Exception as exc:  # noqa: BLE001
         raise SigningError("Signing failed: %(reason)s", reason=str(exc)[:200]) from exc
     return out.getvalue()
@@ -115,7 +128,7 @@ def validate_pdf(pdf: bytes, trusted_cert_path: str | None = None) -> SignatureR
     roots = [load_cert_from_pemder(trusted_cert_path)] if trusted_cert_path and Path(trusted_cert_path).is_file() \
         else []
     context = ValidationContext(trust_roots=roots, allow_fetching=False)
-    status = validate_pdf_signature(embedded, context)
+    status = _outside_event_loop(lambda: validate_pdf_signature(embedded, context))
     coverage = status.coverage is not None and status.coverage.name in ("ENTIRE_FILE", "ENTIRE_REVISION")
     signer = status.signing_cert.subject.human_friendly if status.signing_cert is not None else ""
     signed_at = status.signer_reported_dt.isoformat() if status.signer_reported_dt else ""

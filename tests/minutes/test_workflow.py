@@ -199,3 +199,24 @@ def test_make_signing_cert_command(app, tmp_path):
     assert result.exit_code == 0 and (tmp_path / "k.pem").exists() and (tmp_path / "c.pem").exists()
     again = CliRunner().invoke(app.cli, ["ecabinet", "make-signing-cert"])
     assert again.exit_code != 0 and "--force" in again.output
+
+
+def test_signing_works_inside_a_running_event_loop(signing_pair):
+    """pyHanko uses asyncio.run; a caller that already runs a loop (a browser driver, an async worker)
+    must still be able to sign and validate."""
+    import asyncio
+
+    from ecabinet.documents.demo_pdf import make_demo_pdf
+    from ecabinet.minutes.signing import sign_pdf, validate_pdf
+
+    async def inside_a_loop(path) -> bool:
+        signed = sign_pdf(path.read_bytes(), str(signing_pair[0]), str(signing_pair[1]))
+        return validate_pdf(signed, str(signing_pair[1])).ok
+
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "m.pdf"
+        make_demo_pdf("Biên bản", ["Nội dung."], path)
+        assert asyncio.run(inside_a_loop(path))
