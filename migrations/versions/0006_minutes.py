@@ -1,7 +1,7 @@
 """minutes, conclusions and action items
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 Create Date: 2026-11-23 11:55:07.115026
 
 """
@@ -13,7 +13,7 @@ import ecabinet.core.types
 
 # revision identifiers, used by Alembic.
 revision = '0006'
-down_revision = '0003'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
