@@ -24,6 +24,9 @@ node_modules/.installed: package.json package-lock.json
 vendor: node_modules/.installed
 	@mkdir -p static/vendor
 	cp node_modules/socket.io-client/dist/socket.io.min.js static/vendor/
+	# pdf.js (legacy build: older tablets); copied as .js so the server gives it a JavaScript type.
+	cp node_modules/pdfjs-dist/legacy/build/pdf.min.mjs static/vendor/pdf.min.js
+	cp node_modules/pdfjs-dist/legacy/build/pdf.worker.min.mjs static/vendor/pdf.worker.min.js
 
 # Each domain keeps its Vietnamese strings in ecabinet/<domain>/translations; the shell's are in ecabinet/translations.
 translations: $(VENV)/.installed

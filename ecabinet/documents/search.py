@@ -26,6 +26,7 @@ from ecabinet.meetings.models import MeetingItem
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 MAX_TOKENS = 8
+MAX_INDEXED_CHARS = 200_000
 
 
 def fold(text_: str) -> str:
@@ -40,7 +41,8 @@ def index_document(session: Session, document, page_texts: list[str]) -> None:
     """Put the document's current text in the index (in the caller's transaction)."""
     from ecabinet.documents.models import SearchEntry
 
-    folded = fold(document.title + "\n" + "\n".join(page_texts))
+    # Bounded: PostgreSQL's tsvector holds at most 1 MB; the start of a briefing is what people look for.
+    folded = fold(document.title + "\n" + "\n".join(page_texts))[:MAX_INDEXED_CHARS]
     entry = session.query(SearchEntry).filter_by(document_id=document.id).one_or_none()
     if entry is None:
         session.add(SearchEntry(kind="document", meeting_id=document.meeting_id, item_id=document.item_id,

@@ -133,7 +133,7 @@ def _intake(stream: BinaryIO) -> PdfInfo:
         sha256, _size, _path = blobs().put_file(tmp, limits.max_bytes)
         if sha256 != info.sha256:  # the file changed under us: never trust it
             raise IntakeError.of("failed")
-        return info
+        return _clean_texts(info)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -144,6 +144,16 @@ def _clean_title(title: str | None, info: PdfInfo, filename: str) -> str:
         if candidate:
             return candidate[:300]
     return "Tài liệu"
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def _clean_texts(info: PdfInfo) -> PdfInfo:
+    """Extracted text may hold NUL and other control bytes (PostgreSQL refuses NUL in text)."""
+    info.page_texts = [_CONTROL.sub(" ", t) for t in info.page_texts]
+    info.title = _CONTROL.sub(" ", info.title or "")
+    return info
 
 
 def _new_version(actor: Actor, document: Document, info: PdfInfo, filename: str, number: int) -> DocumentVersion:
