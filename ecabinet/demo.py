@@ -83,4 +83,7 @@ def load_demo(password: str) -> list[str]:
     from ecabinet.minutes.demo import load_minutes_demo
 
     lines += load_minutes_demo(password)
+    from ecabinet.documents.demo import load_documents_demo
+
+    lines += load_documents_demo(password)
     return lines
