@@ -9,13 +9,13 @@ import sys
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from ecabinet.extensions import db
+from ecabinet.extensions import db, include_object
 from tests.conftest import ROOT
 
 
 def _diff(app) -> list:
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object})
         return compare_metadata(context, db.metadata)
 
 
