@@ -1,0 +1,15 @@
+"""Fixtures for whole-screen browser tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.meetings.conftest import actor, cabinet, draft, published  # noqa: F401 - fixtures reused here
+
+
+@pytest.fixture
+def cabinet_meeting(published, cabinet):  # noqa: F811 - pytest fixtures, imported above
+    from ecabinet.meetings import service
+
+    service.start_meeting(actor(cabinet["chair"]), published)
+    return published
