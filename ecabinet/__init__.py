@@ -111,6 +111,7 @@ def _import_event_handlers() -> None:
     """Socket.IO handlers must be declared before ``socketio.init_app``: Flask-SocketIO then keeps them
     and registers them on every server it creates (one per app), not only on the first."""
     from ecabinet.live import events as _live_events  # noqa: F401
+    from ecabinet.voting import events as _voting_events  # noqa: F401
 
 
 def _register_domains(app: Flask) -> None:
@@ -131,8 +132,10 @@ def _register_domains(app: Flask) -> None:
     from ecabinet.meetings.views import bp as meetings_bp
     from ecabinet.minutes import models as _minutes_models  # noqa: F401
     from ecabinet.minutes.views import bp as minutes_bp
+    from ecabinet.voting import models as _voting_models  # noqa: F401
+    from ecabinet.voting.views import bp as voting_bp
 
-    for bp in (core_bp, accounts_bp, audit_bp, meetings_bp, live_bp, minutes_bp, documents_bp):
+    for bp in (core_bp, accounts_bp, audit_bp, meetings_bp, live_bp, minutes_bp, documents_bp, voting_bp):
         app.register_blueprint(bp)
     register_error_pages(app)
     app.cli.add_command(cli)

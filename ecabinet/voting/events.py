@@ -1,0 +1,1 @@
+"""Socket.IO handlers for votes (filled in below)."""
