@@ -1,0 +1,70 @@
+"""Fixtures for voting: the meetings cabinet, a meeting in session with members checked in, ballots."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from ecabinet.core.types import utcnow
+from tests.live.conftest import in_session, room_client  # noqa: F401 - fixtures reused here
+from tests.meetings.conftest import actor, cabinet, draft, published  # noqa: F401 - fixtures reused here
+
+VOTERS = ("chair", "member", "member2", "member3")
+
+
+def cvid() -> str:
+    return uuid.uuid4().hex
+
+
+@pytest.fixture
+def quorate(in_session, cabinet):  # noqa: F811
+    """The meeting in session, with the chair and three members checked in."""
+    from ecabinet.meetings import service
+    from ecabinet.meetings.models import CheckInMode
+
+    for role in VOTERS:
+        p = service.participant_of(in_session, cabinet[role])
+        service.check_in(actor(cabinet["secretary"]), in_session, p, CheckInMode.ROOM)
+    return in_session
+
+
+def make_live(meeting, cabinet, **kw):  # noqa: F811
+    from ecabinet.voting import service
+
+    data = service.BallotData(title=kw.pop("title", "Thông qua Nghị quyết A"), kind="live", meeting_id=meeting.id,
+                              item_id=kw.pop("item_id", meeting.items[0].id), **kw)
+    return service.create_ballot(actor(cabinet["secretary"]), data)
+
+
+@pytest.fixture
+def live_open(quorate, cabinet):
+    from ecabinet.voting import service
+
+    ballot = make_live(quorate, cabinet)
+    service.open_ballot(actor(cabinet["chair"]), ballot)
+    return ballot
+
+
+def make_written(cabinet, questions=("Câu hỏi 1", "Câu hỏi 2"), hours=72, **kw):  # noqa: F811
+    from ecabinet.voting import service
+
+    data = service.BallotData(title=kw.pop("title", "Lấy ý kiến thành viên Chính phủ"), kind="written",
+                              questions=list(questions), deadline=utcnow() + timedelta(hours=hours), **kw)
+    return service.create_ballot(actor(cabinet["secretary"]), data)
+
+
+@pytest.fixture
+def written_open(cabinet):
+    from ecabinet.voting import service
+
+    ballot = make_written(cabinet)
+    service.approve_ballot(actor(cabinet["chair"]), ballot)
+    service.send_ballot(actor(cabinet["secretary"]), ballot)
+    return ballot
+
+
+def fresh():
+    """A just-entered password, for written ballots."""
+    return utcnow()
