@@ -139,3 +139,18 @@ def verify_minutes(minutes_id: int) -> None:
                f"signer: {report.signer}\nsigned at: {report.signed_at}\nsummary: {report.summary}")
     if not report.ok:
         sys.exit(1)
+
+
+@cli.command("verify-ballot")
+@click.argument("ballot_id", type=int)
+def verify_ballot(ballot_id: int) -> None:
+    """Recompute a ballot's result from its stored votes; check it against the record and the audit chain."""
+    from ecabinet.voting.service import verify_ballot as verify
+
+    report = verify(ballot_id)
+    for line in report.lines:
+        click.echo(line)
+    if not report.ok:
+        click.echo(f"Ballot {ballot_id}: verification FAILED", err=True)
+        sys.exit(1)
+    click.echo(f"Ballot {ballot_id}: verified")

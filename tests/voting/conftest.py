@@ -30,16 +30,16 @@ def quorate(in_session, cabinet):  # noqa: F811
     return in_session
 
 
-def make_live(meeting, cabinet, **kw):  # noqa: F811
+def make_live(meeting, people, **kw):
     from ecabinet.voting import service
 
     data = service.BallotData(title=kw.pop("title", "Thông qua Nghị quyết A"), kind="live", meeting_id=meeting.id,
                               item_id=kw.pop("item_id", meeting.items[0].id), **kw)
-    return service.create_ballot(actor(cabinet["secretary"]), data)
+    return service.create_ballot(actor(people["secretary"]), data)
 
 
 @pytest.fixture
-def live_open(quorate, cabinet):
+def live_open(quorate, cabinet):  # noqa: F811
     from ecabinet.voting import service
 
     ballot = make_live(quorate, cabinet)
@@ -47,16 +47,16 @@ def live_open(quorate, cabinet):
     return ballot
 
 
-def make_written(cabinet, questions=("Câu hỏi 1", "Câu hỏi 2"), hours=72, **kw):  # noqa: F811
+def make_written(people, questions=("Câu hỏi 1", "Câu hỏi 2"), hours=72, **kw):
     from ecabinet.voting import service
 
     data = service.BallotData(title=kw.pop("title", "Lấy ý kiến thành viên Chính phủ"), kind="written",
                               questions=list(questions), deadline=utcnow() + timedelta(hours=hours), **kw)
-    return service.create_ballot(actor(cabinet["secretary"]), data)
+    return service.create_ballot(actor(people["secretary"]), data)
 
 
 @pytest.fixture
-def written_open(cabinet):
+def written_open(cabinet):  # noqa: F811
     from ecabinet.voting import service
 
     ballot = make_written(cabinet)
