@@ -272,6 +272,10 @@ def _payload(entry: AuditEntry, meeting: Meeting, state: LiveState) -> dict[str,
     if action == "consent.adopt":
         return {"meeting": meeting_state(meeting, state),
                 "outcomes": {str(i.id): i.outcome for i in meeting.items if i.outcome}}
+    if action.startswith(("ballot.", "vote.")):  # --- voting (ecabinet/voting): participation, result
+        from ecabinet.voting.service import ballot_payload
+
+        return ballot_payload(entry)
     # Agenda edits and anything else: the client fetches a fresh snapshot.
     return {"resync": True}
 

@@ -1,1 +1,71 @@
-"""Socket.IO handlers for votes (filled in below)."""
+"""Socket.IO handlers for votes in the meeting room: thin, guarded, acknowledged after the commit.
+
+| event | payload (besides ``meeting_id``) | who | answer |
+|---|---|---|---|
+| ``vote.list`` | — | anyone who may see the meeting | ``ballots``: the ballots they may see |
+| ``vote.cast`` | ``ballot_id``, ``choice`` (or ``answers``), ``client_vote_id`` | members and the chair | ``receipt`` |
+| ``chair.open_vote`` / ``chair.close_vote`` | ``ballot_id`` | the meeting's chair | ``ballot`` |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ecabinet.core.actor import current_actor
+from ecabinet.core.errors import DomainError
+from ecabinet.core.policy import guarded_event
+from ecabinet.extensions import db
+from ecabinet.voting import policy, service
+
+
+def _answer(action: Callable[[], dict[str, Any]], meeting_id: int) -> dict[str, Any]:
+    try:
+        result = action()
+    except DomainError as exc:
+        db.session.rollback()
+        return {"ok": False, "error": "refused", "message": exc.translated()}
+    from ecabinet.live.service import state_of
+
+    return {"ok": True, "seq": state_of(meeting_id).last_seq, **result}
+
+
+@guarded_event("vote.list", policy.can_list_event)
+def on_list(user, data):  # noqa: ANN001
+    from ecabinet.meetings.service import get_meeting
+
+    meeting = get_meeting(data["meeting_id"])
+    ballots = [service.ballot_view(b, user) for b in service.ballots_for_meeting(meeting)
+               if b.kind is not service.BallotKind.CONSENT and policy.may_see(user, b)]
+    return {"ok": True, "ballots": ballots}
+
+
+@guarded_event("vote.cast", policy.can_vote_event)
+def on_cast(user, data):  # noqa: ANN001
+    answers = data.get("answers", data.get("choice"))
+
+    def cast() -> dict[str, Any]:
+        receipt = service.cast_vote(current_actor(), data["ballot_id"], answers, data.get("client_vote_id"))
+        return {"receipt": receipt.code, "repeated": receipt.repeated, "changed": receipt.changed}
+
+    return _answer(cast, data["meeting_id"])
+
+
+@guarded_event("chair.open_vote", policy.can_run_event)
+def on_open(user, data):  # noqa: ANN001
+    def run() -> dict[str, Any]:
+        ballot = service.get_ballot(data["ballot_id"])
+        service.open_ballot(current_actor(), ballot)
+        return {"ballot": service.ballot_state(ballot)}
+
+    return _answer(run, data["meeting_id"])
+
+
+@guarded_event("chair.close_vote", policy.can_run_event)
+def on_close(user, data):  # noqa: ANN001
+    def run() -> dict[str, Any]:
+        ballot = service.get_ballot(data["ballot_id"])
+        service.close_ballot(current_actor(), ballot)
+        return {"ballot": service.ballot_state(service.get_ballot(data["ballot_id"]))}
+
+    return _answer(run, data["meeting_id"])

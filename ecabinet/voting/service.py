@@ -920,3 +920,14 @@ def verify_ballot(ballot_id: int) -> VerifyReport:
     check(chain.ok, f"audit chain verifies ({chain.entries} entries)",
           f"audit chain broken at entry {chain.first_broken_id}: {chain.problem}")
     return VerifyReport(ballot.id, ok, lines)
+
+
+def ballot_payload(entry: AuditEntry) -> dict[str, Any]:
+    """The live event's payload for a ballot change (called by the live domain's ``_payload``)."""
+    ballot = get_ballot(entry.object_id)
+    if ballot is None:
+        return {"resync": True}
+    payload: dict[str, Any] = {"ballot": ballot_state(ballot)}
+    if entry.action in ("ballot.close", "ballot.consent") and ballot.item_id and ballot.outcome:
+        payload["outcomes"] = {str(ballot.item_id): ITEM_OUTCOMES.get(ballot.outcome, ballot.outcome)}
+    return payload
