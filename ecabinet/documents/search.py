@@ -2,7 +2,7 @@
 
 One interface, two engines: SQLite FTS5 (``search_fts``, an external-content table over
 ``search_entry.folded`` kept in step by triggers) and PostgreSQL full-text search
-(``to_tsvector('simple', folded)`` with a GIN index). Both index text already folded with
+(a stored ``to_tsvector('simple', folded)`` column with a GIN index). Both index text already folded with
 ``fold_vietnamese`` and fold the query the same way, so "nghi dinh" finds "Nghị định".
 
 Results are filtered through the documents policy before anyone sees them.
@@ -122,9 +122,8 @@ def _candidates(user, words: list[str], limit: int) -> list:
     else:
         params["q"] = " & ".join(words[:-1] + [words[-1] + ":*"])
         sql = ("SELECT e.id, e.kind, e.meeting_id, e.item_id, e.document_id, e.title FROM search_entry e "  # noqa: S608
-               "WHERE to_tsvector('simple', e.folded) @@ to_tsquery('simple', :q)" + scope
-               + " ORDER BY ts_rank(to_tsvector('simple', e.folded), to_tsquery('simple', :q)) DESC, e.id DESC"
-               " LIMIT :limit")
+               "WHERE e.folded_tsv @@ to_tsquery('simple', :q)" + scope
+               + " ORDER BY ts_rank(e.folded_tsv, to_tsquery('simple', :q)) DESC, e.id DESC LIMIT :limit")
     return db.session.execute(text(sql), params).all()
 
 
