@@ -1,0 +1,699 @@
+"""Real-time load benchmark: N real Socket.IO clients in one meeting, served as in production.
+
+The app runs under ``gunicorn -k gevent -w 1`` on a loopback port, on a database this tool builds
+(a temporary SQLite file, or with ``--postgres`` a fresh schema that is dropped at the end; with
+``--redis`` the Socket.IO rooms go through Redis as in a multi-instance deployment). It creates a
+meeting in session with N members, signs each socket in over real HTTP (every socket has its own
+sign-in session), opens N python-socketio ``AsyncClient`` connections (asyncio + aiohttp) and joins
+them to the meeting. Then the chair moves the meeting to another item (``chair.set_item``) a number
+of times, and the tool measures when the ``agenda.current_item`` event reaches every client.
+
+Measured: chair action → every client latency (p50, p99, max over all rounds; clients reached per
+round), the gunicorn worker's memory (VmRSS) with N clients connected, and connection setup time.
+
+    .venv/bin/python bench/live_load.py                         # 2,000 clients on SQLite
+    .venv/bin/python bench/live_load.py --clients 200 --rounds 3
+    .venv/bin/python bench/live_load.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test \\
+        --redis redis://127.0.0.1:6379/14 --json
+    .venv/bin/python bench/live_load.py --profile /tmp/prof     # py-spy the worker during the rounds
+
+Password hashing uses the test suite's cheap argon2 profile (ECABINET_FAST_PASSWORD_HASH_FOR_TESTS=1)
+so that creating and signing in thousands of accounts does not dominate the setup; it does not take
+part in what is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "bench-password-2026"  # noqa: S105 - a throwaway account in a throwaway database
+USER_AGENT = "ecabinet-bench/1.0"
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+STARTED = time.perf_counter()
+TARGET_CLIENTS = 2000
+TARGET_P99_MS = 250.0
+TARGET_RSS_MIB = 1024.0
+
+
+def log(message: str) -> None:
+    print(f"[live_load {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def raise_nofile(want: int = 65536) -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = want if hard == resource.RLIM_INFINITY else min(want, hard)
+    if soft < target:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    """Nearest-rank percentile."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * p // 100))
+    return ordered[int(rank) - 1]
+
+
+# --- the server ----------------------------------------------------------------------------------
+
+def read_status(pid: int, key: str) -> int | None:
+    """A kB field of /proc/<pid>/status (VmRSS, VmHWM), in kB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name is in parentheses and may hold spaces: the fields after it are fixed.
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+GUNICORN_HOOK = """
+def post_worker_init(worker):
+    import gevent
+    import gevent.util
+    import signal
+
+    def dump():
+        with open({path!r}, "w") as f:
+            f.write("\\n".join(gevent.util.format_run_info()))
+
+    gevent.signal_handler(signal.SIGUSR1, dump)
+"""
+
+
+class Server:
+    """``python -m gunicorn -k gevent -w 1 wsgi:app`` on 127.0.0.1, as in production."""
+
+    def __init__(self, env: dict[str, str], workdir: Path, worker_connections: int) -> None:
+        self.worker_connections = worker_connections
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = env
+        self.log_path = workdir / "server.log"
+        self.proc: subprocess.Popen | None = None
+        self.worker_pid: int | None = None
+
+    def start(self, timeout: float = 60) -> None:
+        # Only a diagnostic hook: SIGUSR1 makes the worker write every greenlet's stack to a file.
+        self.conf = self.log_path.parent / "gunicorn_bench.py"
+        self.dump_path = self.log_path.parent / "greenlets.txt"
+        self.conf.write_text(GUNICORN_HOOK.format(path=str(self.dump_path)))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1", "-b", f"127.0.0.1:{self.port}",
+             "--worker-connections", str(self.worker_connections), "--graceful-timeout", "3", "--timeout", "120",
+             "--backlog", "4096", "-c", str(self.conf), "wsgi:app"],
+            cwd=ROOT, env=self.env, stdout=self.log_path.open("wb"), stderr=subprocess.STDOUT,
+            start_new_session=True)  # Ctrl-C reaches this tool, which then stops the server itself
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.tail()}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as r:  # noqa: S310 - loopback
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError(f"server did not start: {self.tail()}")
+        workers = children_of(self.proc.pid)
+        if len(workers) != 1:
+            raise RuntimeError(f"expected one gunicorn worker, found {workers}")
+        self.worker_pid = workers[0]
+
+    def dump_greenlets(self) -> str:
+        """Every greenlet's stack in the worker (for a run that stalls)."""
+        if not self.worker_pid:
+            return ""
+        with contextlib.suppress(OSError):
+            self.dump_path.unlink()
+            os.kill(self.worker_pid, signal.SIGUSR1)
+        for _ in range(600):
+            time.sleep(0.1)
+            if self.dump_path.exists():
+                time.sleep(1)
+                return self.dump_path.read_text(errors="replace")
+        return "(no greenlet dump)"
+
+    def tail(self, n: int = 3000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-n:]
+        except OSError:
+            return ""
+
+    def rss_mib(self) -> float | None:
+        kb = read_status(self.worker_pid, "VmRSS") if self.worker_pid else None
+        return kb / 1024 if kb is not None else None
+
+    def hwm_mib(self) -> float | None:
+        kb = read_status(self.worker_pid, "VmHWM") if self.worker_pid else None
+        return kb / 1024 if kb is not None else None
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        log("stopping the server")
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+
+
+# --- the database --------------------------------------------------------------------------------
+
+class Database:
+    """A throwaway database: a SQLite file in the work folder, or a PostgreSQL schema."""
+
+    def __init__(self, workdir: Path, postgres: str | None) -> None:
+        self.postgres = postgres
+        self.schema: str | None = None
+        if postgres:
+            self.schema = f"bench_{uuid.uuid4().hex[:12]}"
+            sep = "&" if "?" in postgres else "?"
+            self.url = f"{postgres}{sep}options=-csearch_path%3D{self.schema}"
+        else:
+            self.url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+
+    def _admin(self):  # noqa: ANN202
+        import sqlalchemy as sa
+
+        return sa.create_engine(self.postgres, poolclass=sa.pool.NullPool, connect_args={"connect_timeout": 5})
+
+    def create(self, env: dict[str, str]) -> None:
+        if self.schema:
+            import sqlalchemy as sa
+
+            engine = self._admin()
+            with engine.begin() as conn:
+                conn.execute(sa.text(f'CREATE SCHEMA "{self.schema}"'))
+            engine.dispose()
+        subprocess.run([sys.executable, "-m", "ecabinet", "db", "upgrade"], cwd=ROOT,
+                       env={**env, "DATABASE_URL": self.url}, check=True, capture_output=True, timeout=180)
+
+    def drop(self) -> None:
+        if self.schema:
+            import sqlalchemy as sa
+
+            engine = self._admin()
+            with engine.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
+            engine.dispose()
+
+
+def populate(n_users: int) -> dict[str, Any]:
+    """A chair, a secretary and ``n_users`` members; a meeting of all of them, in session, with 3 items.
+
+    Runs in this process, through the services, in an app context (env already set).
+    """
+    from ecabinet import create_app
+    from ecabinet.accounts import service as accounts
+    from ecabinet.accounts.models import Role
+    from ecabinet.core.actor import Actor
+    from ecabinet.extensions import db
+    from ecabinet.meetings import service as meetings
+
+    app = create_app()
+    system = Actor.system("bench")
+    with app.app_context():
+        def user(email: str, name: str, role: Role):  # noqa: ANN202
+            return accounts.create_user(system, accounts.UserData(email=email, name=name, role=role,
+                                                                  organisation="Bộ Thử tải"), PASSWORD)
+
+        chair = user("chair@bench.gov.vn", "Chủ tọa", Role.CHAIR)
+        secretary = user("secretary@bench.gov.vn", "Thư ký", Role.SECRETARY)
+        members = []
+        for i in range(n_users):
+            members.append(user(f"member{i:05d}@bench.gov.vn", f"Thành viên {i:05d}", Role.MEMBER).email)
+            if (i + 1) % 500 == 0:
+                log(f"  {i + 1} members created")
+        start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+        sec = Actor(user=secretary, ip="127.0.0.1")
+        meeting = meetings.create_meeting(sec, meetings.MeetingData(
+            title="Phiên họp thử tải", starts_at=start, ends_at=start + timedelta(hours=3), place="Phòng họp 1",
+            chair_id=chair.id))
+        for n in range(3):
+            meetings.add_item(sec, meeting, meetings.ItemData(title=f"Tờ trình {n + 1}", duration_minutes=20))
+        meetings.publish(sec, meeting)
+        meetings.start_meeting(Actor(user=chair, ip="127.0.0.1"), meeting)
+        result = {"meeting_id": meeting.id, "item_ids": [i.id for i in meeting.items], "chair": chair.email,
+                  "members": members, "participants": len(meeting.participants)}
+        db.session.remove()
+        db.engine.dispose()
+    return result
+
+
+# --- the clients ---------------------------------------------------------------------------------
+
+async def sign_in(http, base_url: str, email: str) -> str:  # noqa: ANN001
+    """A real sign-in over HTTP; returns the Cookie header of the new sign-in session."""
+    cookies: dict[str, str] = {}
+    async with http.get(base_url + "/login") as r:
+        html = await r.text()
+        cookies.update({k: m.value for k, m in r.cookies.items()})
+    match = CSRF_RE.search(html)
+    if match is None:
+        raise RuntimeError("no CSRF token on the sign-in page")
+    header = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    async with http.post(base_url + "/login", data={"email": email, "password": PASSWORD,
+                                                    "csrf_token": match.group(1) or match.group(2)},
+                         headers={"Cookie": header}, allow_redirects=False) as r:
+        await r.read()
+        if r.status != 302:
+            raise RuntimeError(f"sign-in of {email} answered {r.status}")
+        cookies.update({k: m.value for k, m in r.cookies.items()})
+    return "; ".join(f"{k}={v}" for k, v in cookies.items())
+
+
+class Tablet:
+    """One participant's socket; keeps the arrival time of each ``agenda.current_item`` event."""
+
+    def __init__(self, http, cookie: str, counts: dict[int, int], target: list,  # noqa: ANN001
+                 done: asyncio.Event) -> None:
+        import socketio
+
+        self.arrivals: dict[int, float] = {}
+        self.counts = counts
+        self.target = target  # [expected count]
+        self.done = done
+        # engine.io moves a Cookie passed to connect() into the shared session's cookie jar; headers in
+        # websocket_extra_options go to this socket's handshake only.
+        self.sio = socketio.AsyncClient(reconnection=False, handle_sigint=False, http_session=http,
+                                        request_timeout=30, websocket_extra_options={"headers": {"Cookie": cookie}})
+        self.sio.on("event", self._on_event)
+        self.sio.on("disconnect", self._on_disconnect)
+        self.joined = False
+        self.dropped: str | None = None
+
+    def _on_disconnect(self, reason: Any = None) -> None:
+        self.dropped = f"{reason} at +{time.perf_counter() - STARTED:.0f}s"
+
+    def _on_event(self, data: dict[str, Any]) -> None:
+        if data.get("type") == "agenda.current_item":
+            now = time.perf_counter()
+            seq = data["seq"]
+            self.arrivals[seq] = now
+            count = self.counts[seq] = self.counts.get(seq, 0) + 1
+            if count >= self.target[0]:
+                self.done.set()
+
+    async def open(self, base_url: str, meeting_id: int) -> None:
+        await self.sio.connect(base_url, headers={"Origin": base_url, "User-Agent": USER_AGENT},
+                               transports=["websocket"], wait_timeout=60)
+        ack = await self.sio.call("join", {"meeting_id": meeting_id, "last_seq": None}, timeout=120)
+        if not ack.get("ok"):
+            raise RuntimeError(f"join refused: {ack}")
+        self.joined = True
+
+
+async def run_clients(args: argparse.Namespace, server: Server, setup: dict[str, Any],
+                      result: dict[str, Any]) -> None:
+    import aiohttp
+
+    n = args.clients
+    members = setup["members"]
+    meeting_id = setup["meeting_id"]
+    connector = aiohttp.TCPConnector(limit=0, force_close=False)
+    http = aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
+                                 headers={"User-Agent": USER_AGENT}, timeout=aiohttp.ClientTimeout(total=120))
+    counts: dict[int, int] = {}
+    target = [n]
+    done = asyncio.Event()
+    tablets: list[Tablet] = []
+    try:
+        # Sign-ins: one sign-in session per socket.
+        sem = asyncio.Semaphore(args.concurrency)
+        t0 = time.perf_counter()
+
+        async def login_one(i: int) -> str:
+            async with sem:
+                return await sign_in(http, server.url, members[i % len(members)])
+
+        cookies = await asyncio.gather(*(login_one(i) for i in range(n)))
+        chair_cookie = await sign_in(http, server.url, setup["chair"])
+        result["setup"]["sign_in_s"] = round(time.perf_counter() - t0, 2)
+        log(f"{n} sign-ins in {result['setup']['sign_in_s']} s")
+        result["server_rss_mib"]["before_connect"] = server.rss_mib()
+
+        # Sockets: connect and join, a bounded number at a time.
+        t1 = time.perf_counter()
+        connect_times: list[float] = []
+        failures: list[str] = []
+
+        async def open_one(i: int) -> None:
+            tablet = Tablet(http, cookies[i], counts, target, done)
+            tablets.append(tablet)
+            async with sem:
+                start = time.perf_counter()
+                try:
+                    await tablet.open(server.url, meeting_id)
+                    connect_times.append(time.perf_counter() - start)
+                except Exception as exc:  # noqa: BLE001 - counted and reported, not fatal
+                    failures.append(f"{type(exc).__name__}: {exc}"[:200])
+
+        async def progress() -> None:
+            while True:
+                await asyncio.sleep(5)
+                log(f"  {len(connect_times)} joined, {len(failures)} failed, "
+                    f"{time.perf_counter() - t1:.0f} s, worker RSS {server.rss_mib():.0f} MiB")
+
+        reporter = asyncio.create_task(progress())
+        try:
+            await asyncio.gather(*(open_one(i) for i in range(n)))
+        finally:
+            reporter.cancel()
+        chair = Tablet(http, chair_cookie, {}, [1 << 30], asyncio.Event())
+        await asyncio.wait_for(chair.open(server.url, meeting_id), timeout=90)
+        joined = sum(1 for t in tablets if t.joined and t.sio.connected)
+        setup_s = time.perf_counter() - t1
+        result["setup"].update({
+            "connect_and_join_s": round(setup_s, 2),
+            "per_client_ms": {"p50": _ms(percentile(connect_times, 50)), "p99": _ms(percentile(connect_times, 99)),
+                              "max": _ms(max(connect_times) if connect_times else None)},
+            "failures": len(failures), "failure_samples": sorted(set(failures))[:5]})
+        result["connected"] = joined
+        drops: dict[str, int] = {}
+        for t in tablets:
+            if t.dropped:
+                key = t.dropped.split(" at ")[0]
+                drops[key] = drops.get(key, 0) + 1
+        if drops:
+            times = sorted(t.dropped for t in tablets if t.dropped)
+            log(f"clients dropped by then: {drops}; first {times[:3]}, last {times[-3:]}")
+        result["setup"]["dropped"] = drops
+        log(f"{joined}/{n} clients connected and joined in {setup_s:.1f} s ({len(failures)} failures)")
+        # Let the presence flush of the joins go out before measuring.
+        await asyncio.sleep(2.5)
+        result["server_rss_mib"]["connected"] = server.rss_mib()
+
+        # Rounds: the chair moves the meeting; every tablet must get agenda.current_item.
+        profiler = start_profiler(args, server) if args.profile else None
+        rounds = []
+        all_latencies: list[float] = []
+        target[0] = joined
+        items = setup["item_ids"]
+        for r in range(args.rounds):
+            done.clear()
+            item_id = items[r % len(items)]
+            t_emit = time.perf_counter()
+            ack = await chair.sio.call("chair.set_item", {"meeting_id": meeting_id, "item_id": item_id},
+                                       timeout=60)
+            t_ack = time.perf_counter()
+            if not ack.get("ok"):
+                raise RuntimeError(f"chair.set_item refused: {ack}")
+            seq = ack["seq"]
+            if counts.get(seq, 0) < joined:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(_wait_seq(done, counts, seq, joined), timeout=args.round_timeout)
+            latencies = [t.arrivals[seq] - t_emit for t in tablets if seq in t.arrivals]
+            all_latencies.extend(latencies)
+            row = {"round": r + 1, "seq": seq, "received": len(latencies), "expected": joined,
+                   "ack_ms": _ms(t_ack - t_emit), "p50_ms": _ms(percentile(latencies, 50)),
+                   "p99_ms": _ms(percentile(latencies, 99)), "max_ms": _ms(max(latencies) if latencies else None)}
+            rounds.append(row)
+            log(f"round {r + 1}: {row['received']}/{joined} received, ack {row['ack_ms']} ms, "
+                f"p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms, max {row['max_ms']} ms")
+            result["server_rss_mib"]["peak_during_rounds"] = max(
+                result["server_rss_mib"].get("peak_during_rounds") or 0, server.rss_mib() or 0)
+            await asyncio.sleep(args.interval)
+        if profiler is not None:
+            result["profile"] = stop_profiler(profiler, args)
+        result["rounds"] = rounds
+        result["latency_ms"] = {"p50": _ms(percentile(all_latencies, 50)), "p99": _ms(percentile(all_latencies, 99)),
+                                "max": _ms(max(all_latencies) if all_latencies else None),
+                                "samples": len(all_latencies)}
+        result["all_rounds_complete"] = all(r["received"] == n for r in rounds) and joined == n
+        result["server_rss_mib"]["after_rounds"] = server.rss_mib()
+        result["server_rss_mib"]["worker_peak_hwm"] = server.hwm_mib()
+    finally:
+        await asyncio.gather(*(t.sio.disconnect() for t in tablets if t.sio.connected), return_exceptions=True)
+        await http.close()
+
+
+async def _wait_seq(done: asyncio.Event, counts: dict[int, int], seq: int, expected: int) -> None:
+    while counts.get(seq, 0) < expected:
+        await done.wait()
+        done.clear()
+
+
+def _ms(seconds: float | None) -> float | None:
+    return round(seconds * 1000, 1) if seconds is not None else None
+
+
+# --- profiling -----------------------------------------------------------------------------------
+
+def start_profiler(args: argparse.Namespace, server: Server) -> subprocess.Popen | None:
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(spy).exists():
+        log("py-spy is not installed (.venv/bin/pip install py-spy); no profile taken")
+        return None
+    out = Path(args.profile)
+    out.mkdir(parents=True, exist_ok=True)
+    duration = int(args.rounds * (args.interval + 0.5) + 5)
+    log(f"py-spy recording the worker {server.worker_pid} for up to {duration} s into {out}")
+    return subprocess.Popen([spy, "record", "-p", str(server.worker_pid), "-r", "200", "-d", str(duration),
+                             "--format", "raw", "-o", str(out / "worker.folded"), "--nonblocking"],
+                            stdout=(out / "py-spy.log").open("wb"), stderr=subprocess.STDOUT)
+
+
+def stop_profiler(proc: subprocess.Popen, args: argparse.Namespace) -> dict[str, Any]:
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+    folded = Path(args.profile) / "worker.folded"
+    return {"folded": str(folded), "top": summarise_profile(folded) if folded.exists() else []}
+
+
+def summarise_profile(folded: Path, top: int = 25) -> list[dict[str, Any]]:
+    """Inclusive share of samples per function (file:function), from py-spy's folded stacks."""
+    totals: dict[str, int] = {}
+    all_samples = 0
+    for line in folded.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        samples = int(count)
+        all_samples += samples
+        seen = set()
+        for frame in stack.split(";"):
+            name = re.sub(r":\d+\)?$", "", frame.split(" (")[0] + " (" + frame.split(" (")[-1]) \
+                if " (" in frame else frame
+            if name not in seen:
+                seen.add(name)
+                totals[name] = totals.get(name, 0) + samples
+    ranked = sorted(totals.items(), key=lambda kv: -kv[1])[:top]
+    return [{"frame": k, "share": round(v / all_samples, 3)} for k, v in ranked] if all_samples else []
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+def verdicts(result: dict[str, Any], n: int) -> list[dict[str, Any]]:
+    lat = result.get("latency_ms") or {}
+    rss = (result.get("server_rss_mib") or {}).get("connected")
+    rounds = result.get("rounds") or []
+    complete = sum(1 for r in rounds if r["received"] == n)
+    rows = [
+        {"what": "clients connected in one meeting", "target": f"{TARGET_CLIENTS}",
+         "measured": result.get("connected"), "unit": "",
+         "pass": (result.get("connected") or 0) >= TARGET_CLIENTS},
+        {"what": "rounds reaching every client", "target": f"{len(rounds)}/{len(rounds)}",
+         "measured": f"{complete}/{len(rounds)}", "unit": "", "pass": bool(rounds) and complete == len(rounds)},
+        {"what": "chair action → every client, p50", "target": "", "measured": lat.get("p50"), "unit": "ms",
+         "pass": None},
+        {"what": "chair action → every client, p99", "target": f"≤ {TARGET_P99_MS:.0f}", "measured": lat.get("p99"),
+         "unit": "ms", "pass": lat.get("p99") is not None and lat["p99"] <= TARGET_P99_MS},
+        {"what": "chair action → every client, max", "target": "", "measured": lat.get("max"), "unit": "ms",
+         "pass": None},
+        {"what": f"server memory (worker RSS) at {result.get('connected')} clients", "target":
+         f"≤ {TARGET_RSS_MIB:.0f}", "measured": round(rss, 1) if rss else None, "unit": "MiB",
+         "pass": rss is not None and rss <= TARGET_RSS_MIB},
+        {"what": "connection setup (connect + join, all clients)", "target": "",
+         "measured": (result.get("setup") or {}).get("connect_and_join_s"), "unit": "s", "pass": None},
+        {"what": "sign-in of all clients over HTTP", "target": "",
+         "measured": (result.get("setup") or {}).get("sign_in_s"), "unit": "s", "pass": None},
+    ]
+    return rows
+
+
+def print_table(result: dict[str, Any]) -> None:
+    print(f"\nlive_load: {result['clients']} clients, database {result['database']}"
+          f"{', Redis' if result['redis'] else ''}; {result['note']}")
+    print(f"{'what':<52} {'target':>10} {'measured':>12}  verdict")
+    for row in result["verdicts"]:
+        verdict = "" if row["pass"] is None else ("PASS" if row["pass"] else "MISS")
+        target = f"{row['target']} {row['unit']}".strip() if row["target"] else ""
+        measured = f"{row['measured']} {row['unit']}".strip() if row["measured"] is not None else "—"
+        print(f"{row['what']:<52} {target:>10} {measured:>12}  {verdict}")
+    if result.get("error"):
+        print(f"error: {result['error']}")
+
+
+# --- main ----------------------------------------------------------------------------------------
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--clients", type=int, default=2000, help="sockets in the meeting (default 2000)")
+    p.add_argument("--users", type=int, default=None,
+                   help="member accounts (default: one per client); fewer means several sign-ins per user")
+    p.add_argument("--rounds", type=int, default=10)
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between chair actions")
+    p.add_argument("--round-timeout", type=float, default=20.0, help="how long a round waits for every client")
+    p.add_argument("--concurrency", type=int, default=100, help="sign-ins / connects in flight at once")
+    p.add_argument("--worker-connections", type=int, default=4096,
+                   help="gunicorn's --worker-connections; its default of 1000 caps a gevent worker at 1000 sockets")
+    p.add_argument("--postgres", metavar="URL", help="run on a fresh schema in this PostgreSQL database")
+    p.add_argument("--redis", metavar="URL", help="set REDIS_URL (Socket.IO message queue, throttle)")
+    p.add_argument("--time-limit", type=float, default=600.0, help="hard limit for the whole run, seconds")
+    p.add_argument("--profile", metavar="DIR", help="record the worker with py-spy during the rounds")
+    p.add_argument("--keep", action="store_true", help="keep the work folder (server log, database)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    for url in filter(None, (args.postgres, args.redis)):
+        if not re.search(r"@?(127\.0\.0\.1|localhost|\[::1\])[:/]", url):
+            raise SystemExit(f"only loopback addresses: {url}")
+    nofile = raise_nofile()
+    workdir = Path(tempfile.mkdtemp(prefix="ecabinet-bench-"))
+    database = Database(workdir, args.postgres)
+    env = {**os.environ, "DATABASE_URL": database.url, "SESSION_COOKIE_SECURE": "0",
+           "ECABINET_INSTANCE_DIR": str(workdir / "instance"), "LOGIN_RATE_LIMIT": "100000 per minute",
+           "ECABINET_FAST_PASSWORD_HASH_FOR_TESTS": "1", "PYTHONUNBUFFERED": "1", "SECRET_KEY": uuid.uuid4().hex}
+    env.pop("REDIS_URL", None)
+    if args.redis:
+        env["REDIS_URL"] = args.redis
+    os.environ.update({k: v for k, v in env.items() if k != "PYTHONUNBUFFERED"})
+    if not args.redis:
+        os.environ.pop("REDIS_URL", None)
+    sys.path.insert(0, str(ROOT))
+
+    result: dict[str, Any] = {
+        "benchmark": "live_load", "clients": args.clients, "users": args.users or args.clients,
+        "rounds_requested": args.rounds, "database": "postgresql" if args.postgres else "sqlite",
+        "redis": bool(args.redis), "open_file_limit": nofile,
+        "worker_connections": args.worker_connections, "setup": {}, "server_rss_mib": {},
+        "note": "accounts use the cheap test argon2 profile (ECABINET_FAST_PASSWORD_HASH_FOR_TESTS=1) "
+                "so that thousands of sign-ins do not dominate setup; hashing is not measured",
+    }
+    server: Server | None = None
+    stopped = threading.Event()
+
+    def cleanup() -> None:
+        if stopped.is_set():
+            return
+        stopped.set()
+        if server is not None:
+            server.stop()
+        with contextlib.suppress(Exception):
+            database.drop()
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def watchdog() -> None:
+        log(f"time limit of {args.time_limit:.0f} s reached: stopping")
+        cleanup()
+        os._exit(3)
+
+    timer = threading.Timer(args.time_limit, watchdog)
+    timer.daemon = True
+    timer.start()
+    started = time.perf_counter()
+    try:
+        log(f"work folder {workdir}; open-file limit {nofile}; database {result['database']}"
+            f"{' + Redis' if args.redis else ''}")
+        log(result["note"])
+        database.create(env)
+        t0 = time.perf_counter()
+        setup = populate(args.users or args.clients)
+        result["setup"]["populate_s"] = round(time.perf_counter() - t0, 2)
+        result["participants"] = setup["participants"]
+        log(f"meeting {setup['meeting_id']} in session with {setup['participants']} participants "
+            f"({result['setup']['populate_s']} s)")
+        server = Server(env, workdir, args.worker_connections)
+        server.start()
+        result["server_rss_mib"]["idle"] = server.rss_mib()
+        log(f"server {server.url}, gunicorn master {server.proc.pid}, worker {server.worker_pid}")
+        remaining = args.time_limit - (time.perf_counter() - started) - 15
+        asyncio.run(asyncio.wait_for(run_clients(args, server, setup, result), timeout=remaining))
+        if server.proc.poll() is not None:
+            result["error"] = "the server exited during the run"
+    except KeyboardInterrupt:
+        result["error"] = "interrupted"
+    except Exception as exc:  # noqa: BLE001 - reported in the output
+        result["error"] = f"{type(exc).__name__}: {exc}"
+        log(f"error: {result['error']}")
+        if server is not None and server.proc and server.proc.poll() is None:
+            dump = Path(tempfile.gettempdir()) / f"live_load-greenlets-{os.getpid()}.txt"
+            dump.write_text(server.dump_greenlets())
+            log(f"the worker's greenlets: {dump}")
+        if server is not None:
+            log("server log tail:\n" + server.tail(1500))
+    finally:
+        timer.cancel()
+        cleanup()
+    result["elapsed_s"] = round(time.perf_counter() - started, 1)
+    result["verdicts"] = verdicts(result, args.clients)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+    else:
+        print_table(result)
+    return 0 if not result.get("error") else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,282 @@
+"""``make bench``: run every benchmark in bench/ with ``--json``, print one table, write bench/results.json.
+
+    .venv/bin/python bench/run.py                 # everything
+    .venv/bin/python bench/run.py --only live_load --clients 500
+
+The real-time load benchmark runs twice: on SQLite, then on PostgreSQL with Redis (127.0.0.1:5432,
+trust auth, database ``test``; Redis 127.0.0.1:6379), which is skipped, with the reason, when either
+is not reachable. Every other ``bench/*.py`` is run as is; one that is missing or fails is reported as
+not run. Nothing here asserts: the table shows measured values next to their targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+EXPECTED = ["bench_pdf.py"]  # benchmarks colleagues are known to be writing: reported even when absent
+TIME_LIMIT = {"live_load.py": 660, "default": 1200}
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --- the machine ---------------------------------------------------------------------------------
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        cpu = platform.processor()
+    mem_kb = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    except OSError:
+        pass
+    try:
+        nproc = int(subprocess.run(["nproc"], capture_output=True, text=True, check=True).stdout)
+    except (OSError, ValueError, subprocess.CalledProcessError):
+        nproc = os.cpu_count() or 0
+    return {"nproc": nproc, "memory_gib": round(mem_kb / 1024 / 1024, 1), "cpu": cpu,
+            "python": platform.python_version(), "kernel": platform.release(),
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
+
+
+def reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def postgres_ok() -> str | None:
+    """None when PostgreSQL answers, else why not."""
+    if not reachable("127.0.0.1", 5432):
+        return "PostgreSQL is not reachable on 127.0.0.1:5432"
+    try:
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(POSTGRES_URL, poolclass=sa.pool.NullPool, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001
+        return f"PostgreSQL refused: {type(exc).__name__}"
+    return None
+
+
+def redis_ok() -> str | None:
+    if not reachable("127.0.0.1", 6379):
+        return "Redis is not reachable on 127.0.0.1:6379"
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as exc:  # noqa: BLE001
+        return f"Redis refused: {type(exc).__name__}"
+    return None
+
+
+# --- running one benchmark -----------------------------------------------------------------------
+
+def run_json(script: str, extra: list[str], limit: int) -> dict[str, Any]:
+    """Run ``bench/<script> --json``; the JSON it prints, or why it was not run."""
+    path = BENCH / script
+    if not path.exists():
+        return {"status": "not run", "reason": f"bench/{script} is not there yet"}
+    started = time.perf_counter()
+    log(f"running bench/{script} {' '.join(extra)}")
+    try:
+        proc = subprocess.run([sys.executable, str(path), "--json", *extra], cwd=ROOT, capture_output=True,
+                              text=True, timeout=limit)
+    except subprocess.TimeoutExpired:
+        return {"status": "not run", "reason": f"did not finish within {limit} s"}
+    elapsed = round(time.perf_counter() - started, 1)
+    data = parse_json(proc.stdout)
+    if proc.returncode != 0 and not isinstance(data, dict | list):
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        return {"status": "not run", "reason": f"exit code {proc.returncode}: {' | '.join(tail)[:400]}",
+                "elapsed_s": elapsed}
+    if data is None:
+        return {"status": "not run", "reason": "printed no JSON", "elapsed_s": elapsed}
+    status = "ok" if proc.returncode == 0 else f"exit code {proc.returncode}"
+    return {"status": status, "elapsed_s": elapsed, "result": data}
+
+
+def parse_json(text: str) -> Any:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    # A benchmark that printed something before its JSON: take the last line that parses.
+    for line in reversed(text.splitlines()):
+        try:
+            return json.loads(line)
+        except json.JSONDecodeError:
+            continue
+    return None
+
+
+# --- one table -----------------------------------------------------------------------------------
+
+def row(bench: str, what: str, target: str, measured: Any, unit: str = "", ok: bool | None = None) -> dict:
+    return {"benchmark": bench, "what": what, "target": target, "measured": measured, "unit": unit, "pass": ok}
+
+
+def rows_live(label: str, run: dict[str, Any]) -> list[dict]:
+    result = run["result"]
+    out = [row(label, v["what"], f"{v['target']} {v['unit']}".strip() if v["target"] else "", v["measured"],
+               v["unit"], v["pass"]) for v in result.get("verdicts", [])]
+    if result.get("error"):
+        out.append(row(label, "error", "", result["error"], ok=False))
+    return out
+
+
+def _cmp(value: Any, op: str, limit: float) -> bool | None:
+    if not isinstance(value, int | float):
+        return None
+    return value <= limit if op == "<=" else value >= limit
+
+
+def rows_pdf(run: dict[str, Any]) -> list[dict]:
+    r = run["result"]
+    out = []
+    for part, name in (("generated", "generated briefings"), ("corpus", "real-world corpus")):
+        d = r.get(part)
+        if not isinstance(d, dict):
+            out.append(row("pdf", f"{name}", "", "absent"))
+            continue
+        if "board_book_s" in d:
+            pages = d.get("board_book_pages", "")
+            out.append(row("pdf", f"{name}: board book, {pages} pages", "≤ 2 s", d["board_book_s"], "s",
+                           _cmp(d["board_book_s"], "<=", 2.0) if name == "generated briefings" else None))
+        if "stamp_pdf_pages_per_s" in d:
+            out.append(row("pdf", f"{name}: stamping throughput", "≥ 2000 pages/s", d["stamp_pdf_pages_per_s"],
+                           "pages/s", _cmp(d["stamp_pdf_pages_per_s"], ">=", 2000)))
+        for key, what in (("board_book_size_ratio", "board book size / inputs"),
+                          ("stamp_size_ratio", "stamped copy size / inputs")):
+            if key in d:
+                out.append(row("pdf", f"{name}: {what}", "≤ 1.2", d[key], "×", _cmp(d[key], "<=", 1.2)))
+    return out or rows_generic("pdf", r)
+
+
+def rows_search(run: dict[str, Any]) -> list[dict]:
+    out = []
+    for r in run["result"] if isinstance(run["result"], list) else []:
+        if "skipped" in r:
+            out.append(row("search", f"{r.get('database')}: skipped", "", r["skipped"]))
+            continue
+        out.append(row("search", f"{r.get('database')}: search over {r.get('documents')} documents, p95",
+                       "≤ 100 ms", r.get("p95_ms"), "ms", _cmp(r.get("p95_ms"), "<=", 100)))
+    return out or rows_generic("search", run["result"])
+
+
+def rows_generic(bench: str, data: Any, prefix: str = "") -> list[dict]:
+    """Every number a benchmark printed, without a target."""
+    out = []
+    if isinstance(data, dict):
+        for k, v in data.items():
+            out.extend(rows_generic(bench, v, f"{prefix}{k}."))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            out.extend(rows_generic(bench, v, f"{prefix}{i}."))
+    elif isinstance(data, int | float) and not isinstance(data, bool):
+        out.append(row(bench, prefix.rstrip("."), "", data))
+    return out[:40]
+
+
+def print_table(rows: list[dict], info: dict[str, Any]) -> None:
+    print(f"\nMachine: {info['nproc']} CPUs ({info['cpu']}), {info['memory_gib']} GiB, Python {info['python']}, "
+          f"{info['date']}")
+    width = max([len(r["what"]) for r in rows] + [20])
+    bw = max([len(r["benchmark"]) for r in rows] + [9])
+    print(f"{'benchmark':<{bw}}  {'what':<{width}}  {'target':>16}  {'measured':>14}  verdict")
+    for r in rows:
+        measured = r["measured"]
+        shown = "—" if measured is None else f"{measured} {r['unit']}".strip() if isinstance(
+            measured, int | float) else str(measured)
+        verdict = "" if r["pass"] is None else ("PASS" if r["pass"] else "MISS")
+        print(f"{r['benchmark']:<{bw}}  {r['what']:<{width}}  {r['target']:>16}  {shown:>14}  {verdict}")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description="Run every benchmark in bench/ and record the results.")
+    p.add_argument("--only", help="run only this benchmark (file name without .py)")
+    p.add_argument("--clients", type=int, help="passed to live_load.py (default: its own, 2000)")
+    p.add_argument("--output", default=str(BENCH / "results.json"))
+    args = p.parse_args()
+
+    info = machine()
+    log(f"machine: {info}")
+    scripts = sorted({f.name for f in BENCH.glob("*.py") if f.name not in {"run.py", "__init__.py"}}
+                     | set(EXPECTED))
+    if "live_load.py" in scripts:
+        scripts.remove("live_load.py")
+        scripts.insert(0, "live_load.py")
+    if args.only:
+        scripts = [s for s in scripts if s.removesuffix(".py") == args.only]
+
+    runs: dict[str, dict[str, Any]] = {}
+    rows: list[dict] = []
+    for script in scripts:
+        name = script.removesuffix(".py")
+        if script == "live_load.py":
+            extra = ["--clients", str(args.clients)] if args.clients else []
+            runs["live_load_sqlite"] = run_json(script, extra, TIME_LIMIT[script])
+            why = postgres_ok() or redis_ok()
+            if why:
+                log(f"live_load on PostgreSQL + Redis skipped: {why}")
+                runs["live_load_postgresql_redis"] = {"status": "not run", "reason": why}
+            else:
+                runs["live_load_postgresql_redis"] = run_json(
+                    script, [*extra, "--postgres", POSTGRES_URL, "--redis", REDIS_URL], TIME_LIMIT[script])
+            for key, label in (("live_load_sqlite", "live, SQLite"),
+                               ("live_load_postgresql_redis", "live, PostgreSQL + Redis")):
+                run = runs[key]
+                rows.extend(rows_live(label, run) if "result" in run else
+                            [row(label, "not run", "", run["reason"])])
+            continue
+        run = runs[name] = run_json(script, [], TIME_LIMIT["default"])
+        if "result" not in run:
+            rows.append(row(name.removeprefix("bench_"), "not run", "", run["reason"]))
+            continue
+        try:
+            adapter = {"bench_pdf": rows_pdf, "bench_search": rows_search}.get(name)
+            rows.extend(adapter(run) if adapter else rows_generic(name, run["result"]))
+        except (KeyError, TypeError, AttributeError):
+            rows.extend(rows_generic(name, run["result"]))
+
+    print_table(rows, info)
+    Path(args.output).write_text(json.dumps({"machine": info, "table": rows, "runs": runs}, ensure_ascii=False,
+                                            indent=1) + "\n")
+    log(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
