@@ -124,6 +124,7 @@ def _register_domains(app: Flask) -> None:
     from ecabinet.core.views import bp as core_bp
     from ecabinet.core.views import register_error_pages
     from ecabinet.documents import models as _documents_models  # noqa: F401
+    from ecabinet.documents import record as _documents_record  # noqa: F401 - its part of the minutes
     from ecabinet.documents import search as _documents_search  # noqa: F401
     from ecabinet.documents.views import bp as documents_bp
     from ecabinet.live import models as _live_models  # noqa: F401
@@ -133,6 +134,7 @@ def _register_domains(app: Flask) -> None:
     from ecabinet.minutes import models as _minutes_models  # noqa: F401
     from ecabinet.minutes.views import bp as minutes_bp
     from ecabinet.voting import models as _voting_models  # noqa: F401
+    from ecabinet.voting import record as _voting_record  # noqa: F401 - its part of the minutes
     from ecabinet.voting.views import bp as voting_bp
 
     for bp in (core_bp, accounts_bp, audit_bp, meetings_bp, live_bp, minutes_bp, documents_bp, voting_bp):

@@ -1,0 +1,38 @@
+"""The voting domain's part of the meeting record, for the minutes (and their ZIP export)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecabinet.meetings.models import Meeting
+from ecabinet.minutes.record import record_sections
+from ecabinet.voting import service
+
+RULES = {"majority_cast": "đa số phiếu biểu quyết", "majority_all": "quá nửa tổng số thành viên",
+         "two_thirds": "hai phần ba số phiếu biểu quyết", "unanimity": "nhất trí"}
+OUTCOMES = {"adopted": "thông qua", "rejected": "không thông qua", "no_quorum": "không đủ số lượng",
+            "partly_adopted": "thông qua một phần"}
+
+
+@record_sections.connect
+def ballots_of_meeting(meeting: Meeting) -> dict[str, Any]:
+    items: dict[int, dict[str, list]] = {}
+    ballots = []
+    for closed in service.results_for_meeting(meeting):
+        result = closed["result"] or {}
+        ballot = service.get_ballot(closed["ballot_id"])
+        receipts = service.published_receipts(ballot) if ballot is not None else []
+        for question in result.get("questions", []):
+            title = closed["title"] if len(result["questions"]) == 1 else f"{closed['title']}: {question['text']}"
+            entry = {"title": title, "counts": question["counts"],
+                     "rule": RULES.get(result.get("rule"), result.get("rule")) +
+                     ("" if result.get("abstentions_count") else ", không tính phiếu trắng"),
+                     "result": OUTCOMES.get(question["outcome"], question["outcome"]),
+                     "secret": closed["secret"],
+                     "receipts": [{"receipt": r["receipt"],
+                                   "choice": (r["answers"].get(str(question["question_id"])) or {}).get("choice")}
+                                  for r in receipts]}
+            ballots.append(entry)
+            if closed["item_id"]:
+                items.setdefault(closed["item_id"], {"ballots": []})["ballots"].append(entry)
+    return {"items": items, "ballots": ballots}
