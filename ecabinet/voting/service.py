@@ -417,7 +417,7 @@ def _normalise_answers(ballot: Ballot, answers: Any) -> dict[str, dict[str, str]
         if option is None:
             raise VotingError("Unknown option.")
         if option["needs_comment"] and not comment:
-            raise VotingError("“%(label)s” needs a comment.", label=option["label"])
+            raise VotingError("This answer needs a comment: please explain your opinion.")
         if len(comment) > COMMENT_MAX:
             raise VotingError("The comment is longer than %(n)s characters.", n=COMMENT_MAX)
         cleaned[str(q.id)] = {"choice": choice, "comment": comment} if comment else {"choice": choice}
@@ -520,6 +520,7 @@ def _cast(actor: Actor, ballot_id: Any, answers: Any, client_vote_id: Any,
     db.session.flush()  # the unique (ballot, voter) constraint speaks here
     db.session.execute(update(Ballot).where(Ballot.id == ballot.id).values(votes_cast=Ballot.votes_cast + 1)
                        .execution_options(synchronize_session=False))
+    db.session.expire(ballot, ["votes_cast"])  # the live payload reads the new count in this transaction
     # The vote: random key, no time, no voter (unless named). Core insert, so nothing orders it.
     db.session.execute(insert(BallotVote).values(id=secrets.token_hex(16), ballot_id=ballot.id, receipt_code=code,
                                                  answers=_canonical(cleaned),
@@ -927,7 +928,7 @@ def ballot_payload(entry: AuditEntry) -> dict[str, Any]:
     ballot = get_ballot(entry.object_id)
     if ballot is None:
         return {"resync": True}
-    payload: dict[str, Any] = {"ballot": ballot_state(ballot)}
-    if entry.action in ("ballot.close", "ballot.consent") and ballot.item_id and ballot.outcome:
-        payload["outcomes"] = {str(ballot.item_id): ITEM_OUTCOMES.get(ballot.outcome, ballot.outcome)}
-    return payload
+    state = ballot_state(ballot)
+    if ballot.item_id and ballot.outcome:
+        state["item_outcome"] = ITEM_OUTCOMES.get(ballot.outcome, ballot.outcome)
+    return {"ballot": state}

@@ -38,6 +38,7 @@
       if (ack.snapshot) { applySnapshot(ack.snapshot); }
       else { ack.events.forEach(applyEvent); render(); }
       setOnline(true);
+      loadBallots();
     });
   }
 
@@ -79,6 +80,7 @@
       });
       if (!found) { state.comments.push(p.comment); }
     }
+    if (p.ballot) { applyBallot(p.ballot); }
     if (p.outcomes) {
       state.items.forEach(function (i) { if (p.outcomes[i.item_id]) { i.outcome = p.outcomes[i.item_id]; } });
       state.consent_block = [];
@@ -282,6 +284,130 @@
     act("comment.post", { item_id: shownItemId, body: body.value, client_id: clientId.slice(0, 64) });
     body.value = "";
   });
+
+  // --- voting (ecabinet/voting): ballots of this meeting, participation, casting, the chair's open/close ---
+  var ballots = {}, ballotOrder = [], ballotReceipts = {}, ballotUrl = root.dataset.ballotUrl;
+
+  function loadBallots() {
+    socket.emit("vote.list", { meeting_id: meetingId }, function (ack) {
+      if (!ack || !ack.ok) { return; }
+      ballots = {}; ballotOrder = [];
+      ack.ballots.forEach(function (b) { ballots[b.ballot_id] = b; ballotOrder.push(b.ballot_id); });
+      renderBallots();
+    });
+  }
+
+  function applyBallot(b) {
+    var known = ballots[b.ballot_id];
+    if (!known || known.status !== b.status) { loadBallots(); }  // new ballot, or eligibility fixed at opening
+    if (known) { Object.assign(known, b); }
+    if (b.item_outcome && state) {
+      state.items.forEach(function (i) { if (i.item_id === b.item_id) { i.outcome = b.item_outcome; } });
+    }
+    renderBallots();
+  }
+
+  function voteKey(ballotId) {
+    var name = "ecabinet-vote-" + userId + "-" + ballotId;
+    var key = null;
+    try { key = window.localStorage.getItem(name); } catch (e) { key = null; }
+    if (!key) {
+      var bytes = new Uint8Array(16);
+      window.crypto.getRandomValues(bytes);
+      key = Array.prototype.map.call(bytes, function (x) { return ("0" + x.toString(16)).slice(-2); }).join("");
+      try { window.localStorage.setItem(name, key); } catch (e) { /* private mode: one key per page */ }
+    }
+    return key;
+  }
+
+  function castVote(b, choice) {
+    socket.timeout(15000).emit("vote.cast", { meeting_id: meetingId, ballot_id: b.ballot_id, choice: choice,
+                                              client_vote_id: voteKey(b.ballot_id) }, function (err, ack) {
+      if (err) { showError(T.reconnecting); return; }  // safe to retry: the same key makes it one vote
+      if (!ack.ok) { showError(ack.message || ack.error); return; }
+      ballotReceipts[b.ballot_id] = { code: ack.receipt, choice: choice };
+      b.voted_me = true;
+      renderBallots();
+    });
+  }
+
+  function renderBallots() {
+    var box = $("live-ballots");
+    if (!box) { return; }
+    var list = $("live-ballot-list");
+    list.replaceChildren();
+    box.hidden = !ballotOrder.length;
+    ballotOrder.forEach(function (id) {
+      var b = ballots[id];
+      var card = el("div", null, "live-ballot ballot-" + b.status);
+      card.dataset.ballotId = b.ballot_id;
+      var head = el("h3", b.title);
+      card.appendChild(head);
+      card.appendChild(el("p", (T["vote_status_" + b.status] || b.status) + (b.secret ? " · " + T.vote_secret : ""),
+                          "muted"));
+      if (b.status !== "draft") {
+        var part = el("p", fmt(T.vote_participation, { voted: b.voted, eligible: b.eligible }), "ballot-participation");
+        part.setAttribute("data-testid", "ballot-participation");
+        card.appendChild(part);
+      }
+      if (b.running && b.status === "open") {
+        var q0 = b.questions[0];
+        card.appendChild(el("p", q0.options.map(function (o) {
+          return (T[o.key] || o.label) + " " + ((b.running[q0.question_id] || {})[o.key] || 0);
+        }).join(" · "), "muted"));
+      }
+      if (isConsole) {
+        if (b.status === "draft") { card.appendChild(bigButton(T.vote_open, function () { act("chair.open_vote", { ballot_id: b.ballot_id }); })); }
+        if (b.status === "open") { card.appendChild(bigButton(T.vote_close, function () { act("chair.close_vote", { ballot_id: b.ballot_id }); })); }
+      }
+      if (b.status === "open" && b.kind === "live" && b.questions.length === 1) {
+        if (b.eligible_me) {
+          var options = el("div", null, "ballot-options");
+          b.questions[0].options.forEach(function (o) {
+            var mine = ballotReceipts[b.ballot_id] && ballotReceipts[b.ballot_id].choice === o.key;
+            var btn = bigButton(T[o.key] || o.label, function () { castVote(b, o.key); });
+            btn.classList.add("ballot-option-" + o.key);
+            btn.setAttribute("aria-pressed", mine ? "true" : "false");
+            btn.disabled = !online || (b.voted_me && !b.allow_change);
+            options.appendChild(btn);
+          });
+          card.appendChild(options);
+        } else if (!isConsole) {
+          card.appendChild(el("p", T.vote_not_eligible, "muted"));
+        }
+      }
+      if (b.status === "open" && b.kind !== "live") {
+        var link = el("a", T.vote_page, "btn");
+        link.href = ballotUrl.replace(/\/0$/, "/" + b.ballot_id);
+        card.appendChild(link);
+      }
+      if (ballotReceipts[b.ballot_id]) {
+        var receipt = el("p", fmt(T.vote_recorded, { code: ballotReceipts[b.ballot_id].code }), "flash flash-info");
+        receipt.setAttribute("data-testid", "vote-receipt");
+        card.appendChild(receipt);
+      }
+      if (b.status === "closed" && b.result) {
+        var q = b.result.questions[0];
+        var opts = b.questions[0].options;
+        var text = T.vote_result + ": " + (T[b.result.outcome] || b.result.outcome) + " — " + opts.map(function (o) {
+          return (T[o.key] || o.label) + " " + (q ? q.counts[o.key] : 0);
+        }).join(" · ");
+        var result = el("p", text, "ballot-result ballot-outcome-" + b.result.outcome);
+        result.setAttribute("data-testid", "ballot-result");
+        card.appendChild(result);
+      }
+      list.appendChild(card);
+    });
+  }
+
+  function bigButton(label, onClick) {
+    var b = el("button", label, "btn btn-primary btn-large needs-online");
+    b.type = "button";
+    b.disabled = !online;
+    b.addEventListener("click", onClick);
+    return b;
+  }
+  // --- end voting ---
 
   setInterval(function () {
     if (!state) { return; }

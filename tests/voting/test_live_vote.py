@@ -1,0 +1,63 @@
+"""A live vote over real sockets, against the gevent server: the chair opens it, members vote (ack after
+commit, with a receipt), the participation tally reaches the other tablets, the chair closes it, and
+everyone receives the result."""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.voting.conftest import make_live
+
+
+def _typed(kind):
+    return lambda e: e["type"] == kind
+
+
+def test_live_vote_over_sockets(quorate, cabinet, room_client):
+    ballot = make_live(quorate, cabinet)
+    mid = quorate.id
+    chair = room_client("chair@example.gov.vn", mid)
+    member = room_client("member@example.gov.vn", mid)
+    member2 = room_client("member2@example.gov.vn", mid)
+
+    listed = member.call("vote.list")
+    assert listed["ok"] and listed["ballots"] == []  # a draft is not shown to members
+    assert [b["ballot_id"] for b in chair.call("vote.list")["ballots"]] == [ballot.id]
+
+    assert member.call("chair.open_vote", ballot_id=ballot.id)["error"] == "not_found"  # a draft is hidden
+    opened = chair.call("chair.open_vote", ballot_id=ballot.id)
+    assert opened["ok"] and opened["ballot"]["status"] == "open"
+    event = member2.wait_for(_typed("ballot.open"))
+    assert event["payload"]["ballot"] == {**event["payload"]["ballot"], "status": "open", "voted": 0, "eligible": 4}
+    assert "title" not in event["payload"]["ballot"]
+
+    key = uuid.uuid4().hex
+    ack = member.call("vote.cast", ballot_id=ballot.id, choice="approve", client_vote_id=key)
+    assert ack["ok"] and len(ack["receipt"]) == 9 and ack["seq"] > event["seq"]
+    tally = member2.wait_for(_typed("vote.cast"))
+    assert (tally["payload"]["ballot"]["voted"], tally["payload"]["ballot"]["eligible"]) == (1, 4)
+    assert tally["payload"]["ballot"]["running"] is None  # not configured: participation only
+
+    retry = member.call("vote.cast", ballot_id=ballot.id, choice="approve", client_vote_id=key)
+    assert retry["ok"] and retry["receipt"] == ack["receipt"] and retry["repeated"]
+
+    refused = member2.call("vote.cast", ballot_id=ballot.id, choice="maybe", client_vote_id=uuid.uuid4().hex)
+    assert refused["ok"] is False and refused["error"] == "refused" and refused["message"]
+    assert member2.call("vote.cast", ballot_id=ballot.id, choice="reject", client_vote_id=uuid.uuid4().hex)["ok"]
+
+    closed = chair.call("chair.close_vote", ballot_id=ballot.id)
+    assert closed["ok"] and closed["ballot"]["status"] == "closed"
+    for client in (member, member2):
+        result = client.wait_for(_typed("ballot.close"))["payload"]["ballot"]
+        assert result["result"]["outcome"] == "rejected"  # 1 to 1: a tie does not adopt
+        assert result["result"]["questions"][0]["counts"] == {"approve": 1, "reject": 1, "abstain": 0}
+        assert result["item_outcome"] == "rejected_by_vote"
+
+    late = member.call("vote.cast", ballot_id=ballot.id, choice="approve", client_vote_id=uuid.uuid4().hex)
+    assert late["ok"] is False and late["message"]
+
+
+def test_forged_ballot_id_over_socket(quorate, cabinet, room_client):
+    member = room_client("member@example.gov.vn", quorate.id)
+    ack = member.call("vote.cast", ballot_id=987654, choice="approve", client_vote_id=uuid.uuid4().hex)
+    assert ack == {"ok": False, "error": "not_found"}
