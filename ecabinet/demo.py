@@ -86,4 +86,7 @@ def load_demo(password: str) -> list[str]:
     from ecabinet.documents.demo import load_documents_demo
 
     lines += load_documents_demo(password)
+    from ecabinet.voting.demo import load_voting_demo
+
+    lines += load_voting_demo(password)
     return lines
