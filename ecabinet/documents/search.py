@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import event, insert, text, update
+from sqlalchemy import event, insert, select, text, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from ecabinet.documents.textfold import fold_vietnamese
@@ -59,13 +60,17 @@ def _index_items(session: Session, _ctx) -> None:  # noqa: ANN001
     from ecabinet.documents.models import SearchEntry
 
     table = SearchEntry.__table__
+    items_table = MeetingItem.__table__
     conn = session.connection()
     for item in items:
-        if item in session.deleted:
-            continue
+        state = sa_inspect(item)
+        if item in session.deleted or state.deleted or state.was_deleted:
+            continue  # its row is gone (and its index row with it, by the foreign key's cascade)
         values = {"title": item.title[:300], "folded": item_text(item)}
         done = conn.execute(update(table).where(table.c.kind == "item", table.c.item_id == item.id).values(**values))
-        if done.rowcount == 0:
+        # An item removed from its meeting's list is deleted in this same flush (delete-orphan) without
+        # showing as deleted yet: index only rows that still exist.
+        if done.rowcount == 0 and conn.execute(select(items_table.c.id).where(items_table.c.id == item.id)).first():
             conn.execute(insert(table).values(kind="item", meeting_id=item.meeting_id, item_id=item.id, **values))
 
 

@@ -37,7 +37,7 @@ class _Rules(FlaskForm):
 
 
 class WrittenBallotForm(_Rules):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=TITLE_MAX)])
+    title = StringField(_l("Ballot title"), validators=[DataRequired(), Length(max=TITLE_MAX)])
     description = TextAreaField(_l("Explanation"), validators=[Optional(), Length(max=TEXT_MAX)])
     questions = TextAreaField(_l("Questions (one per line)"), validators=[DataRequired()])
     attachments = TextAreaField(_l("Attached documents (one per line: title | link)"), validators=[Optional()])
