@@ -390,10 +390,12 @@ async def run_clients(args: argparse.Namespace, server: Server, setup: dict[str,
         connect_times: list[float] = []
         failures: list[str] = []
 
+        connect_sem = asyncio.Semaphore(args.connect_concurrency)
+
         async def open_one(i: int) -> None:
             tablet = Tablet(http, cookies[i], counts, target, done)
             tablets.append(tablet)
-            async with sem:
+            async with connect_sem:
                 start = time.perf_counter()
                 try:
                     await tablet.open(server.url, meeting_id)
@@ -591,7 +593,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=10)
     p.add_argument("--interval", type=float, default=1.0, help="seconds between chair actions")
     p.add_argument("--round-timeout", type=float, default=20.0, help="how long a round waits for every client")
-    p.add_argument("--concurrency", type=int, default=100, help="sign-ins / connects in flight at once")
+    p.add_argument("--concurrency", type=int, default=100, help="sign-ins in flight at once")
+    p.add_argument("--connect-concurrency", type=int, default=20, help="connect + join in flight at once")
     p.add_argument("--worker-connections", type=int, default=4096,
                    help="gunicorn's --worker-connections; its default of 1000 caps a gevent worker at 1000 sockets")
     p.add_argument("--postgres", metavar="URL", help="run on a fresh schema in this PostgreSQL database")
