@@ -150,6 +150,10 @@ def row(bench: str, what: str, target: str, measured: Any, unit: str = "", ok: b
 
 def rows_live(label: str, run: dict[str, Any]) -> list[dict]:
     result = run["result"]
+    sys.path.insert(0, str(BENCH))
+    from live_load import verdicts  # the same verdicts as the tool prints, also for older results
+
+    result["verdicts"] = verdicts(result, result["clients"])
     out = [row(label, v["what"], f"{v['target']} {v['unit']}".strip() if v["target"] else "", v["measured"],
                v["unit"], v["pass"]) for v in result.get("verdicts", [])]
     if result.get("error"):
@@ -224,12 +228,53 @@ def print_table(rows: list[dict], info: dict[str, Any]) -> None:
         print(f"{r['benchmark']:<{bw}}  {r['what']:<{width}}  {r['target']:>16}  {shown:>14}  {verdict}")
 
 
+def table(runs: dict[str, dict[str, Any]]) -> list[dict]:
+    """One row per measured value, from the benchmarks' JSON."""
+    rows: list[dict] = []
+    for name, run in runs.items():
+        if name.startswith("live_load"):
+            label = "live, SQLite" if name == "live_load_sqlite" else "live, PostgreSQL + Redis"
+            rows.extend(rows_live(label, run) if "result" in run else [row(label, "not run", "", run["reason"])])
+            continue
+        if "result" not in run:
+            rows.append(row(name.removeprefix("bench_"), "not run", "", run["reason"]))
+            continue
+        try:
+            adapter = {"bench_pdf": rows_pdf, "bench_search": rows_search}.get(name)
+            rows.extend(adapter(run) if adapter else rows_generic(name, run["result"]))
+        except (KeyError, TypeError, AttributeError):
+            rows.extend(rows_generic(name, run["result"]))
+    return rows
+
+
+def markdown(saved: dict[str, Any]) -> str:
+    """The table of a results.json as Markdown, for the top-level README."""
+    info = saved["machine"]
+    lines = [f"Measured {info['date']} on {info['nproc']} CPUs ({info['cpu']}), {info['memory_gib']} GiB, "
+             f"Python {info['python']} (load average at start {info['load_average_at_start'][0]}).", "",
+             "| benchmark | what | target | measured | |", "|---|---|---|---|---|"]
+    for r in saved["table"]:
+        m = r["measured"]
+        shown = "—" if m is None else f"{m} {r['unit']}".strip() if isinstance(m, int | float) else str(m)
+        verdict = "" if r["pass"] is None else ("PASS" if r["pass"] else "MISS")
+        lines.append(f"| {r['benchmark']} | {r['what']} | {r['target']} | {shown} | {verdict} |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description="Run every benchmark in bench/ and record the results.")
     p.add_argument("--only", help="run only this benchmark (file name without .py)")
     p.add_argument("--clients", type=int, help="passed to live_load.py (default: its own, 2000)")
     p.add_argument("--output", default=str(BENCH / "results.json"))
+    p.add_argument("--markdown", action="store_true",
+                   help="rebuild the table of the saved results and print it as Markdown; runs nothing")
     args = p.parse_args()
+    if args.markdown:
+        saved = json.loads(Path(args.output).read_text())
+        saved["table"] = table(saved["runs"])
+        Path(args.output).write_text(json.dumps(saved, ensure_ascii=False, indent=1) + "\n")
+        print(markdown(saved))
+        return 0
 
     info = machine()
     log(f"machine: {info}")
@@ -242,7 +287,6 @@ def main() -> int:
         scripts = [s for s in scripts if s.removesuffix(".py") == args.only]
 
     runs: dict[str, dict[str, Any]] = {}
-    rows: list[dict] = []
     for script in scripts:
         name = script.removesuffix(".py")
         if script == "live_load.py":
@@ -255,22 +299,10 @@ def main() -> int:
             else:
                 runs["live_load_postgresql_redis"] = run_json(
                     script, [*extra, "--postgres", POSTGRES_URL, "--redis", REDIS_URL], TIME_LIMIT[script])
-            for key, label in (("live_load_sqlite", "live, SQLite"),
-                               ("live_load_postgresql_redis", "live, PostgreSQL + Redis")):
-                run = runs[key]
-                rows.extend(rows_live(label, run) if "result" in run else
-                            [row(label, "not run", "", run["reason"])])
             continue
-        run = runs[name] = run_json(script, [], TIME_LIMIT["default"])
-        if "result" not in run:
-            rows.append(row(name.removeprefix("bench_"), "not run", "", run["reason"]))
-            continue
-        try:
-            adapter = {"bench_pdf": rows_pdf, "bench_search": rows_search}.get(name)
-            rows.extend(adapter(run) if adapter else rows_generic(name, run["result"]))
-        except (KeyError, TypeError, AttributeError):
-            rows.extend(rows_generic(name, run["result"]))
+        runs[name] = run_json(script, [], TIME_LIMIT["default"])
 
+    rows = table(runs)
     print_table(rows, info)
     Path(args.output).write_text(json.dumps({"machine": info, "table": rows, "runs": runs}, ensure_ascii=False,
                                             indent=1) + "\n")
