@@ -498,9 +498,7 @@ def _cast(actor: Actor, ballot_id: Any, answers: Any, client_vote_id: Any,
         raise VotingError("The deadline has passed.")
     if needs_reauth(ballot, authenticated_at, now):
         raise VotingError("Please confirm your password again before submitting your opinion.")
-    ballot = _lock_open(ballot.id)
-    db.session.expire_all()  # everything below is read inside the locked transaction
-    ballot = db.session.get(Ballot, ballot.id)
+    ballot = _lock_open(ballot.id)  # reloaded inside the locked transaction
     voter = db.session.scalar(select(BallotVoter).where(BallotVoter.ballot_id == ballot.id,
                                                         BallotVoter.voter_id == user.id))
     if voter is None:
@@ -521,15 +519,18 @@ def _cast(actor: Actor, ballot_id: Any, answers: Any, client_vote_id: Any,
     db.session.execute(update(Ballot).where(Ballot.id == ballot.id).values(votes_cast=Ballot.votes_cast + 1)
                        .execution_options(synchronize_session=False))
     db.session.expire(ballot, ["votes_cast"])  # the live payload reads the new count in this transaction
+    complete = ballot.kind is BallotKind.WRITTEN and ballot.votes_cast >= ballot.eligible_count
     # The vote: random key, no time, no voter (unless named). Core insert, so nothing orders it.
     db.session.execute(insert(BallotVote).values(id=secrets.token_hex(16), ballot_id=ballot.id, receipt_code=code,
                                                  answers=_canonical(cleaned),
                                                  voter_id=None if ballot.secret else user.id))
     audit.record(actor, "vote.cast", object_type="ballot", object_id=ballot.id, meeting_id=ballot.meeting_id,
                  details={"voter": user.id})  # never the choice: see docs/voting.md
+    ballot_id = ballot.id
     db.session.commit()
-    _close_if_complete(ballot.id)
-    return Receipt(ballot.id, code)
+    if complete:
+        _close_if_complete(ballot_id)
+    return Receipt(ballot_id, code)
 
 
 def _repeat_or_change(actor: Actor, ballot: Ballot, part: BallotParticipation, cleaned: dict, code: str,
