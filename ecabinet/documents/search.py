@@ -28,6 +28,7 @@ from ecabinet.meetings.models import MeetingItem
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 MAX_TOKENS = 8
 MAX_INDEXED_CHARS = 200_000
+SNIPPET_SCAN_CHARS = 50_000
 
 
 def fold(text_: str) -> str:
@@ -134,6 +135,7 @@ def _candidates(user, words: list[str], limit: int) -> list:
 
 def _snippet(original: str, words: list[str], width: int = 160) -> tuple[str, int | None]:
     """A passage of ``original`` around the first query word, and its page (pages split by form feeds)."""
+    original = original[:SNIPPET_SCAN_CHARS]  # a first match beyond this shows the start of the text instead
     folded = fold(original)
     if len(folded) != len(original):
         original = folded  # folding changed lengths (rare): show the folded text rather than misplace
@@ -154,33 +156,45 @@ def _snippet(original: str, words: list[str], width: int = 160) -> tuple[str, in
 def search(user, query: str, limit: int = 20) -> list[Hit]:
     """What ``user`` may see that matches ``query``, best first."""
     from ecabinet.documents.models import Document, DocumentVersion
-    from ecabinet.documents.policy import may_view
     from ecabinet.meetings import policy as meetings_policy
     from ecabinet.meetings.service import get_meeting
 
     words = tokens(query)
     if not words:
         return []
-    hits: list[Hit] = []
+    # First the policy, on the candidates' meeting and item alone (a document is visible exactly when
+    # its agenda item is: documents.policy.may_view); then load only the hits that will be shown.
     visible: dict[int, set[int]] = {}
+    shown = []
     for row in _candidates(user, words, limit * 4):
         if row.meeting_id not in visible:
             meeting = get_meeting(row.meeting_id)
             visible[row.meeting_id] = {i.id for i in meetings_policy.visible_items(user, meeting)} if meeting else set()
-        if row.item_id not in visible[row.meeting_id]:
-            continue
+        if row.item_id in visible[row.meeting_id]:
+            shown.append(row)
+            if len(shown) >= limit:
+                break
+    document_ids = [r.document_id for r in shown if r.kind == "document"]
+    documents = {d.id: d for d in db.session.scalars(select(Document).where(Document.id.in_(document_ids)))} \
+        if document_ids else {}
+    versions = {v.document_id: v for v in db.session.scalars(
+        select(DocumentVersion).join(Document, Document.id == DocumentVersion.document_id)
+        .where(DocumentVersion.document_id.in_(document_ids), DocumentVersion.number == Document.current_version))} \
+        if document_ids else {}
+    items = {i.id: i for i in db.session.scalars(select(MeetingItem).where(
+        MeetingItem.id.in_([r.item_id for r in shown if r.kind != "document"])))}
+    hits: list[Hit] = []
+    for row in shown:
         if row.kind == "document":
-            document = db.session.get(Document, row.document_id)
-            if document is None or not may_view(user, document):
+            document, version = documents.get(row.document_id), versions.get(row.document_id)
+            if document is None or version is None:
                 continue
-            version = db.session.query(DocumentVersion).filter_by(
-                document_id=document.id, number=document.current_version).one()
             snippet, page = _snippet("\f".join(version.texts()), words)
             hits.append(Hit("document", row.meeting_id, row.item_id, document.id, document.title, snippet, page))
         else:
-            item = db.session.get(MeetingItem, row.item_id)
+            item = items.get(row.item_id)
+            if item is None:
+                continue
             snippet, _page = _snippet(item.summary or item.title, words)
             hits.append(Hit("item", row.meeting_id, row.item_id, None, f"{item.position}. {item.title}", snippet))
-        if len(hits) >= limit:
-            break
     return hits
