@@ -60,7 +60,7 @@ def test_tablet_shows_reconnecting_and_disables_actions(in_session, live_server,
         page.evaluate("window.ecabinetLive.socket.io.engine.close()")
         expect(page.locator("#live-connection")).to_be_visible()
         expect(page.locator("#live-connection")).to_have_text("Mất kết nối. Đang kết nối lại…")
-        expect(page.get_by_role("button", name="Đăng ký phát biểu")).to_be_disabled()
+        expect(page.get_by_role("button", name="Điểm danh: tại phòng họp")).to_be_disabled()
         # Socket.IO reconnects by itself; the room comes back to the current state.
         expect(page.locator("#live-connection")).to_be_hidden(timeout=15000)
         expect(page.get_by_role("button", name="Điểm danh: tại phòng họp")).to_be_enabled()
