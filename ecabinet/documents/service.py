@@ -711,6 +711,12 @@ def build_board_book_now(book_id: int) -> None:
     db.session.commit()
 
 
+def readable_documents_exist(user: User, meeting: Meeting) -> bool:
+    from ecabinet.documents.policy import readable_documents
+
+    return any(docs for _item, docs in readable_documents(user, meeting))
+
+
 def open_board_book(actor: Actor, meeting: Meeting) -> tuple[Path, str, str]:
     """The ready, current board book of the actor: (path, download name, copy code)."""
     user = actor.user

@@ -288,8 +288,13 @@ def archive():
     year = request.args.get("year", type=int)
     query = (request.args.get("q") or "").strip()[:200]
     hits = service.search_archive(current_user, query) if query else []
+    from ecabinet.documents.search import search as search_documents
+
+    # The documents the user may see, through the documents domain's own search and policy.
+    document_hits = search_documents(current_user, query) if query else []
     return render_template("minutes/archive.html", years=service.archive_years(), year=year, query=query,
-                           hits=hits, meetings=service.archive_meetings(current_user, year))
+                           hits=hits, document_hits=document_hits,
+                           meetings=service.archive_meetings(current_user, year))
 
 
 @bp.route("/meetings/<int:meeting_id>/export.zip")

@@ -35,3 +35,26 @@ def test_draft_lists_ballots_and_documents(live_open, cabinet, app, tmp_path):  
     assert "Tờ trình Nghị quyết A (phiên bản 1)" in body
     assert "Biểu quyết “Thông qua Nghị quyết A”" in body and "Kết quả: thông qua" in body
     assert "approve: 3" in body
+
+
+def test_export_holds_the_readers_board_book_and_archive_search_finds_documents(closed_meeting, cabinet, app,
+                                                                               client, tmp_path):
+    import zipfile
+
+    from ecabinet.documents import service as documents
+    from ecabinet.documents.demo_pdf import make_demo_pdf
+    from ecabinet.minutes import service
+    from tests.conftest import PASSWORD
+    from tests.helpers import login
+
+    pdf = tmp_path / "baocao.pdf"
+    make_demo_pdf("Báo cáo giải ngân", ["Tình hình giải ngân vốn đầu tư công."], pdf)
+    documents.upload(actor(cabinet["secretary"]), closed_meeting.items[0], io.BytesIO(pdf.read_bytes()),
+                     "baocao.pdf", title="Báo cáo giải ngân")
+    archive = zipfile.ZipFile(io.BytesIO(service.export_record(actor(cabinet["member"]), closed_meeting)))
+    books = [n for n in archive.namelist() if n.startswith("tai-lieu-phien-hop-")]
+    assert len(books) == 1 and archive.read(books[0]).startswith(b"%PDF")
+
+    login(client, "member@example.gov.vn", PASSWORD)
+    page = client.get("/archive?q=giai+ngan+von").get_data(as_text=True)
+    assert "Báo cáo giải ngân" in page
