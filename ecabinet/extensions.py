@@ -29,8 +29,11 @@ class Base(DeclarativeBase):
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
     """For Alembic's comparisons: leave out what the models do not describe on purpose, SQLite's FTS5
-    virtual table and its shadow tables (created by hand in the documents migration)."""
-    return not (type_ == "table" and name and name.startswith("search_fts"))
+    virtual table and its shadow tables, created by hand in the documents migration."""
+    if type_ == "table" and name and name.startswith("search_fts"):
+        return False
+    # PostgreSQL's full-text column and its index, also created by hand in that migration.
+    return not ((type_ == "index" and name == "ix_search_entry_fts") or (type_ == "column" and name == "folded_tsv"))
 
 
 db = SQLAlchemy(model_class=Base)

@@ -34,3 +34,23 @@ def app_context():
 
         _app = create_app()
     return _app.app_context()
+
+
+def _register_tasks() -> None:
+    """The worker loads this module only: import every domain's tasks so their jobs and periodic jobs
+    (closing ballots at their deadline, reminders, pruning copies) are registered with it."""
+    import importlib
+    import pkgutil
+
+    import ecabinet
+
+    for module in pkgutil.iter_modules(ecabinet.__path__):
+        if module.ispkg:
+            try:
+                importlib.import_module(f"ecabinet.{module.name}.tasks")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"ecabinet.{module.name}.tasks":
+                    raise
+
+
+_register_tasks()

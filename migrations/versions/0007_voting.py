@@ -1,6 +1,6 @@
 """voting: ballots, questions, eligibility snapshots, participation, secret-capable votes, reminders
 
-Revision ID: 0004
+Revision ID: 0007
 Revises: 0006
 
 Chained after 0006 (not 0003) so that the history keeps a single head: 0005 was written against 0003
@@ -15,7 +15,7 @@ import ecabinet.core.types
 
 
 # revision identifiers, used by Alembic.
-revision = '0004'
+revision = '0007'
 down_revision = '0006'
 branch_labels = None
 depends_on = None
