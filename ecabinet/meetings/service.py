@@ -1124,11 +1124,15 @@ class MemberHome:
     past: list[Meeting]
     notifications: list[Notification]
     unread: int
+    pending_ballots: list = field(default_factory=list)  # ballots waiting for my vote, any meeting or none
 
 
 def member_home(user: User) -> MemberHome:
     from ecabinet.documents.service import unread_count as unread_documents
     from ecabinet.meetings.policy import can_see_meeting
+    from ecabinet.voting.service import pending_ballots_for
+
+    pending = pending_ballots_for(user)
 
     now = utcnow()
     upcoming, past = [], []
@@ -1145,7 +1149,8 @@ def member_home(user: User) -> MemberHome:
         seen = participant.last_seen_version if participant else meeting.agenda_version
         upcoming.append(HomeMeeting(meeting=meeting, awaiting_positions=len(items_awaiting_position(meeting, user)),
                                     agenda_changed_since_seen=0 < seen < meeting.agenda_version,
-                                    unread_documents=unread_documents(user, meeting)))
+                                    unread_documents=unread_documents(user, meeting),
+                                    pending_ballots=sum(1 for b in pending if b.meeting_id == meeting.id)))
     past.sort(key=lambda m: m.starts_at, reverse=True)
     return MemberHome(upcoming=upcoming, past=past[:10], notifications=notifications_for(user, 10),
-                      unread=unread_count(user))
+                      unread=unread_count(user), pending_ballots=pending)
