@@ -57,6 +57,7 @@ def from_environment() -> dict[str, Any]:
         "DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "vi"),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "100")) * 1024 * 1024,
         "SMTP_URL": os.environ.get("SMTP_URL") or None,
+        "SMTP_FROM": os.environ.get("SMTP_FROM", "e-cabinet@localhost"),
         "HUEY_IMMEDIATE": _bool("HUEY_IMMEDIATE", False),
         # The key and certificate that sign final minutes (PAdES). `flask ecabinet make-signing-cert`
         # writes a self-signed development pair to these default paths.
