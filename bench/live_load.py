@@ -478,8 +478,12 @@ async def run_clients(args: argparse.Namespace, server: Server, setup: dict[str,
         result["server_rss_mib"]["after_rounds"] = server.rss_mib()
         result["server_rss_mib"]["worker_peak_hwm"] = server.hwm_mib()
     finally:
-        await asyncio.gather(*(t.sio.disconnect() for t in tablets if t.sio.connected), return_exceptions=True)
-        await http.close()
+        # Bounded: after a timeout the server may be too busy to close 2,000 sockets politely.
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.gather(*(t.sio.disconnect() for t in tablets if t.sio.connected),
+                                                  return_exceptions=True), timeout=10)
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(http.close(), timeout=5)
 
 
 async def _wait_seq(done: asyncio.Event, counts: dict[int, int], seq: int, expected: int) -> None:
@@ -650,6 +654,10 @@ def main(argv: list[str] | None = None) -> int:
     def watchdog() -> None:
         log(f"time limit of {args.time_limit:.0f} s reached: stopping")
         cleanup()
+        result["error"] = result.get("error") or f"time limit of {args.time_limit:.0f} s reached"
+        with contextlib.suppress(Exception):
+            result["verdicts"] = verdicts(result, args.clients)
+            print(json.dumps(result, ensure_ascii=False, indent=1) if args.json else result, flush=True)
         os._exit(3)
 
     timer = threading.Timer(args.time_limit, watchdog)
@@ -671,7 +679,7 @@ def main(argv: list[str] | None = None) -> int:
         server.start()
         result["server_rss_mib"]["idle"] = server.rss_mib()
         log(f"server {server.url}, gunicorn master {server.proc.pid}, worker {server.worker_pid}")
-        remaining = args.time_limit - (time.perf_counter() - started) - 15
+        remaining = args.time_limit - (time.perf_counter() - started) - 45
         asyncio.run(asyncio.wait_for(run_clients(args, server, setup, result), timeout=remaining))
         if server.proc.poll() is not None:
             result["error"] = "the server exited during the run"
