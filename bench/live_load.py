@@ -112,20 +112,6 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
-GUNICORN_HOOK = """
-def post_worker_init(worker):
-    import gevent
-    import gevent.util
-    import signal
-
-    def dump():
-        with open({path!r}, "w") as f:
-            f.write("\\n".join(gevent.util.format_run_info()))
-
-    gevent.signal_handler(signal.SIGUSR1, dump)
-"""
-
-
 class Server:
     """``python -m gunicorn -k gevent -w 1 wsgi:app`` on 127.0.0.1, as in production."""
 
@@ -139,14 +125,10 @@ class Server:
         self.worker_pid: int | None = None
 
     def start(self, timeout: float = 60) -> None:
-        # Only a diagnostic hook: SIGUSR1 makes the worker write every greenlet's stack to a file.
-        self.conf = self.log_path.parent / "gunicorn_bench.py"
-        self.dump_path = self.log_path.parent / "greenlets.txt"
-        self.conf.write_text(GUNICORN_HOOK.format(path=str(self.dump_path)))
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1", "-b", f"127.0.0.1:{self.port}",
              "--worker-connections", str(self.worker_connections), "--graceful-timeout", "3", "--timeout", "120",
-             "--backlog", "4096", "-c", str(self.conf), "wsgi:app"],
+             "--backlog", "4096", "wsgi:app"],
             cwd=ROOT, env=self.env, stdout=self.log_path.open("wb"), stderr=subprocess.STDOUT,
             start_new_session=True)  # Ctrl-C reaches this tool, which then stops the server itself
         import urllib.request
@@ -167,20 +149,6 @@ class Server:
         if len(workers) != 1:
             raise RuntimeError(f"expected one gunicorn worker, found {workers}")
         self.worker_pid = workers[0]
-
-    def dump_greenlets(self) -> str:
-        """Every greenlet's stack in the worker (for a run that stalls)."""
-        if not self.worker_pid:
-            return ""
-        with contextlib.suppress(OSError):
-            self.dump_path.unlink()
-            os.kill(self.worker_pid, signal.SIGUSR1)
-        for _ in range(600):
-            time.sleep(0.1)
-            if self.dump_path.exists():
-                time.sleep(1)
-                return self.dump_path.read_text(errors="replace")
-        return "(no greenlet dump)"
 
     def tail(self, n: int = 3000) -> str:
         try:
@@ -688,10 +656,6 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - reported in the output
         result["error"] = f"{type(exc).__name__}: {exc}"
         log(f"error: {result['error']}")
-        if server is not None and server.proc and server.proc.poll() is None:
-            dump = Path(tempfile.gettempdir()) / f"live_load-greenlets-{os.getpid()}.txt"
-            dump.write_text(server.dump_greenlets())
-            log(f"the worker's greenlets: {dump}")
         if server is not None:
             log("server log tail:\n" + server.tail(1500))
     finally:
