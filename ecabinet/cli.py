@@ -73,7 +73,8 @@ def serve(host: str, port: int) -> None:
     processes = {
         # Fixed argument lists run with this interpreter: no user input reaches them.
         "web": subprocess.Popen([  # noqa: S603
-            python, "-m", "gunicorn", "-k", "gevent", "-w", "1", "-b", f"{host}:{port}",
+            python, "-m", "gunicorn", "-k", "gevent", "-w", "1", "--worker-connections", "4096",
+            "-b", f"{host}:{port}",
                                  "--graceful-timeout", "5", "wsgi:app"], cwd=PROJECT_DIR),
         "jobs": subprocess.Popen([  # noqa: S603
             python, "-m", "huey.bin.huey_consumer", "ecabinet.jobs.huey", "-k", "process",
