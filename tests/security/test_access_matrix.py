@@ -24,7 +24,11 @@ def world(published, cabinet):
     service.start_meeting(actor(cabinet["chair"]), published)
     make_outsider()
     member = service.participant_of(published, cabinet["member"])
-    return {"meeting_id": published.id, "item_id": first.id, "user_id": cabinet["member"].id,
+    from ecabinet.voting import service as voting
+
+    ballot = voting.create_ballot(actor(cabinet["secretary"]), voting.BallotData(
+        title="Thông qua Nghị quyết", kind="live", meeting_id=published.id, item_id=first.id))
+    return {"ballot_id": ballot.id, "meeting_id": published.id, "item_id": first.id, "user_id": cabinet["member"].id,
             "participant_id": member.id, "minutes_id": 1, "action_id": 1, "document_id": 1, "annotation_id": 1,
             "number": 1, "code": "en", "step": "adjourn"}
 
