@@ -4,10 +4,10 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ecabinet.core.types import UTCDateTime, utcnow
+from ecabinet.core.types import UTCDateTime, str_enum, utcnow
 from ecabinet.extensions import db
 
 
@@ -19,9 +19,8 @@ class Role(enum.StrEnum):
     GUEST = "guest"
 
 
-def role_enum() -> Enum:
-    return Enum(Role, name="user_role", native_enum=False, length=16,
-                values_callable=lambda e: [m.value for m in e], validate_strings=True)
+def role_enum():  # noqa: ANN201
+    return str_enum(Role, "user_role", 16)
 
 
 class User(UserMixin, db.Model):

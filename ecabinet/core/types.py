@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
 
@@ -29,3 +30,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+def str_enum(cls: type[enum.Enum], name: str, length: int = 24) -> Enum:
+    """A Python enum stored as its values in a VARCHAR with a check in Python (portable to SQLite and
+    PostgreSQL, and a new value needs no ALTER TYPE)."""
+    return Enum(cls, name=name, native_enum=False, length=length,
+                values_callable=lambda e: [m.value for m in e], validate_strings=True)

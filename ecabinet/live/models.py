@@ -3,11 +3,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ecabinet.accounts.models import User
-from ecabinet.core.types import UTCDateTime, utcnow
+from ecabinet.core.types import UTCDateTime, str_enum, utcnow
 from ecabinet.extensions import db
 
 
@@ -77,8 +77,7 @@ class SpeakerRequest(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     rank: Mapped[int] = mapped_column(Integer)  # order in the queue, set by arrival and by the chair
     status: Mapped[SpeakerStatus] = mapped_column(
-        Enum(SpeakerStatus, name="speaker_status", native_enum=False, length=16,
-             values_callable=lambda e: [m.value for m in e]), default=SpeakerStatus.WAITING)
+        str_enum(SpeakerStatus, "speaker_status", 16), default=SpeakerStatus.WAITING)
     from_position: Mapped[bool] = mapped_column(Boolean, default=False)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     granted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -5,18 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ecabinet.accounts.models import User
-from ecabinet.core.types import UTCDateTime, utcnow
+from ecabinet.core.types import UTCDateTime, str_enum, utcnow
 from ecabinet.extensions import db
-
-
-def _enum(cls: type[enum.Enum], name: str, length: int = 24) -> Enum:
-    # Stored as plain strings with a CHECK: adding a value later is a migration, not a type change.
-    return Enum(cls, name=name, native_enum=False, length=length,
-                values_callable=lambda e: [m.value for m in e], validate_strings=True)
 
 
 class MeetingKind(enum.StrEnum):
@@ -93,18 +87,18 @@ class Meeting(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[MeetingKind] = mapped_column(_enum(MeetingKind, "meeting_kind"), default=MeetingKind.REGULAR)
+    kind: Mapped[MeetingKind] = mapped_column(str_enum(MeetingKind, "meeting_kind"), default=MeetingKind.REGULAR)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     timezone: Mapped[str] = mapped_column(String(64))
     place: Mapped[str] = mapped_column(String(200), default="")
-    mode: Mapped[MeetingMode] = mapped_column(_enum(MeetingMode, "meeting_mode"), default=MeetingMode.IN_PERSON)
+    mode: Mapped[MeetingMode] = mapped_column(str_enum(MeetingMode, "meeting_mode"), default=MeetingMode.IN_PERSON)
     chair_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
-    status: Mapped[MeetingStatus] = mapped_column(_enum(MeetingStatus, "meeting_status"),
+    status: Mapped[MeetingStatus] = mapped_column(str_enum(MeetingStatus, "meeting_status"),
                                                   default=MeetingStatus.DRAFT, index=True)
-    conflict_policy: Mapped[ConflictPolicy] = mapped_column(_enum(ConflictPolicy, "conflict_policy"),
+    conflict_policy: Mapped[ConflictPolicy] = mapped_column(str_enum(ConflictPolicy, "conflict_policy"),
                                                             default=ConflictPolicy.RECUSE)
-    quorum_rule: Mapped[QuorumRule] = mapped_column(_enum(QuorumRule, "quorum_rule"),
+    quorum_rule: Mapped[QuorumRule] = mapped_column(str_enum(QuorumRule, "quorum_rule"),
                                                     default=QuorumRule.MORE_THAN_HALF)
     quorum_fixed: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # Number of the last published agenda version (0 while a draft), and whether the agenda changed since.
@@ -154,8 +148,8 @@ class MeetingItem(db.Model):
     presenter: Mapped[str] = mapped_column(String(200), default="")
     duration_minutes: Mapped[int] = mapped_column(Integer, default=10)
     summary: Mapped[str] = mapped_column(Text, default="")
-    kind: Mapped[ItemKind] = mapped_column(_enum(ItemKind, "item_kind"), default=ItemKind.DECISION)
-    confidentiality: Mapped[Confidentiality] = mapped_column(_enum(Confidentiality, "confidentiality"),
+    kind: Mapped[ItemKind] = mapped_column(str_enum(ItemKind, "item_kind"), default=ItemKind.DECISION)
+    confidentiality: Mapped[Confidentiality] = mapped_column(str_enum(Confidentiality, "confidentiality"),
                                                              default=Confidentiality.NORMAL)
     # What the meeting decided: 'adopted_by_consent' today; the voting capability adds its own outcomes.
     outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)
@@ -180,8 +174,8 @@ class MeetingParticipant(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
-    role: Mapped[ParticipantRole] = mapped_column(_enum(ParticipantRole, "participant_role", 16))
-    attendance: Mapped[Attendance] = mapped_column(_enum(Attendance, "attendance", 16), default=Attendance.PENDING)
+    role: Mapped[ParticipantRole] = mapped_column(str_enum(ParticipantRole, "participant_role", 16))
+    attendance: Mapped[Attendance] = mapped_column(str_enum(Attendance, "attendance", 16), default=Attendance.PENDING)
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # An absent member may name a substitute (a deputy minister, say): a user of the system or just a name.
     substitute_name: Mapped[str] = mapped_column(String(200), default="")
@@ -189,7 +183,7 @@ class MeetingParticipant(db.Model):
                                                            nullable=True)
     substitute_may_vote: Mapped[bool] = mapped_column(Boolean, default=False)  # the chair decides
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    checked_in_mode: Mapped[CheckInMode | None] = mapped_column(_enum(CheckInMode, "check_in_mode", 16),
+    checked_in_mode: Mapped[CheckInMode | None] = mapped_column(str_enum(CheckInMode, "check_in_mode", 16),
                                                                 nullable=True)
     checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"),
                                                          nullable=True)
@@ -260,7 +254,7 @@ class ItemPosition(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("meeting_item.id", ondelete="CASCADE"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
-    position: Mapped[Position] = mapped_column(_enum(Position, "item_position_value", 16))
+    position: Mapped[Position] = mapped_column(str_enum(Position, "item_position_value", 16))
     comment: Mapped[str] = mapped_column(String(500), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -3,16 +3,12 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ecabinet.accounts.models import User
-from ecabinet.core.types import UTCDateTime, utcnow
+from ecabinet.core.types import UTCDateTime, str_enum, utcnow
 from ecabinet.extensions import db
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
 
 
 class MinutesStatus(enum.StrEnum):
@@ -29,7 +25,8 @@ class Minutes(db.Model):
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="RESTRICT"), index=True)
     # A correction of final minutes is a new document pointing at the one it corrects.
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("minutes.id", ondelete="RESTRICT"), nullable=True)
-    status: Mapped[MinutesStatus] = mapped_column(_enum(MinutesStatus, "minutes_status"), default=MinutesStatus.DRAFT)
+    status: Mapped[MinutesStatus] = mapped_column(str_enum(MinutesStatus, "minutes_status", 16),
+                                                  default=MinutesStatus.DRAFT)
     revision: Mapped[int] = mapped_column(Integer, default=0)  # number of the current revision
     circulation_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -112,7 +109,7 @@ class ActionItem(db.Model):
     responsible_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"),
                                                        nullable=True, index=True)
     due_date: Mapped[date] = mapped_column(Date)
-    status: Mapped[ActionStatus] = mapped_column(_enum(ActionStatus, "action_status"), default=ActionStatus.OPEN)
+    status: Mapped[ActionStatus] = mapped_column(str_enum(ActionStatus, "action_status", 16), default=ActionStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     conclusion: Mapped[Conclusion] = relationship(back_populates="actions")
@@ -126,7 +123,7 @@ class ActionUpdate(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     action_id: Mapped[int] = mapped_column(ForeignKey("action_item.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
-    status: Mapped[ActionStatus] = mapped_column(_enum(ActionStatus, "action_status"))
+    status: Mapped[ActionStatus] = mapped_column(str_enum(ActionStatus, "action_status", 16))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
-    Enum,
     ForeignKey,
     ForeignKeyConstraint,
     Integer,
@@ -25,13 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ecabinet.core.types import UTCDateTime, utcnow
+from ecabinet.core.types import UTCDateTime, str_enum, utcnow
 from ecabinet.extensions import db
-
-
-def _enum(cls: type[enum.Enum], name: str, length: int = 24) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=length,
-                values_callable=lambda e: [m.value for m in e], validate_strings=True)
 
 
 class BallotKind(enum.StrEnum):
@@ -67,8 +61,8 @@ class Ballot(db.Model):
     __tablename__ = "ballot"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[BallotKind] = mapped_column(_enum(BallotKind, "ballot_kind", 16))
-    status: Mapped[BallotStatus] = mapped_column(_enum(BallotStatus, "ballot_status", 16),
+    kind: Mapped[BallotKind] = mapped_column(str_enum(BallotKind, "ballot_kind", 16))
+    status: Mapped[BallotStatus] = mapped_column(str_enum(BallotStatus, "ballot_status", 16),
                                                  default=BallotStatus.DRAFT, index=True)
     # A written ballot between meetings has no meeting: its voters are all active members and the chair.
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id", ondelete="RESTRICT"),
@@ -77,7 +71,7 @@ class Ballot(db.Model):
                                                 nullable=True, index=True)
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
-    rule: Mapped[VoteRule] = mapped_column(_enum(VoteRule, "vote_rule", 16), default=VoteRule.MAJORITY_CAST)
+    rule: Mapped[VoteRule] = mapped_column(str_enum(VoteRule, "vote_rule", 16), default=VoteRule.MAJORITY_CAST)
     abstentions_count: Mapped[bool] = mapped_column(Boolean, default=False)
     secret: Mapped[bool] = mapped_column(Boolean, default=False)
     allow_change: Mapped[bool] = mapped_column(Boolean, default=True)
