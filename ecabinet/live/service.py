@@ -30,7 +30,7 @@ from ecabinet.extensions import db, socketio
 from ecabinet.live import policy
 from ecabinet.live.models import Comment, LiveConnection, LiveState, MeetingEvent, SpeakerRequest, SpeakerStatus
 from ecabinet.meetings import service as meetings
-from ecabinet.meetings.models import CheckInMode, Meeting, MeetingItem, MeetingStatus, ParticipantRole
+from ecabinet.meetings.models import CheckInMode, Meeting, MeetingItem, MeetingStatus
 
 # One id per process: rows left by a crashed instance can be told apart.
 INSTANCE_ID = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -185,15 +185,9 @@ def redact(event_dict: dict[str, Any]) -> dict[str, Any]:
 def _blocked_users(meeting: Meeting, item_id: int | None) -> set[int]:
     if item_id is None:
         return set()
-    from ecabinet.meetings.policy import visible_items
+    from ecabinet.meetings.policy import users_kept_from_item
 
-    blocked = set()
-    for participant in meeting.participants:
-        user = participant.user
-        if participant.role in (ParticipantRole.GUEST, ParticipantRole.MEMBER) and \
-                item_id not in {i.id for i in visible_items(user, meeting)}:
-            blocked.add(user.id)
-    return blocked
+    return users_kept_from_item(meeting, item_id)
 
 
 def _blocked_sids(meeting: Meeting, item_id: int | None) -> list[str]:

@@ -68,13 +68,25 @@ def visible_items(user: User, meeting: Meeting) -> list[MeetingItem]:
     participant = _participant(user, meeting)
     if participant is None or not can_see_meeting(user, meeting):
         return []
+    return [item for item in meeting.items if not _hidden_from(participant, item, meeting)]
+
+
+def _hidden_from(participant: MeetingParticipant, item: MeetingItem, meeting: Meeting) -> bool:
+    """The item rule for one participant: a guest sees only the items they are invited to; under the
+    "hide" conflict policy a member does not see an item they declared an interest in."""
     if participant.role is ParticipantRole.GUEST:
-        # A guest sees the items they are invited to and nothing of the others.
-        invited = {inv.item_id for inv in participant.guest_items}
-        return [item for item in meeting.items if item.id in invited]
+        return item.id not in {inv.item_id for inv in participant.guest_items}
     if meeting.conflict_policy is ConflictPolicy.HIDE:
-        return [item for item in meeting.items if not any(d.member_id == user.id for d in item.interests)]
-    return list(meeting.items)
+        return any(d.member_id == participant.user_id for d in item.interests)
+    return False
+
+
+def users_kept_from_item(meeting: Meeting, item_id: int) -> set[int]:
+    """Every participant who may not see this item, in one pass (the live room asks on each event)."""
+    item = next((i for i in meeting.items if i.id == item_id), None)
+    if item is None:
+        return set()
+    return {p.user_id for p in meeting.participants if _hidden_from(p, item, meeting)}
 
 
 def is_recused(user: User, item: MeetingItem) -> bool:
