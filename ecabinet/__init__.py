@@ -89,6 +89,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app,
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE") or _async_mode(),
         message_queue=app.config["REDIS_URL"],
+        channel=app.config.get("SOCKETIO_CHANNEL", "ecabinet-socketio"),
         # None: same origin only. The WSGI guard below refuses foreign Origins first (and audits them).
         cors_allowed_origins=allowed or None,
         ping_interval=20,

@@ -45,6 +45,9 @@ def from_environment() -> dict[str, Any]:
         "SECRET_KEY": _secret_key(),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": redis_url,
+        # The Redis pub/sub channel of the Socket.IO message queue. Pub/sub ignores the database number,
+        # so two deployments (or test runs) on one Redis server need different channels.
+        "SOCKETIO_CHANNEL": os.environ.get("SOCKETIO_CHANNEL", "ecabinet-socketio"),
         "STORAGE_DIR": os.environ.get("STORAGE_DIR", str(INSTANCE_DIR / "storage")),
         # Origins allowed to open a Socket.IO connection besides the app's own.
         "SOCKETIO_ALLOWED_ORIGINS": _list("SOCKETIO_ALLOWED_ORIGINS"),

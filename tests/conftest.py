@@ -37,6 +37,9 @@ _TMP = Path(os.environ.get("TMPDIR", "/tmp"))  # noqa: S108
 os.environ.setdefault("ECABINET_INSTANCE_DIR", str(_TMP / f"ecabinet-test-{os.getpid()}"))
 os.environ["SESSION_COOKIE_SECURE"] = "0"
 os.environ["ECABINET_FAST_PASSWORD_HASH_FOR_TESTS"] = "1"
+# Redis pub/sub is shared by every database of one server: each test run gets its own channel, so that
+# two runs on one Redis never deliver each other's events.
+os.environ.setdefault("SOCKETIO_CHANNEL", f"ecabinet-test-{uuid.uuid4().hex[:12]}")
 
 
 def _unavailable(what: str, reason: str) -> None:
