@@ -1,6 +1,6 @@
 """The access matrix, built from the app's own URL map and Socket.IO registry, crossed with every role
-and with "a member of another meeting". A route added later without a policy decision, or with an
-argument this matrix cannot fill, fails here."""
+and with "a participant of another meeting". A route added later without a policy decision, or with an
+argument this matrix cannot fill, fails here; so does a Socket.IO event that EVENT_ACCESS does not list."""
 
 from __future__ import annotations
 
@@ -16,13 +16,23 @@ ROLES = ["anonymous", "guest", "member", "chair", "secretary", "admin", "outside
 
 @pytest.fixture
 def world(published, cabinet):
-    """A meeting in session with a guest on its first item, and one id for every kind of URL argument."""
+    """A meeting in session with a guest on its first item, and one id for every kind of URL argument.
+
+    The outsider is a member invited to another meeting only."""
+    from datetime import timedelta
+
     from ecabinet.meetings import service
 
     first = published.items[0]
     service.invite_guest(actor(cabinet["secretary"]), first, cabinet["guest"])
     service.start_meeting(actor(cabinet["chair"]), published)
-    make_outsider()
+    outsider = make_outsider()
+    other = service.create_meeting(actor(cabinet["secretary"]), service.MeetingData(
+        title="Phiên họp khác", starts_at=published.starts_at + timedelta(days=7),
+        ends_at=published.ends_at + timedelta(days=7), chair_id=cabinet["chair"].id))
+    service.add_item(actor(cabinet["secretary"]), other, service.ItemData(title="Decision Z", duration_minutes=10))
+    service.publish(actor(cabinet["secretary"]), other)
+    assert service.participant_of(other, outsider) is not None
     member = service.participant_of(published, cabinet["member"])
     from ecabinet.voting import service as voting
 
@@ -75,3 +85,75 @@ def test_access_matrix(app, client, world, role):
             assert status in (403, 404), (method, url, status)
         if role == "admin" and "meeting_id" in rule.arguments and not rule.endpoint.startswith("audit."):
             assert status in (403, 404), (method, url, status)
+
+
+# Who passes each Socket.IO event's policy in the meeting of world() (a refusal by the domain's rules, such
+# as "the meeting has already started", still counts as passing the policy). A new event must be added here.
+VIEWERS = {"guest", "member", "chair", "secretary"}
+RESPONDERS = {"member", "chair"}
+EVENT_ACCESS: dict[str, set[str]] = {
+    "join": VIEWERS, "leave": VIEWERS, "vote.list": VIEWERS,
+    "comment.post": VIEWERS,  # on the first item, which the guest is invited to
+    "floor.request": RESPONDERS, "floor.withdraw": RESPONDERS, "attendance.check_in": RESPONDERS,
+    "vote.cast": RESPONDERS,
+    **{name: {"chair"} for name in ("chair.start", "chair.pause", "chair.resume", "chair.adjourn", "chair.set_item",
+                                    "chair.adopt_consent", "chair.grant_floor", "chair.end_floor",
+                                    "chair.reorder_queue", "chair.hide_comment", "chair.open_vote",
+                                    "chair.close_vote")},
+}
+DENIED = ("forbidden", "not_found", "not_signed_in")
+
+
+def _registered_events(app) -> list[str]:
+    return sorted(set(app.extensions["socketio"].server.handlers["/"]) - {"connect", "disconnect"})
+
+
+def test_every_socket_event_has_an_access_decision(app):
+    assert set(_registered_events(app)) == set(EVENT_ACCESS), "add the event to EVENT_ACCESS: who may send it?"
+
+
+def _socket(app, client):
+    return app.extensions["socketio"].test_client(app, flask_test_client=client,
+                                                  headers={"Origin": "http://localhost"})
+
+
+@pytest.fixture
+def open_vote(world, cabinet):
+    """The world's ballot, open: the members are checked in and the chair has opened it."""
+    from ecabinet.meetings import service
+    from ecabinet.meetings.models import CheckInMode
+    from ecabinet.voting import service as voting
+
+    meeting = service.get_meeting(world["meeting_id"])
+    for name in ("chair", "member", "member2", "member3"):
+        service.check_in(actor(cabinet["secretary"]), meeting, service.participant_of(meeting, cabinet[name]),
+                         CheckInMode.ROOM)
+    voting.open_ballot(actor(cabinet["chair"]), voting.get_ballot(world["ballot_id"]))
+    return world
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_socket_event_matrix(app, client, open_vote, role):
+    """Every registered event, sent by every role with well-formed ids of this meeting: the policy decides."""
+    world = open_vote
+    if role != "anonymous":
+        login(client, f"{role}@example.gov.vn", PASSWORD)
+    sio = _socket(app, client)
+    if role == "anonymous":
+        assert not sio.is_connected()
+        return
+    payload = {"meeting_id": world["meeting_id"], "item_id": world["item_id"], "ballot_id": world["ballot_id"],
+               "request_id": 1, "comment_id": 1, "request_ids": [], "mode": "room", "body": "Ý kiến",
+               "client_id": "matrix", "choice": "approve", "client_vote_id": "matrix-" + role, "last_seq": None}
+    passed = set()
+    try:
+        for event in _registered_events(app):
+            ack = sio.emit(event, dict(payload), callback=True)
+            assert isinstance(ack, dict) and "ok" in ack, (event, ack)
+            if ack["ok"] or ack.get("error") not in DENIED:
+                passed.add(event)
+    finally:
+        if sio.is_connected():
+            sio.disconnect()
+    expected = {event for event, roles in EVENT_ACCESS.items() if role in roles}
+    assert passed == expected, f"{role}: passed {sorted(passed - expected)}, refused {sorted(expected - passed)}"
