@@ -3,9 +3,13 @@ critical violations, and touch targets of at least 44 px."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD, ROOT
+from tests.documents.app_fixtures import briefing  # noqa: F401 - fixture reused here
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -21,13 +25,24 @@ def _violations(page) -> list[dict]:
     return [v for v in result if v["impact"] in ("serious", "critical")]
 
 
-def _small_targets(page) -> list[str]:
-    return page.evaluate("""() => Array.from(document.querySelectorAll('main .btn, main button, .topbar .btn'))
+# What a finger taps: buttons, choices, fields. Links inside running text are exempt, so links are checked
+# only on screens whose links all stand alone (``links=True``).
+TARGETS = ("main .btn, main button, .topbar .btn, main label:has(input[type=radio]), "
+           "main label:has(input[type=checkbox]), main select, main input:not([type=hidden]):not(label input)")
+
+
+def _small_targets(page, links: bool = False) -> list[str]:
+    return page.evaluate("""selector => Array.from(document.querySelectorAll(selector))
         .filter(e => e.offsetParent !== null)
         .map(e => [e, e.getBoundingClientRect()])
         .filter(([e, r]) => r.height < 44 || r.width < 44)
         .map(([e, r]) => (e.textContent || e.outerHTML).trim().slice(0, 40) + ' ' + Math.round(r.width) + 'x'
-                         + Math.round(r.height))""")
+                         + Math.round(r.height))""", TARGETS + (", main a" if links else ""))
+
+
+def _check(page, path: str, links: bool = False) -> None:
+    assert _violations(page) == [], path
+    assert _small_targets(page, links) == [], path
 
 
 def _sign_in(page, base: str, email: str) -> None:
@@ -47,8 +62,7 @@ def tablet(browser):
 
 def test_login_screen(live_server, tablet):
     tablet.goto(live_server.url + "/login")
-    assert _violations(tablet) == []
-    assert _small_targets(tablet) == []
+    _check(tablet, "/login")
 
 
 def test_member_screens(in_session_meeting, live_server, tablet):
@@ -57,10 +71,65 @@ def test_member_screens(in_session_meeting, live_server, tablet):
     for path in ("/", f"/meetings/{mid}", f"/meetings/{mid}/room", f"/meetings/{mid}/minutes"):
         tablet.goto(live_server.url + path)
         tablet.wait_for_load_state("networkidle")
-        assert _violations(tablet) == [], path
-        assert _small_targets(tablet) == [], path
+        _check(tablet, path)
 
 
 @pytest.fixture
 def in_session_meeting(cabinet_meeting):
     return cabinet_meeting
+
+
+@pytest.fixture
+def portrait_tablet(browser):
+    context = browser.new_context(viewport={"width": 820, "height": 1180}, has_touch=True)
+    yield context.new_page()
+    context.close()
+
+
+def test_document_viewer(cabinet_meeting, cabinet, briefing, app, live_server, tmp_path,  # noqa: F811
+                         tablet, portrait_tablet):
+    """The pdf.js viewer with a rendered page and its text layer, in both tablet orientations."""
+    from ecabinet.documents import service
+    from tests.meetings.conftest import actor
+
+    app.config["STORAGE_DIR"] = str(tmp_path / "instance" / "storage")  # the live server's storage
+    document = service.upload(actor(cabinet["secretary"]), cabinet_meeting.items[0], io.BytesIO(briefing), "a.pdf")
+    path = f"/documents/{document.id}"
+    for page in (tablet, portrait_tablet):
+        _sign_in(page, live_server.url, "member@example.gov.vn")
+        page.goto(live_server.url + path)
+        expect(page.locator("#viewer.ready")).to_be_visible(timeout=20_000)
+        expect(page.locator(".textLayer span").first).to_be_attached(timeout=20_000)
+        _check(page, path, links=True)
+        page.get_by_role("button", name="Các trang", exact=True).click()  # the page thumbnails
+        expect(page.locator(".thumbs .thumb").first).to_be_visible()
+        _check(page, path + " (thumbnails)", links=True)
+
+
+def test_ballot_page_with_its_vote_form(cabinet_meeting, cabinet, live_server, tablet):
+    """An open live ballot on its own page: the member's vote form, then the result after closing."""
+    from ecabinet.meetings import service
+    from ecabinet.meetings.models import CheckInMode
+    from ecabinet.voting import service as voting
+    from tests.meetings.conftest import actor
+
+    for name in ("chair", "member", "member2", "member3"):
+        service.check_in(actor(cabinet["secretary"]), cabinet_meeting,
+                         service.participant_of(cabinet_meeting, cabinet[name]), CheckInMode.ROOM)
+    ballot = voting.create_ballot(actor(cabinet["secretary"]), voting.BallotData(
+        title="Thông qua Nghị quyết", kind="live", meeting_id=cabinet_meeting.id,
+        item_id=cabinet_meeting.items[0].id))
+    voting.open_ballot(actor(cabinet["chair"]), ballot)
+    path = f"/ballots/{ballot.id}"
+    _sign_in(tablet, live_server.url, "member@example.gov.vn")
+    tablet.goto(live_server.url + path)
+    expect(tablet.locator(".ballot-vote form")).to_be_visible()
+    _check(tablet, path, links=True)
+    tablet.get_by_label("Tán thành", exact=True).check()
+    tablet.get_by_role("button", name="Gửi phiếu").click()
+    expect(tablet.get_by_test_id("my-receipt")).to_be_visible()
+    _check(tablet, path + " (voted)", links=True)
+    voting.close_ballot(actor(cabinet["chair"]), voting.get_ballot(ballot.id))
+    tablet.goto(live_server.url + path)
+    expect(tablet.get_by_test_id("result")).to_be_visible()
+    _check(tablet, path + " (result)", links=True)
