@@ -61,6 +61,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=app.config["SESSION_LIFETIME_HOURS"] * 3600,
         WTF_CSRF_TIME_LIMIT=app.config["SESSION_LIFETIME_HOURS"] * 3600,
         RATELIMIT_STORAGE_URI=app.config["REDIS_URL"] or "memory://",
+        # Without Redis, sign-in still works and is limited per instance, in memory.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         RATELIMIT_HEADERS_ENABLED=True,
         BABEL_DEFAULT_LOCALE=app.config["DEFAULT_LOCALE"],
         BABEL_DEFAULT_TIMEZONE=app.config["DEFAULT_TIMEZONE"],
@@ -89,7 +91,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app,
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE") or _async_mode(),
         message_queue=app.config["REDIS_URL"],
-        channel=app.config.get("SOCKETIO_CHANNEL", "ecabinet-socketio"),
+        client_manager=_live_bus(app),
         # None: same origin only. The WSGI guard below refuses foreign Origins first (and audits them).
         cors_allowed_origins=allowed or None,
         ping_interval=20,
@@ -106,6 +108,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     return app
+
+
+def _live_bus(app: Flask):  # noqa: ANN202 - a socketio client manager, or None for the in-process one
+    """Redis pub/sub between instances, made to ride out a Redis outage (see ecabinet/live/bus.py)."""
+    if not app.config["REDIS_URL"]:
+        return None
+    from ecabinet.live.bus import LiveBus
+
+    return LiveBus(app.config["REDIS_URL"], channel=app.config.get("SOCKETIO_CHANNEL", "ecabinet-socketio"))
 
 
 def _import_event_handlers() -> None:

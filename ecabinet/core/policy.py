@@ -8,6 +8,7 @@ the URL map and the event registry and fail on anything that has no decision.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -75,15 +76,28 @@ def guarded_event(name: str, rule: Rule, namespace: str = "/") -> Callable[[Call
     """Register a Socket.IO handler behind its rule.
 
     The handler receives ``(user, data)``. A refused rule is answered with an error acknowledgement;
-    nothing else runs. A revoked session or disabled account disconnects the socket.
+    nothing else runs. A revoked session or disabled account disconnects the socket. When the database
+    is unavailable the answer is ``{"ok": false, "error": "unavailable", "message": ...}``.
     """
     from flask_socketio import disconnect
 
-    from ecabinet.extensions import socketio
+    from ecabinet.core.errors import database_unavailable, unavailable_answer
+    from ecabinet.extensions import db, socketio
 
     def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(handler)
         def wrapper(data: Any = None) -> Any:
+            try:
+                return decided(data)
+            except Exception as exc:
+                # The database is down or restarting: say so at once rather than leave the tablet waiting.
+                if not database_unavailable(exc):
+                    raise
+                with contextlib.suppress(Exception):
+                    db.session.remove()
+                return unavailable_answer()
+
+        def decided(data: Any) -> Any:
             user = user_or_none()
             if user is None:
                 disconnect()

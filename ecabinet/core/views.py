@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, redirect, render_template, request, session
+import contextlib
+
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -11,9 +13,10 @@ from werkzeug.exceptions import HTTPException
 from ecabinet.accounts import policy as account_policy
 from ecabinet.audit import service as audit
 from ecabinet.core.actor import current_actor
+from ecabinet.core.errors import DATABASE_UNAVAILABLE, database_unavailable, disk_full, forget_signed_in_user
 from ecabinet.core.i18n import LANGUAGES
 from ecabinet.core.policy import guard, public
-from ecabinet.extensions import db
+from ecabinet.extensions import db, socketio
 
 bp = Blueprint("core", __name__)
 
@@ -41,8 +44,19 @@ def set_language(code: str):
 @bp.route("/healthz")
 @public
 def healthz():
-    db.session.execute(db.text("SELECT 1"))
-    return {"status": "ok"}
+    try:
+        db.session.execute(db.text("SELECT 1"))
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        _discard_session()
+        return {"status": "unavailable", "database": "unavailable"}, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    body = {"status": "ok", "database": "ok"}
+    if current_app.config["REDIS_URL"]:
+        # Without Redis this instance still serves its own clients; only other instances miss its events.
+        healthy = getattr(getattr(socketio.server, "manager", None), "healthy", True)
+        body["message_queue"] = "ok" if healthy else "unavailable"
+    return body
 
 
 ERROR_TEXT = {
@@ -55,7 +69,11 @@ ERROR_TEXT = {
     429: "Too many attempts. Please wait a minute and try again.",
     500: "Something went wrong on our side. The error has been logged.",
     503: "The service is temporarily unavailable. Please try again shortly.",
+    507: "The server has no disk space left, so nothing was saved. Please tell the administrator.",
 }
+
+# How long a client should wait before retrying while the database is unavailable.
+RETRY_AFTER_SECONDS = 5
 
 
 def _audit_failure(action: str, details: dict) -> None:
@@ -91,6 +109,26 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
+        if database_unavailable(exc):
+            return _unavailable(exc)
+        if disk_full(exc):
+            app.logger.error("no disk space left on %s: %s", request.path, exc)
+            return _render_error(507)
         app.logger.exception("unhandled error on %s", request.path)
         db.session.rollback()
         return _render_error(500)
+
+    def _unavailable(exc: Exception):
+        # Expected while PostgreSQL restarts: one line in the log, not a traceback per request.
+        app.logger.warning("database unavailable on %s: %s", request.path, str(exc).splitlines()[0])
+        _discard_session()
+        forget_signed_in_user()
+        response = app.make_response(_render_error(503, _(DATABASE_UNAVAILABLE)))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+
+def _discard_session() -> None:
+    """Give the connection back; the pool checks it (pre-ping) before anyone uses it again."""
+    with contextlib.suppress(Exception):  # the connection may already be gone
+        db.session.remove()

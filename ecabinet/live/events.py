@@ -7,12 +7,13 @@ from typing import Any
 
 from flask import current_app, request
 from flask_login import current_user
+from flask_socketio import ConnectionRefusedError as SocketRefused
 from flask_socketio import join_room, leave_room
 
 from ecabinet.accounts.auth import current_session
 from ecabinet.audit import service as audit
 from ecabinet.core.actor import current_actor
-from ecabinet.core.errors import DomainError
+from ecabinet.core.errors import DomainError, database_unavailable, unavailable_answer
 from ecabinet.core.policy import guarded_event
 from ecabinet.core.security import origin_allowed
 from ecabinet.extensions import db, socketio
@@ -32,17 +33,30 @@ def on_connect(auth=None):  # noqa: ANN001
     if not origin_allowed(request.headers.get("Origin"), request.host_url,
                           current_app.config["SOCKETIO_ALLOWED_ORIGINS"]):
         _refuse("origin_not_allowed")
-    row = current_session()
-    if not current_user.is_authenticated or row is None:
-        _refuse("not_signed_in")
-    service.register_connection(request.sid, current_user.id, row.id)
+    try:
+        row = current_session()
+        if not current_user.is_authenticated or row is None:
+            _refuse("not_signed_in")
+        service.register_connection(request.sid, current_user.id, row.id)
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        # The client shows the message and tries again (its reconnection backs off on its own).
+        raise SocketRefused("unavailable", unavailable_answer()) from exc
     presence.start(current_app._get_current_object())
     return True
 
 
 @socketio.on("disconnect")
 def on_disconnect(reason=None):  # noqa: ANN001
-    meeting_id = service.unregister_connection(request.sid)
+    try:
+        meeting_id = service.unregister_connection(request.sid)
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        # The row stays until this instance's next sweep of stale connections (ecabinet/live/presence.py).
+        current_app.logger.warning("could not forget socket %s: the database is unavailable", request.sid)
+        return
     if meeting_id is not None:
         presence.changed(meeting_id)
 

@@ -3,11 +3,14 @@ per meeting, with the full list of who is online (read from the database, so eve
 
 from __future__ import annotations
 
+import time
+
 from flask import Flask
 
 from ecabinet.extensions import db, socketio
 
 FLUSH_SECONDS = 1.0
+SWEEP_SECONDS = 30.0
 
 _dirty: set[int] = set()
 _started = False
@@ -26,11 +29,33 @@ def start(app: Flask) -> None:
     socketio.start_background_task(_flush_forever, app)
 
 
+def _local_sids() -> set[str]:
+    """The sockets this process holds (connecting, connected or disconnecting)."""
+    return set(socketio.server.manager.rooms.get("/", {}).get(None, {}))
+
+
+def _sweep(app: Flask) -> None:
+    from ecabinet.live import service
+
+    with app.app_context():
+        try:
+            _dirty.update(service.sweep_connections(_local_sids))
+        except Exception:  # noqa: BLE001 - retried at the next sweep
+            app.logger.warning("could not sweep stale live connections", exc_info=True)
+        finally:
+            db.session.remove()
+
+
 def _flush_forever(app: Flask) -> None:
     from ecabinet.live import service
 
+    next_sweep = 0.0
     while True:
         socketio.sleep(FLUSH_SECONDS)
+        if time.monotonic() >= next_sweep:
+            # At start (rows of a killed predecessor), then now and then (disconnects lost to an outage).
+            next_sweep = time.monotonic() + SWEEP_SECONDS
+            _sweep(app)
         if not _dirty:
             continue
         meetings = list(_dirty)

@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +74,39 @@ def enter_meeting(sid: str, meeting_id: int) -> None:
 def online_user_ids(meeting_id: int) -> list[int]:
     return sorted(db.session.scalars(
         select(LiveConnection.user_id).where(LiveConnection.meeting_id == meeting_id).distinct()))
+
+
+def _ended_instance(instance: str) -> bool:
+    """Whether the process named by a ``live_connection.instance`` on this host is gone: its pid has ended,
+    or is ours under another id (a restarted container reuses pid 1). Other hosts' rows are theirs to judge."""
+    host, _, rest = instance.rpartition("-")[0].rpartition("-")
+    pid = int(rest) if rest.isdigit() else None
+    if host != socket.gethostname() or pid is None or instance == INSTANCE_ID:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by someone else
+        return False
+    return False
+
+
+def sweep_connections(local_sids: Callable[[], set[str]]) -> set[int]:
+    """Forget sockets that no process holds any more: those of an ended process on this host (killed
+    before its disconnect handlers ran), and this process's own sockets that ``local_sids()`` no longer
+    knows (a disconnect that could not reach the database). Returns the meetings whose presence changed."""
+    rows = db.session.execute(select(LiveConnection.sid, LiveConnection.instance, LiveConnection.meeting_id)
+                              .where(LiveConnection.instance.startswith(socket.gethostname() + "-"))).all()
+    known_sids = local_sids()  # read after the rows: a socket registered meanwhile is known by now
+    stale = [(sid, meeting_id) for sid, instance, meeting_id in rows
+             if (instance == INSTANCE_ID and sid not in known_sids) or _ended_instance(instance)]
+    if stale:
+        db.session.execute(delete(LiveConnection).where(LiveConnection.sid.in_([sid for sid, _ in stale])))
+    db.session.commit()
+    return {meeting_id for _, meeting_id in stale if meeting_id is not None}
 
 
 def sids_for_sessions(session_ids: list[int]) -> list[str]:
