@@ -30,8 +30,10 @@ def _engine_options(url: str) -> dict[str, Any]:
         # blocking the whole event loop inside SQLite's C busy-wait.
         return {"pool_size": 1, "max_overflow": 0, "pool_timeout": 30,
                 "connect_args": {"timeout": 15, "check_same_thread": False}}
+    # Bounded waits when PostgreSQL is gone: connecting (5 s), a full pool (10 s), and data the server never
+    # acknowledges (a vanished host: 10 s, instead of the kernel's retransmissions for many minutes).
     return {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True, "pool_timeout": 10,
-            "connect_args": {"connect_timeout": 5}}
+            "connect_args": {"connect_timeout": 5, "tcp_user_timeout": 10_000}}
 
 
 @event.listens_for(Engine, "connect")

@@ -114,6 +114,9 @@ def register_error_pages(app: Flask) -> None:
         if disk_full(exc):
             app.logger.error("no disk space left on %s: %s", request.path, exc)
             return _render_error(507)
+        if _redis_down(exc):  # queuing a job (final minutes, a board book) needs Redis when it is configured
+            app.logger.error("Redis unavailable on %s: %s", request.path, exc)
+            return _render_error(503)
         app.logger.exception("unhandled error on %s", request.path)
         db.session.rollback()
         return _render_error(500)
@@ -126,6 +129,13 @@ def register_error_pages(app: Flask) -> None:
         response = app.make_response(_render_error(503, _(DATABASE_UNAVAILABLE)))
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
+
+
+def _redis_down(exc: Exception) -> bool:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    return isinstance(exc, RedisConnectionError | RedisTimeoutError)
 
 
 def _discard_session() -> None:

@@ -51,8 +51,14 @@ def test_pages_and_json_say_what_failed(app, client):
     def full():
         raise OSError(errno.ENOSPC, "No space left on device")
 
+    def no_redis():
+        import redis
+
+        raise redis.exceptions.ConnectionError("Error 111 connecting to redis:6379. Connection refused.")
+
     app.add_url_rule("/_test/down", "test_down", down)
     app.add_url_rule("/_test/full", "test_full", full)
+    app.add_url_rule("/_test/no-redis", "test_no_redis", no_redis)
     page = client.get("/_test/down")
     assert page.status_code == 503 and page.headers["Retry-After"] == "5"
     assert "Cơ sở dữ liệu tạm thời không truy cập được" in page.get_data(as_text=True)
@@ -60,3 +66,4 @@ def test_pages_and_json_say_what_failed(app, client):
     assert as_json.status_code == 503 and as_json.json["status"] == 503 and as_json.json["error"]
     full_page = client.get("/_test/full", headers={"Accept": "application/json"})
     assert full_page.status_code == 507 and "hết dung lượng" in full_page.json["error"]
+    assert client.get("/_test/no-redis", headers={"Accept": "application/json"}).status_code == 503
