@@ -4,6 +4,8 @@ argument this matrix cannot fill, fails here; so does a Socket.IO event that EVE
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ecabinet.core.policy import EVENT_RULES, POLICY_ATTR
@@ -14,33 +16,48 @@ from tests.meetings.conftest import actor, make_outsider
 ROLES = ["anonymous", "guest", "member", "chair", "secretary", "admin", "outsider"]
 
 
+# URL arguments that name an object of world()'s meeting: nobody outside the meeting may reach them.
+MEETING_OBJECTS = {"meeting_id", "item_id", "participant_id", "ballot_id", "minutes_id", "document_id",
+                   "annotation_id", "action_id"}
+
+
 @pytest.fixture
-def world(published, cabinet):
-    """A meeting in session with a guest on its first item, and one id for every kind of URL argument.
+def world(app, published, cabinet, briefing, tmp_path):
+    """A meeting in session with a guest on its first item, and one real object for every kind of URL argument:
+    a ballot, a briefing document with a member's note, draft minutes and an action item.
 
     The outsider is a member invited to another meeting only."""
-    from datetime import timedelta
+    import io
+    from datetime import date, timedelta
 
+    from ecabinet.documents import service as documents
     from ecabinet.meetings import service
-
-    first = published.items[0]
-    service.invite_guest(actor(cabinet["secretary"]), first, cabinet["guest"])
-    service.start_meeting(actor(cabinet["chair"]), published)
-    outsider = make_outsider()
-    other = service.create_meeting(actor(cabinet["secretary"]), service.MeetingData(
-        title="Phiên họp khác", starts_at=published.starts_at + timedelta(days=7),
-        ends_at=published.ends_at + timedelta(days=7), chair_id=cabinet["chair"].id))
-    service.add_item(actor(cabinet["secretary"]), other, service.ItemData(title="Decision Z", duration_minutes=10))
-    service.publish(actor(cabinet["secretary"]), other)
-    assert service.participant_of(other, outsider) is not None
-    member = service.participant_of(published, cabinet["member"])
+    from ecabinet.minutes import service as minutes
     from ecabinet.voting import service as voting
 
-    ballot = voting.create_ballot(actor(cabinet["secretary"]), voting.BallotData(
+    secretary = actor(cabinet["secretary"])
+    first = published.items[0]
+    service.invite_guest(secretary, first, cabinet["guest"])
+    service.start_meeting(actor(cabinet["chair"]), published)
+    outsider = make_outsider()
+    other = service.create_meeting(secretary, service.MeetingData(
+        title="Phiên họp khác", starts_at=published.starts_at + timedelta(days=7),
+        ends_at=published.ends_at + timedelta(days=7), chair_id=cabinet["chair"].id))
+    service.add_item(secretary, other, service.ItemData(title="Decision Z", duration_minutes=10))
+    service.publish(secretary, other)
+    assert service.participant_of(other, outsider) is not None
+    member = service.participant_of(published, cabinet["member"])
+    ballot = voting.create_ballot(secretary, voting.BallotData(
         title="Thông qua Nghị quyết", kind="live", meeting_id=published.id, item_id=first.id))
+    app.config["STORAGE_DIR"] = str(tmp_path / "storage")
+    document = documents.upload(secretary, first, io.BytesIO(briefing), "to-trinh.pdf")
+    note = documents.add_annotation(actor(cabinet["member"]), document, {"page": 1, "body": "Ghi chú riêng"})
+    draft = minutes.create_draft(secretary, published)
+    action = minutes.add_action(secretary, published, minutes.ActionData(
+        title="Hoàn thiện Nghị định", ministry="Bộ Tài chính", due_date=date.today() + timedelta(days=30)))
     return {"ballot_id": ballot.id, "meeting_id": published.id, "item_id": first.id, "user_id": cabinet["member"].id,
-            "participant_id": member.id, "minutes_id": 1, "action_id": 1, "document_id": 1, "annotation_id": 1,
-            "number": 1, "code": "en", "step": "adjourn"}
+            "participant_id": member.id, "minutes_id": draft.id, "action_id": action.id, "document_id": document.id,
+            "annotation_id": note.id, "number": 1, "code": "en", "step": "adjourn"}
 
 
 def _url(rule, values: dict) -> str:
@@ -64,8 +81,27 @@ def test_every_socket_event_has_a_policy(app):
     assert handlers <= set(EVENT_RULES)
 
 
+INLINE_CODE = re.compile(r"<script(?![^>]*\b(?:src=|type=\"application/json\"))[^>]*>|<style\b|\sstyle=|\son[a-z]+=",
+                         re.IGNORECASE)
+
+
+def assert_no_inline_code(response, where) -> None:
+    """The strict CSP on every answer, and no inline script, style or handler in any page it would block."""
+    csp = response.headers.get("Content-Security-Policy", "")
+    assert csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp, (where, csp)
+    if response.mimetype == "text/html":
+        found = INLINE_CODE.search(response.get_data(as_text=True))
+        assert found is None, (where, found and found.group(0))
+
+
+def _methods(rule) -> list[str]:
+    return sorted(rule.methods - {"HEAD", "OPTIONS"}, key=lambda m: (m != "GET", m))
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_access_matrix(app, client, world, role):
+    """Every method of every route, for every role: the policy decides, nothing answers 500, and every answer
+    carries the strict CSP."""
     app.config["WTF_CSRF_ENABLED"] = False  # the policy, not the token, must decide each POST here
     if role != "anonymous":
         login(client, f"{role}@example.gov.vn", PASSWORD)
@@ -74,17 +110,18 @@ def test_access_matrix(app, client, world, role):
             continue
         public = getattr(app.view_functions[rule.endpoint], POLICY_ATTR) == "public"
         url = _url(rule, world)
-        methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
-        method = "GET" if "GET" in methods else "POST" if "POST" in methods else methods[0]
-        status = client.open(url, method=method, data={}).status_code
-        assert status < 500, (role, method, url, status)
-        if role == "anonymous" and not public:
-            assert status in (302, 401), (method, url, status)
-        if role == "outsider" and "meeting_id" in rule.arguments:
-            # A member of the cabinet who is not invited learns nothing about this meeting.
-            assert status in (403, 404), (method, url, status)
-        if role == "admin" and "meeting_id" in rule.arguments and not rule.endpoint.startswith("audit."):
-            assert status in (403, 404), (method, url, status)
+        for method in _methods(rule):
+            response = client.open(url, method=method, data={})
+            status = response.status_code
+            assert status < 500, (role, method, url, status)
+            assert_no_inline_code(response, (role, method, url))
+            if role == "anonymous" and not public:
+                assert status in (302, 401), (method, url, status)
+            if role == "outsider" and MEETING_OBJECTS & set(rule.arguments):
+                # A member of the cabinet who is not invited learns nothing about this meeting.
+                assert status in (403, 404), (method, url, status)
+            if role == "admin" and MEETING_OBJECTS & set(rule.arguments) and not rule.endpoint.startswith("audit."):
+                assert status in (403, 404), (method, url, status)
 
 
 # Who passes each Socket.IO event's policy in the meeting of world() (a refusal by the domain's rules, such
