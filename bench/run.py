@@ -28,7 +28,7 @@ ROOT = BENCH.parent
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 EXPECTED = ["bench_pdf.py"]  # benchmarks colleagues are known to be writing: reported even when absent
-TIME_LIMIT = {"live_load.py": 660, "default": 1200}
+TIME_LIMIT = {"live_load.py": 660, "bench_tally.py": 660, "default": 1200}
 
 
 def log(message: str) -> None:
@@ -161,6 +161,32 @@ def rows_live(label: str, run: dict[str, Any]) -> list[dict]:
     return out
 
 
+def rows_votes(run: dict[str, Any]) -> list[dict]:
+    """Vote ingestion: each thread count without a target, then the best per database against >= 500/s."""
+    out, best = [], {}
+    for r in run["result"] if isinstance(run["result"], list) else []:
+        db = r.get("database")
+        out.append(row("votes", f"{db}, {r.get('threads')} threads: votes/s (batch {r.get('batch_mean')})", "",
+                       r.get("votes_per_s"), "votes/s"))
+        best[db] = max(best.get(db, 0), r.get("votes_per_s") or 0)
+    for db, value in best.items():
+        out.append(row("votes", f"{db}: votes/s, each committed before its ack (best)", "≥ 500", value, "votes/s",
+                       _cmp(value, ">=", 500)))
+    return out or rows_generic("votes", run["result"])
+
+
+def rows_tally(label: str, run: dict[str, Any]) -> list[dict]:
+    result = run["result"]
+    sys.path.insert(0, str(BENCH))
+    from bench_tally import verdicts  # the tool's own verdicts: 2,000 voters within 10 s, tally p99 <= 250 ms
+
+    out = [row(label, v["what"], f"{v['target']} {v['unit']}".strip() if v["target"] else "", v["measured"],
+               v["unit"], v["pass"]) for v in verdicts(result, result["clients"])]
+    if result.get("error"):
+        out.append(row(label, "error", "", result["error"], ok=False))
+    return out
+
+
 def _cmp(value: Any, op: str, limit: float) -> bool | None:
     if not isinstance(value, int | float):
         return None
@@ -200,6 +226,18 @@ def rows_search(run: dict[str, Any]) -> list[dict]:
     return out or rows_generic("search", run["result"])
 
 
+def rows_meeting_page(run: dict[str, Any]) -> list[dict]:
+    out = []
+    for r in run["result"] if isinstance(run["result"], list) else []:
+        if "skipped" in r:
+            out.append(row("meeting page", f"{r.get('database')}: skipped", "", r["skipped"]))
+            continue
+        what = f"{r.get('database')}: member's page, {r.get('items')} items x {r.get('documents_per_item')} documents"
+        out.append(row("meeting page", f"{what}, p95", "≤ 100 ms", r.get("p95_ms"), "ms",
+                       _cmp(r.get("p95_ms"), "<=", 100)))
+    return out or rows_generic("meeting page", run["result"])
+
+
 def rows_generic(bench: str, data: Any, prefix: str = "") -> list[dict]:
     """Every number a benchmark printed, without a target."""
     out = []
@@ -236,11 +274,19 @@ def table(runs: dict[str, dict[str, Any]]) -> list[dict]:
             label = "live, SQLite" if name == "live_load_sqlite" else "live, PostgreSQL + Redis"
             rows.extend(rows_live(label, run) if "result" in run else [row(label, "not run", "", run["reason"])])
             continue
+        if name.startswith("bench_tally"):
+            label = "tally, SQLite" if name == "bench_tally_sqlite" else "tally, PostgreSQL + Redis"
+            rows.extend(rows_tally(label, run) if "result" in run else [row(label, "not run", "", run["reason"])])
+            continue
+        if name == "bench_votes" and "result" in run:
+            rows.extend(rows_votes(run))
+            continue
         if "result" not in run:
             rows.append(row(name.removeprefix("bench_"), "not run", "", run["reason"]))
             continue
         try:
-            adapter = {"bench_pdf": rows_pdf, "bench_search": rows_search}.get(name)
+            adapter = {"bench_pdf": rows_pdf, "bench_search": rows_search,
+                       "bench_meeting_page": rows_meeting_page}.get(name)
             rows.extend(adapter(run) if adapter else rows_generic(name, run["result"]))
         except (KeyError, TypeError, AttributeError):
             rows.extend(rows_generic(name, run["result"]))
@@ -302,6 +348,12 @@ def main() -> int:
             else:
                 runs["live_load_postgresql_redis"] = run_json(
                     script, [*extra, "--postgres", POSTGRES_URL, "--redis", REDIS_URL], TIME_LIMIT[script])
+            continue
+        if script == "bench_tally.py":  # like live_load: SQLite, then PostgreSQL + Redis
+            runs["bench_tally_sqlite"] = run_json(script, [], TIME_LIMIT[script])
+            why = postgres_ok() or redis_ok()
+            runs["bench_tally_postgresql_redis"] = {"status": "not run", "reason": why} if why else run_json(
+                script, ["--postgres", POSTGRES_URL, "--redis", REDIS_URL], TIME_LIMIT[script])
             continue
         runs[name] = run_json(script, [], TIME_LIMIT["default"])
 

@@ -55,6 +55,12 @@ def may_download(user: User, document) -> bool:
     return may_view(user, document) and (not document.confidential or is_secretary(user))
 
 
+def readable_item_ids(user: User, meeting: Meeting) -> list[int]:
+    """The items whose documents this user may see, in agenda order (a document is visible exactly when
+    its item is)."""
+    return [item.id for item in meetings_policy.visible_items(user, meeting)]
+
+
 def readable_documents(user: User, meeting: Meeting) -> list[tuple[MeetingItem, list]]:
     """Each agenda item the user may see, in agenda order, with the documents on it (in order)."""
     from sqlalchemy import select

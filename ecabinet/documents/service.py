@@ -403,6 +403,48 @@ def read_states(user: User, documents: list[Document]) -> dict[int, ReadState]:
             for d in documents}
 
 
+@dataclass(frozen=True)
+class ListedDocument:
+    """One line of a document list: enough to show it without loading the document and its versions."""
+
+    id: int
+    title: str
+    confidential: bool
+    page_count: int
+    read: bool
+    updated_since_read: bool
+
+
+def listed_documents(user: User, meeting: Meeting) -> dict[int, list[ListedDocument]]:
+    """For the meeting page: item id -> the documents on it this user may see, in order, with the current
+    version's page count and the user's read state. Two queries for the whole meeting, and plain rows:
+    loading 500 documents with their versions as objects cost most of the page's time (profiled)."""
+    item_ids = policy.readable_item_ids(user, meeting)
+    if not item_ids:
+        return {}
+    rows = db.session.execute(
+        select(Document.id, Document.item_id, Document.title, Document.confidential, Document.current_version,
+               DocumentVersion.page_count)
+        .join(DocumentVersion, (DocumentVersion.document_id == Document.id)
+              & (DocumentVersion.number == Document.current_version))
+        .where(Document.meeting_id == meeting.id, Document.item_id.in_(item_ids))
+        .order_by(Document.position, Document.id)).all()
+    read: dict[int, set[int]] = {}
+    for document_id, number in db.session.execute(
+            select(DocumentVersion.document_id, DocumentVersion.number)
+            .join(ReadReceipt, ReadReceipt.version_id == DocumentVersion.id)
+            .join(Document, Document.id == DocumentVersion.document_id)
+            .where(ReadReceipt.user_id == user.id, Document.meeting_id == meeting.id)):
+        read.setdefault(document_id, set()).add(number)
+    listed: dict[int, list[ListedDocument]] = {}
+    for row in rows:
+        seen = read.get(row.id, set())
+        listed.setdefault(row.item_id, []).append(ListedDocument(
+            row.id, row.title, row.confidential, row.page_count, read=row.current_version in seen,
+            updated_since_read=bool(seen) and row.current_version not in seen))
+    return listed
+
+
 def unread_count(user: User, meeting: Meeting) -> int:
     """Documents of the meeting this user may see whose current version they have not opened."""
     documents = [d for _item, docs in policy.readable_documents(user, meeting) for d in docs]

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from ecabinet.accounts.models import Role, User
 from ecabinet.audit import service as audit
@@ -172,6 +173,16 @@ def participant_of(meeting: Meeting, user: User | None) -> MeetingParticipant | 
         return None
     return db.session.scalar(select(MeetingParticipant).where(MeetingParticipant.meeting_id == meeting.id,
                                                               MeetingParticipant.user_id == user.id))
+
+
+def agenda_for_page(meeting: Meeting) -> list[MeetingItem]:
+    """The meeting's items with what its page reads of each (positions, declared interests and who declared
+    them) loaded in three queries: lazily, 50 items cost ~100 statements (profiled). Keep the list while the
+    page renders: the session holds loaded objects only while something refers to them."""
+    return list(db.session.scalars(
+        select(MeetingItem).where(MeetingItem.meeting_id == meeting.id).order_by(MeetingItem.position)
+        .options(selectinload(MeetingItem.positions),
+                 selectinload(MeetingItem.interests).joinedload(InterestDeclaration.member))))
 
 
 def get_participant(meeting: Meeting, participant_id: int) -> MeetingParticipant | None:

@@ -208,6 +208,8 @@ def show(meeting_id: int):
         elif participant.last_seen_version < meeting.agenda_version:
             diff = service.diff_versions(meeting, participant.last_seen_version,
                                          visible_ids={i.id for i in items})
+    # After the possible commit above (which expires what was loaded), held until the page is rendered.
+    agenda = service.agenda_for_page(meeting)  # noqa: F841
     is_member = participant is not None and participant.is_voting_member
     response_form = ResponseForm()
     if participant is not None and request.method == "GET" and participant.responded_at:

@@ -115,3 +115,28 @@ def test_server_stays_responsive_while_a_100000_page_file_is_refused(with_guest,
     r = result["r"]
     assert r.status_code == 422 and r.json()["code"] == "too_many_pages", r.text[:300]
     assert max(latencies) < 1.0, latencies
+
+
+def test_search_finds_decree_numbers_and_decimals_on_both_databases(with_guest, cabinet):
+    from ecabinet.meetings import service as meetings
+
+    sec = actor(cabinet["secretary"])
+    meetings.update_item(sec, with_guest.items[2], meetings.ItemData(
+        title="Sửa đổi Nghị định số 123/2024/NĐ-CP", summary="Tăng trưởng 6.5 phần trăm", duration_minutes=15))
+    for query in ("nghi dinh 123/2024", "123 2024 nd cp", "nd-cp", "6.5", "tang truong 6"):
+        hits = search.search(cabinet["member"], query)
+        assert [h.item_id for h in hits] == [with_guest.items[2].id], query
+
+
+def test_unselective_query_ranks_a_bounded_window_of_the_newest_matches(with_guest, cabinet, monkeypatch):
+    from ecabinet.meetings import service as meetings
+
+    monkeypatch.setattr(search, "RANK_WINDOW", 2)
+    sec = actor(cabinet["secretary"])
+    titles = ["Đầu tư công", "Đầu tư công đầu tư công đầu tư công", "Kế hoạch đầu tư công"]
+    for item, title in zip(with_guest.items, titles, strict=False):
+        meetings.update_item(sec, item, meetings.ItemData(title=title, duration_minutes=15))
+    newest_two = search.search(cabinet["member"], "dau tu", limit=10)
+    assert len(newest_two) == 2  # three match; only the two newest index rows are ranked
+    monkeypatch.setattr(search, "RANK_WINDOW", 500)
+    assert len(search.search(cabinet["member"], "dau tu", limit=10)) == 3

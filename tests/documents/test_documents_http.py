@@ -16,7 +16,7 @@ from ecabinet.documents.models import Document, DocumentVersion
 from ecabinet.extensions import db
 from tests.documents import crafted
 from tests.documents.app_fixtures import *  # noqa: F403
-from tests.documents.app_fixtures import blob_files, count_rows, signed_in, upload_http
+from tests.documents.app_fixtures import actor, blob_files, count_rows, signed_in, upload_http
 from tests.documents.conftest import corpus_files, corpus_pages, require_corpus
 
 
@@ -162,6 +162,25 @@ def test_item_page_lists_documents_and_home_counts_unread(client, meeting_doc, c
     assert meeting_doc.title in page
     home = client.get("/").get_data(as_text=True)
     assert re.search(r"1 (unread documents|tài liệu chưa đọc)", home), home[:3000]
+
+
+def test_meeting_page_lists_each_items_documents_with_the_readers_unread_marks(client, with_guest, cabinet, storage,
+                                                                                briefing):
+    from ecabinet.documents import service
+
+    secretary = actor(cabinet["secretary"])
+    own = service.upload(secretary, with_guest.items[0], io.BytesIO(briefing), "a.pdf", title="Tài liệu mục một")
+    other = service.upload(secretary, with_guest.items[1], io.BytesIO(briefing), "b.pdf", title="Tài liệu mục hai")
+    service.touch_receipt(cabinet["member"], service.version_of(own))
+    db.session.commit()
+    signed_in(client, "member@example.gov.vn")
+    page = client.get(f"/meetings/{with_guest.id}").get_data(as_text=True)
+    rows = re.findall(r'<li class="document-row( unread)?">\s*<a class="document-title" href="/documents/(\d+)">', page)
+    assert rows == [("", str(own.id)), (" unread", str(other.id))]
+    client = client.application.test_client()
+    signed_in(client, "guest@example.gov.vn")  # invited to item 1 only: never sees item 2's document
+    page = client.get(f"/meetings/{with_guest.id}").get_data(as_text=True)
+    assert own.title in page and other.title not in page and f"/documents/{other.id}" not in page
 
 
 # --- every route, every role ------------------------------------------------------------------------
