@@ -8,7 +8,8 @@ Child side: ``main()`` first lowers its own resource limits (address space, CPU 
 core dumps), only then imports pypdf and touches the file. Setting the limits in the child itself
 avoids ``preexec_fn``, which is unsafe in a threaded or gevent-patched parent.
 
-Operations: ``inspect`` (intake), ``stamp`` (per-reader watermark), ``boardbook``.
+Operations: ``inspect`` (intake), ``stamp`` (per-reader watermark), ``boardbook``, ``locate`` (where a
+quoted passage is drawn on a page: ``textpos``).
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ def _emit(message: dict[str, Any]) -> None:
 def main() -> int:
     request = json.loads(sys.stdin.read())
     op = request.get("op")
-    _apply_rlimits(request["rlimits"], may_write=op != "inspect")
+    _apply_rlimits(request["rlimits"], may_write=op not in ("inspect", "locate"))
     logging.basicConfig(level=logging.CRITICAL)  # pypdf warns loudly about every quirk of real files
     logging.getLogger("pypdf").setLevel(logging.CRITICAL)
     try:
@@ -167,6 +168,10 @@ def main() -> int:
             result = {"page_count": build_board_book(
                 BoardBookSpec.from_json(request["spec"]), request["out_path"], Watermark(**request["watermark"]),
                 progress=lambda done, total: _emit({"progress": [done, total]}))}
+        elif op == "locate":
+            from ecabinet.documents.textpos import locate_quotes
+
+            result = {"rects": locate_quotes(request["path"], [(int(p), str(q)) for p, q in request["targets"]])}
         else:
             raise ValueError(f"unknown op {op!r}")
     except IntakeError as exc:

@@ -14,6 +14,7 @@ import re
 import secrets
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -41,6 +42,7 @@ from ecabinet.documents.models import (
 )
 from ecabinet.documents.storage import BlobStore
 from ecabinet.documents.textfold import fold_vietnamese
+from ecabinet.documents.textpos import locate_quotes_isolated
 from ecabinet.extensions import db
 from ecabinet.meetings.models import Meeting, MeetingItem
 
@@ -209,7 +211,8 @@ def replace(actor: Actor, document: Document, stream: BinaryIO, filename: str = 
     version = _new_version(actor, document, info, filename, number)
     document.current_version = number
     db.session.flush()
-    moved = reanchor_annotations(document, info.page_texts, number)
+    moved = reanchor_annotations(document, info.page_texts, number, locate=lambda targets: locate_quotes_isolated(
+        blobs().path(info.sha256), targets, timeout_s=setting("DOCUMENT_INTAKE_TIMEOUT_S")))
     search.index_document(db.session, document, info.page_texts)
     readers = [u for u in _participants(document) if u.id != actor.user_id and policy.may_view(u, document)]
     from ecabinet.meetings import service as meetings
@@ -614,13 +617,20 @@ def find_anchor(quote: str, prefix: str, suffix: str, page_texts: list[str], nea
     return best[1] if best else None
 
 
-def reanchor_annotations(document: Document, page_texts: list[str], number: int) -> tuple[int, int]:
+Locate = Callable[[list[tuple[int, str]]], list[list[list[float]] | None]]
+
+
+def reanchor_annotations(document: Document, page_texts: list[str], number: int,
+                         locate: Locate | None = None) -> tuple[int, int]:
     """Carry every annotation of the document over to version ``number``: (placed, unplaced).
 
     A note with quoted text goes to the page where that text is found again; one without text keeps
-    its page if the new version still has it. Anything else is kept, unplaced, never deleted.
+    its page if the new version still has it. Anything else is kept, unplaced, never deleted. A highlight
+    that moves to another page gets rectangles measured in the new file by ``locate`` (the pairs (page,
+    quote) -> rectangles or None, see ``textpos``), or none when its text cannot be measured there.
     """
     placed = unplaced = 0
+    moved: list[Annotation] = []
     annotations = db.session.scalars(select(Annotation).where(Annotation.document_id == document.id)).all()
     for annotation in annotations:
         previous = annotation.page or annotation.placed_page
@@ -629,7 +639,9 @@ def reanchor_annotations(document: Document, page_texts: list[str], number: int)
         else:
             page = previous if previous and previous <= len(page_texts) else None
         if page is not None and page != annotation.page:
-            annotation.rects = "[]"  # the text moved: the viewer finds it again on its page
+            annotation.rects = "[]"  # measured on its new page below, when possible
+            if annotation.quote.strip():
+                moved.append(annotation)
         annotation.page = page
         if page is not None:
             annotation.placed_page = page
@@ -637,6 +649,14 @@ def reanchor_annotations(document: Document, page_texts: list[str], number: int)
         else:
             unplaced += 1
         annotation.version_number = number
+    if moved and locate is not None:
+        try:
+            found = locate([(a.page, a.quote) for a in moved])
+        except IntakeError:  # the child failed or timed out: the notes stay placed, without rectangles
+            found = []
+        for annotation, rects in zip(moved, found, strict=False):
+            if rects:
+                annotation.rects = _clean_rects(rects)
     return placed, unplaced
 
 

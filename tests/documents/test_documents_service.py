@@ -118,6 +118,31 @@ def test_annotations_carry_over_to_a_new_version(meeting_doc, cabinet, briefing_
     assert service.annotations_for(cabinet["member2"], meeting_doc) == []
 
 
+def test_a_highlight_that_moves_to_another_page_gets_rectangles_measured_there(with_guest, cabinet, storage,
+                                                                                tmp_path):
+    from ecabinet.documents.demo_pdf import make_demo_pdf
+
+    article = "Điều 5 quy định về trình tự lập kế hoạch đầu tư công trung hạn."
+    make_demo_pdf("Tờ trình", ["Mở đầu.", article], tmp_path / "v1.pdf", one_page_per_paragraph=True)
+    make_demo_pdf("Tờ trình", ["Mở đầu.", "Nội dung mới chen vào trước.", article], tmp_path / "v2.pdf",
+                  one_page_per_paragraph=True)
+    secretary, member = actor(cabinet["secretary"]), actor(cabinet["member"])
+    document = service.upload(secretary, with_guest.items[0], (tmp_path / "v1.pdf").open("rb"), "v1.pdf")
+    old_rects = [[0.5, 0.5, 0.2, 0.02]]
+    mark = service.add_annotation(member, document, {
+        "kind": "highlight", "page": 2, "quote": "Điều 5 quy định về trình tự", "rects": old_rects})
+    note = service.add_annotation(member, document, {"kind": "note", "page": 2, "body": "Không trích dẫn"})
+    service.replace(secretary, document, (tmp_path / "v2.pdf").open("rb"), "v2.pdf")
+    db.session.expire_all()
+    moved = db.session.get(Annotation, mark.id)
+    assert moved.page == 3
+    rects = json.loads(moved.rects)
+    assert len(rects) == 1 and rects != old_rects
+    x, y, w, h = rects[0]
+    assert 0.05 < x < 0.3 and 0 < y < 0.5 and 0.1 < w < 0.7 and 0 < h < 0.05  # near the top left, one line
+    assert db.session.get(Annotation, note.id).page == 2  # no quote: stays where it was
+
+
 def test_find_anchor_ignores_accents_and_line_breaks():
     pages = ["mở đầu", "Điều 5 quy định\nvề trình tự", "kết luận"]
     assert service.find_anchor("dieu 5 quy dinh ve", "", "", pages, 1) == 2
