@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from blinker import signal
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 
 from ecabinet.audit.models import GENESIS_HASH, AuditEntry
 from ecabinet.core.actor import Actor
@@ -18,6 +18,8 @@ from ecabinet.extensions import db
 
 # Any constant: the advisory lock that serialises appends to the chain on PostgreSQL.
 _CHAIN_LOCK_KEY = 0x65436162  # "eCab"
+_COLUMNS = ("created_at", "actor_id", "actor_label", "action", "object_type", "object_id", "meeting_id", "ip",
+            "details", "prev_hash", "hash")
 
 # Sent with each new entry, inside the transaction that records it. The live domain numbers every
 # entry that names a meeting as one event of that meeting.
@@ -48,9 +50,28 @@ def entry_hash(prev_hash: str, entry: Any) -> str:
     return hashlib.sha256((prev_hash + canonical(entry)).encode("utf-8")).hexdigest()
 
 
+_INSERT = insert(AuditEntry.__table__)
+_HEAD = select(AuditEntry.__table__.c.hash).order_by(AuditEntry.__table__.c.id.desc()).limit(1)
+
+
 def head_hash() -> str:
-    last = db.session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
+    last = db.session.scalar(_HEAD)
     return last or GENESIS_HASH
+
+
+@dataclass(frozen=True)
+class Record:
+    """One entry to append, with the actor already reduced to plain values (``record_many`` may append
+    entries for several callers from one transaction)."""
+
+    actor_id: int | None
+    actor_label: str
+    ip: str | None
+    action: str
+    object_type: str | None = None
+    object_id: Any = None
+    meeting_id: int | None = None
+    details: dict[str, Any] | None = None
 
 
 def record(
@@ -66,32 +87,56 @@ def record(
 
     Call it as the last step before commit: on PostgreSQL it holds the chain lock until then.
     """
+    return record_many([Record(actor.user_id, actor.display, actor.ip, action, object_type, object_id,
+                               meeting_id, details)])[0]
+
+
+def record_many(records: list[Record]) -> list[AuditEntry]:
+    """Append several entries, chained in the given order, with one lock and one read of the head."""
     session = db.session
     lock_chain()
     session.flush()
-    entry = AuditEntry(
-        created_at=utcnow(),
-        actor_id=actor.user_id,
-        actor_label=actor.display,
-        action=action,
-        object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
-        meeting_id=meeting_id,
-        ip=actor.ip,
-        details=json.dumps(details or {}, sort_keys=True, ensure_ascii=False, default=str),
-    )
-    entry.prev_hash = head_hash()
-    entry.hash = entry_hash(entry.prev_hash, entry)
-    session.add(entry)
-    audit_recorded.send(entry)
-    return entry
+    prev = head_hash()
+    entries = []
+    for r in records:
+        entry = AuditEntry(
+            created_at=utcnow(),
+            actor_id=r.actor_id,
+            actor_label=r.actor_label,
+            action=r.action,
+            object_type=r.object_type,
+            object_id=None if r.object_id is None else str(r.object_id),
+            meeting_id=r.meeting_id,
+            ip=r.ip,
+            details=json.dumps(r.details or {}, sort_keys=True, ensure_ascii=False, default=str),
+        )
+        entry.prev_hash = prev
+        entry.hash = prev = entry_hash(prev, entry)
+        entries.append(entry)
+    # A Core insert, in order: cheaper than the unit of work, and the next head_hash() sees the rows.
+    ids = session.scalars(_INSERT.returning(AuditEntry.__table__.c.id, sort_by_parameter_order=True),
+                          [{c: getattr(e, c) for c in _COLUMNS} for e in entries]).all()
+    for entry, entry_id in zip(entries, ids, strict=True):
+        entry.id = entry_id
+    for entry in entries:
+        audit_recorded.send(entry)
+    return entries
+
+
+_LOCKED_IN = "audit_chain_locked_in"
 
 
 def lock_chain() -> None:
     """Take the chain's lock now (PostgreSQL; held until commit). A transaction that will both lock
     other rows and record calls this first, so every transaction takes its locks in the same order."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK_KEY})
+    session = db.session()
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    transaction = session.get_transaction()
+    if transaction is not None and session.info.get(_LOCKED_IN) is transaction:
+        return  # already held by this transaction: spare the round trip
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK_KEY})
+    session.info[_LOCKED_IN] = session.get_transaction()
 
 
 @dataclass(frozen=True)
