@@ -6,13 +6,13 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: setup run test lint bench clean vendor translations
+.PHONY: setup run test lint audit bench clean vendor translations
 
 setup: $(VENV)/.installed node_modules/.installed vendor translations
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q --upgrade pip setuptools
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
@@ -41,10 +41,15 @@ run: setup
 
 test: setup
 	$(PY) -m ruff check .
+	$(PY) .ci/audit.py
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup
 	$(PY) -m ruff check .
+
+# Known vulnerabilities in the pinned and installed Python packages (pip-audit, PyPI's data); see .ci/audit.py.
+audit: setup
+	$(PY) .ci/audit.py
 
 bench: setup
 	$(PY) bench/run.py
