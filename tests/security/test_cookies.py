@@ -10,13 +10,8 @@ from tests.helpers import csrf_from
 HTTPS = "https://localhost"
 
 
-def test_every_cookie_carries_its_flags(db_url, users, monkeypatch):
-    from ecabinet import create_app
-    from ecabinet.extensions import db
-
-    monkeypatch.delenv("SESSION_COOKIE_SECURE")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "LOGIN_RATE_LIMIT": "1000 per minute"})
-    client = app.test_client()
+def test_every_cookie_carries_its_flags(production_client):
+    client = production_client
     cookies: list[str] = []
 
     def keep(response):  # noqa: ANN001, ANN202
@@ -35,5 +30,3 @@ def test_every_cookie_carries_its_flags(db_url, users, monkeypatch):
     assert len(cookies) >= 2
     for cookie in cookies:
         assert "; Secure" in cookie and "; HttpOnly" in cookie and "; SameSite=Lax" in cookie, cookie
-    with app.app_context():
-        db.engine.dispose()

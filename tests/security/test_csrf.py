@@ -57,3 +57,13 @@ def test_a_valid_token_passes_the_check(app, client, world):  # noqa: F811
             continue
         client.open(url, method=method, data={"csrf_token": token}, headers={"X-CSRFToken": token})
     assert _csrf_failures() == before
+
+
+def test_over_https_a_foreign_referer_is_refused_even_with_the_token(production_client):
+    """In production (HTTPS) the token must also come with a Referer from this site."""
+    client = production_client
+    token = csrf_from(client.get("/login", base_url="https://localhost").get_data(as_text=True))
+    form = {"email": "member@example.gov.vn", "password": PASSWORD, "csrf_token": token}
+    for referer, status in (("https://evil.example/login", 400), (None, 400), ("https://localhost/login", 302)):
+        headers = {"Referer": referer} if referer else {}
+        assert client.post("/login", base_url="https://localhost", headers=headers, data=form).status_code == status
