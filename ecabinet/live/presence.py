@@ -7,6 +7,7 @@ import time
 
 from flask import Flask
 
+from ecabinet.core.errors import database_unavailable
 from ecabinet.extensions import db, socketio
 
 FLUSH_SECONDS = 1.0
@@ -66,7 +67,10 @@ def _flush_forever(app: Flask) -> None:
                     socketio.emit("presence", {"meeting_id": meeting_id,
                                                "online": service.online_user_ids(meeting_id)},
                                   to=service.room(meeting_id))
-            except Exception:  # noqa: BLE001 - a database hiccup must not end the flusher
-                app.logger.exception("presence flush failed")
+            except Exception as exc:  # noqa: BLE001 - a database hiccup must not end the flusher
+                if database_unavailable(exc):  # once a second while PostgreSQL is down: one line, not a traceback
+                    app.logger.warning("presence not sent: the database is unavailable")
+                else:
+                    app.logger.exception("presence flush failed")
             finally:
                 db.session.remove()

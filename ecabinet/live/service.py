@@ -101,8 +101,10 @@ def sweep_connections(local_sids: Callable[[], set[str]]) -> set[int]:
     rows = db.session.execute(select(LiveConnection.sid, LiveConnection.instance, LiveConnection.meeting_id)
                               .where(LiveConnection.instance.startswith(socket.gethostname() + "-"))).all()
     known_sids = local_sids()  # read after the rows: a socket registered meanwhile is known by now
+    # Workers forked after import (gunicorn --preload) would share one id: then none judges the id's rows.
+    mine = f"-{os.getpid()}-" in INSTANCE_ID
     stale = [(sid, meeting_id) for sid, instance, meeting_id in rows
-             if (instance == INSTANCE_ID and sid not in known_sids) or _ended_instance(instance)]
+             if (mine and instance == INSTANCE_ID and sid not in known_sids) or _ended_instance(instance)]
     if stale:
         db.session.execute(delete(LiveConnection).where(LiveConnection.sid.in_([sid for sid, _ in stale])))
     db.session.commit()
