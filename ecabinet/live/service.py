@@ -131,12 +131,14 @@ def _on_session_revoked(_sender: object, session_ids: list[int]) -> None:
 # --- numbering and broadcasting ------------------------------------------------------------------
 
 _PENDING = "live_pending_entries"
+# Audited, but not room events: the coalesced ``ballot.tally`` carries them (ecabinet/voting/tally.py).
+NOT_NUMBERED = frozenset({"vote.cast", "vote.change"})
 _OUTBOX = "live_outbox"
 
 
 @audit.audit_recorded.connect
 def _note_entry(entry: AuditEntry) -> None:
-    if entry.meeting_id is not None:
+    if entry.meeting_id is not None and entry.action not in NOT_NUMBERED:
         db.session.info.setdefault(_PENDING, []).append(entry)
 
 
@@ -344,7 +346,7 @@ def catch_up(user: User, meeting: Meeting, last_seq: int | None) -> dict[str, An
     state = state_of(meeting.id)
     limit = current_app.config.get("LIVE_MAX_REPLAY", MAX_REPLAY)
     if last_seq is None or last_seq > state.last_seq or state.last_seq - last_seq > limit:
-        return {"snapshot": snapshot(user, meeting)}
+        return {"snapshot": snapshot(user, meeting), "tallies": _tallies(user, meeting)}
     rows = db.session.scalars(select(MeetingEvent).where(MeetingEvent.meeting_id == meeting.id,
                                                          MeetingEvent.seq > last_seq)
                               .order_by(MeetingEvent.seq)).all()
@@ -352,7 +354,14 @@ def catch_up(user: User, meeting: Meeting, last_seq: int | None) -> dict[str, An
     for row in rows:
         full = _event_dict(row, json.loads(row.payload))
         events.append(full if policy.can_see_item(user, meeting, row.item_id) else redact(full))
-    return {"events": events}
+    return {"events": events, "tallies": _tallies(user, meeting)}
+
+
+def _tallies(user: User, meeting: Meeting) -> list[dict[str, Any]]:
+    """The current tally of each open ballot (not numbered events, so a replay would not bring them)."""
+    from ecabinet.voting.tally import for_meeting
+
+    return for_meeting(user, meeting)
 
 
 # --- the chair's actions -------------------------------------------------------------------------

@@ -2,12 +2,15 @@
 
 Every change takes the acting ``Actor``, checks its rule, records an audit entry last and commits;
 a broken rule raises ``VotingError`` before anything changes. Changes that name a meeting become
-numbered live events (the live domain builds their ``ballot`` payload with ``ballot_state``).
+numbered live events (the live domain builds their ``ballot`` payload with ``ballot_state``), except
+casting and changing a vote, whose participation goes out as the coalesced ``ballot.tally`` (tally.py).
 
 Concurrency: casting and closing both start with ``audit.lock_chain()`` and then a guarded no-op
 ``UPDATE ballot ... WHERE id = :id AND status = 'open'``. That statement takes the ballot's write lock
 (a row lock on PostgreSQL, the database write lock on SQLite) *and* checks the status atomically, so a
 vote racing the close is either committed before it (and counted) or sees the ballot closed (refused).
+New votes are stored by a group commit (``_submit``): one transaction, in the same lock order (chain
+lock, then the ballot rows in id order), for every vote queued while the previous one was in flight.
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ import hashlib
 import json
 import re
 import secrets
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ecabinet.accounts.models import Role, User
@@ -388,7 +393,7 @@ def new_client_vote_id() -> str:
     return secrets.token_hex(16)
 
 
-def _normalise_answers(ballot: Ballot, answers: Any) -> dict[str, dict[str, str]]:
+def _normalise_answers(ballot: Ballot | _BallotFacts, answers: Any) -> dict[str, dict[str, str]]:
     """``answers`` is an option key (single-question ballots) or {question id: key or {choice, comment}}."""
     questions = ballot.questions
     if isinstance(answers, str):
@@ -462,10 +467,28 @@ def cast_vote(actor: Actor, ballot_id: Any, answers: Any, client_vote_id: Any, *
     ``authenticated_at``: when the voter last entered their password (written ballots need it within
     ``REAUTH_WINDOW_MINUTES``). A retry with the same client vote id returns the same receipt; with the
     same id and another choice it changes the vote, if the ballot allows it.
+
+    A new vote goes through the group commit (``_submit``): votes that arrive while another
+    transaction is storing votes are stored together in the next one. Anything else (a retry, a
+    change, a refusal that needs its own message) takes the single-vote path, ``_cast``.
     """
+    try:
+        cast = _prepare(actor, ballot_id, answers, client_vote_id, authenticated_at, now)
+    except VotingError:
+        db.session.rollback()
+        raise
+    outcome = _submit(cast)
+    if isinstance(outcome, Receipt):
+        _after_commit(cast.ballot_id, cast.meeting_id, cast.completes)
+        return outcome
+    if isinstance(outcome, BaseException):
+        raise outcome
     for attempt in range(3):
         try:
-            return _cast(actor, ballot_id, answers, client_vote_id, authenticated_at, now)
+            receipt = _cast(actor, ballot_id, answers, client_vote_id, authenticated_at, now)
+            if not receipt.repeated:
+                _after_commit(receipt.ballot_id, cast.meeting_id, False)
+            return receipt
         except VotingError:
             db.session.rollback()  # nothing of a refused vote stays, and its locks are released
             raise
@@ -478,12 +501,25 @@ def cast_vote(actor: Actor, ballot_id: Any, answers: Any, client_vote_id: Any, *
     raise AssertionError("unreachable")
 
 
-def _cast(actor: Actor, ballot_id: Any, answers: Any, client_vote_id: Any,
-          authenticated_at: datetime | None, now: datetime | None) -> Receipt:
+def _after_commit(ballot_id: int, meeting_id: int | None, completes: bool) -> None:
+    if meeting_id is not None:
+        from ecabinet.voting import tally
+
+        tally.changed(ballot_id, meeting_id)
+    if completes:
+        _close_if_complete(ballot_id)
+
+
+def _checked(actor: Actor, ballot_id: Any, answers: Any, client_vote_id: Any,
+             authenticated_at: datetime | None, now: datetime | None,
+             cached: bool = False) -> tuple[Any, dict, datetime]:
+    """Every check that needs no lock: the refusals that come before any write. ``cached``: the facts of
+    an open ballot may come from this process's cache (the batch checks the status again, locked)."""
     user = actor.user
     if user is None:
         raise VotingError("Only a signed-in voter may vote.")
-    ballot = get_ballot(ballot_id)
+    ballot = _open_ballot_facts(ballot_id) if cached else None
+    ballot = ballot or get_ballot(ballot_id)
     if ballot is None:
         raise VotingError("Unknown ballot.")
     if not isinstance(client_vote_id, str) or not _CLIENT_ID_RE.match(client_vote_id):
@@ -498,6 +534,14 @@ def _cast(actor: Actor, ballot_id: Any, answers: Any, client_vote_id: Any,
         raise VotingError("The deadline has passed.")
     if needs_reauth(ballot, authenticated_at, now):
         raise VotingError("Please confirm your password again before submitting your opinion.")
+    return ballot, cleaned, now
+
+
+def _cast(actor: Actor, ballot_id: Any, answers: Any, client_vote_id: Any,
+          authenticated_at: datetime | None, now: datetime | None) -> Receipt:
+    """The single-vote path: one transaction for one cast (retries, changes, refusals)."""
+    user = actor.user
+    ballot, cleaned, now = _checked(actor, ballot_id, answers, client_vote_id, authenticated_at, now)
     ballot = _lock_open(ballot.id)  # reloaded inside the locked transaction
     voter = db.session.scalar(select(BallotVoter).where(BallotVoter.ballot_id == ballot.id,
                                                         BallotVoter.voter_id == user.id))
@@ -560,6 +604,260 @@ def _repeat_or_change(actor: Actor, ballot: Ballot, part: BallotParticipation, c
                  details={"voter": part.voter_id})
     db.session.commit()
     return Receipt(ballot.id, receipt, changed=True)
+
+
+# --- group commit ---------------------------------------------------------------------------------
+#
+# Every audited write holds the chain lock until its commit, so votes are stored one transaction at a
+# time. Instead of one transaction per vote, a caller that finds no transaction of votes in progress
+# becomes the leader: it takes every vote queued meanwhile (its own included) into one transaction,
+# one chain lock, one commit, then wakes each caller with its own receipt. No background thread: the
+# leader is a caller, and the next queued caller leads the next batch. Works for threads and for
+# gevent greenlets (threading is patched there). The acknowledgement still follows the commit.
+
+BATCH_MAX = 64
+_BATCHER_KEY = "ecabinet.voting.batcher"
+_SOLO = object()  # "take the single-vote path": a retry, a change, or a refusal with its own message
+_LEAD = object()  # "lead the next batch"
+
+
+@dataclass(eq=False)
+class _Cast:
+    ballot_id: int
+    meeting_id: int | None
+    voter_id: int
+    actor_label: str
+    ip: str | None
+    answers: str
+    code: str
+    vote_hash: str
+    now: datetime
+    done: threading.Event = field(default_factory=threading.Event)
+    outcome: Any = None
+    completes: bool = False
+
+
+class _Batcher:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.queue: list[_Cast] = []
+        self.leading = False
+        self.batches = 0  # transactions and votes taken through them, for bench/bench_votes.py
+        self.votes = 0
+
+
+@dataclass(frozen=True)
+class _QuestionFacts:
+    id: int
+    option_list: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class _BallotFacts:
+    """What the checks before the lock read of an open ballot; none of it changes while it is open."""
+
+    id: int
+    kind: BallotKind
+    status: BallotStatus
+    secret: bool
+    meeting_id: int | None
+    deadline: datetime | None
+    questions: tuple[_QuestionFacts, ...]
+
+
+_FACTS_KEY = "ecabinet.voting.open_ballots"
+_FACTS_MAX = 1000
+
+
+def _open_ballot_facts(ballot_id: Any) -> _BallotFacts | None:
+    """The cached facts of an open ballot, read once per process; None when not cached (or not open)."""
+    cache = current_app.extensions.setdefault(_FACTS_KEY, {})
+    facts = cache.get(ballot_id) if isinstance(ballot_id, int) else None
+    if facts is not None:
+        return facts
+    ballot = get_ballot(ballot_id)
+    if ballot is None or ballot.status is not BallotStatus.OPEN:
+        return None
+    if len(cache) >= _FACTS_MAX:
+        cache.clear()
+    facts = _BallotFacts(ballot.id, ballot.kind, ballot.status, ballot.secret, ballot.meeting_id, ballot.deadline,
+                         tuple(_QuestionFacts(q.id, q.option_list) for q in ballot.questions))
+    cache[ballot.id] = facts
+    return facts
+
+
+def _prepare(actor: Actor, ballot_id: Any, answers: Any, client_vote_id: Any,
+             authenticated_at: datetime | None, now: datetime | None) -> _Cast:
+    ballot, cleaned, now = _checked(actor, ballot_id, answers, client_vote_id, authenticated_at, now, cached=True)
+    user = actor.user
+    cast = _Cast(ballot_id=ballot.id, meeting_id=ballot.meeting_id, voter_id=user.id, actor_label=actor.display,
+                 ip=actor.ip, answers=_canonical(cleaned), code=receipt_code(ballot.id, client_vote_id),
+                 vote_hash=_vote_hash(ballot.id, user.id, client_vote_id), now=now)
+    # Give the connection back while waiting (SQLite runs one per process), and let the batch start a
+    # fresh transaction (SQLite: no stale read snapshot).
+    db.session.rollback()
+    return cast
+
+
+def _submit(cast: _Cast) -> Any:
+    """Queue the vote; lead a batch or wait for one. Returns a Receipt, _SOLO or an exception."""
+    batcher = current_app.extensions.setdefault(_BATCHER_KEY, _Batcher())
+    with batcher.lock:
+        batcher.queue.append(cast)
+        lead = not batcher.leading
+        batcher.leading = True
+    if not lead:
+        cast.done.wait()
+        if cast.outcome is not _LEAD:
+            return cast.outcome
+    if _cooperative():
+        time.sleep(0)  # let greenlets that are ready queue their casts for this batch
+    with batcher.lock:
+        batch = batcher.queue[:BATCH_MAX]
+        del batcher.queue[:BATCH_MAX]
+        batcher.batches += 1
+        batcher.votes += len(batch)
+    try:
+        try:
+            _store_batch(batch)
+        except IntegrityError:
+            # Some vote of the batch broke a constraint: nothing of the batch stays. Again, one
+            # savepoint per vote, so that only the vote refused is handed back.
+            db.session.rollback()
+            _store_batch(batch, careful=True)
+    except (IntegrityError, OperationalError):
+        db.session.rollback()  # nothing of the batch stays: each caller stores its vote alone
+        for c in batch:
+            c.outcome = _SOLO
+    except Exception as exc:  # noqa: BLE001 - handed to every caller of the batch
+        db.session.rollback()
+        for c in batch:
+            c.outcome = exc
+    finally:
+        with batcher.lock:
+            if batcher.queue:
+                batcher.queue[0].outcome = _LEAD
+                batcher.queue[0].done.set()
+            else:
+                batcher.leading = False
+        for c in batch:
+            if c is not cast:
+                c.done.set()
+    return cast.outcome
+
+
+def _cooperative() -> bool:
+    """Under gevent a batch forms only if the leader yields once; threads queue while it waits on I/O."""
+    from ecabinet.extensions import socketio
+
+    return socketio.async_mode == "gevent"
+
+
+# Built once: constructing a statement costs as much Python as running it. Core tables, no ORM state.
+_ballot_t = Ballot.__table__
+_voter_t = BallotVoter.__table__
+_part_t = BallotParticipation.__table__
+_LOCK_OPEN_BALLOTS = (
+    update(_ballot_t).where(_ballot_t.c.id.in_(bindparam("ids", expanding=True)),
+                            _ballot_t.c.status == BallotStatus.OPEN)
+    .values(votes_cast=_ballot_t.c.votes_cast)
+    .returning(_ballot_t.c.id, _ballot_t.c.kind, _ballot_t.c.secret, _ballot_t.c.votes_cast,
+               _ballot_t.c.eligible_count))
+_ELIGIBLE_AND_VOTED = (
+    select(_voter_t.c.ballot_id, _voter_t.c.voter_id, _part_t.c.id)
+    .outerjoin(_part_t, (_part_t.c.ballot_id == _voter_t.c.ballot_id) & (_part_t.c.voter_id == _voter_t.c.voter_id))
+    .where(_voter_t.c.ballot_id.in_(bindparam("ballots", expanding=True)),
+           _voter_t.c.voter_id.in_(bindparam("voters", expanding=True))))
+_ADD_VOTES = (update(_ballot_t).where(_ballot_t.c.id == bindparam("b_id"))
+              .values(votes_cast=_ballot_t.c.votes_cast + bindparam("n")))
+_INSERT_PARTICIPATION = insert(_part_t)
+_INSERT_VOTE = insert(BallotVote.__table__)
+
+
+def _store_batch(batch: list[_Cast], careful: bool = False) -> None:
+    """One transaction for several new votes. A vote that is not plainly new (already voted, not in the
+    snapshot, twice in the batch, ballot no longer open) is handed back (``_SOLO``) without touching
+    the others. The database's unique constraints still decide: ``careful`` stores each vote in its
+    own savepoint (after a batch that one of them broke), so that only the vote refused is handed back."""
+    db.session.rollback()  # the leader's own reads are over: a fresh transaction for the batch
+    audit.lock_chain()
+    # The same guarded no-op update as a single vote, for every ballot of the batch (see _lock_open).
+    opened = {row.id: row for row in db.session.execute(
+        _LOCK_OPEN_BALLOTS, {"ids": sorted({c.ballot_id for c in batch})})}
+    # Eligibility and earlier votes in one read; the chain lock keeps it true until the commit.
+    known = {(b, v): part is not None for b, v, part in db.session.execute(
+        _ELIGIBLE_AND_VOTED, {"ballots": list(opened), "voters": list({c.voter_id for c in batch})})} \
+        if opened else {}
+    accepted: list[_Cast] = []
+    for c in batch:
+        key = (c.ballot_id, c.voter_id)
+        if known.get(key, True):  # not in the snapshot, or already voted: the single-vote path says why
+            c.outcome = _SOLO
+            continue
+        known[key] = True  # a second cast of the same voter in this batch
+        accepted.append(c)
+    accepted = _insert_votes(accepted, opened, careful)
+    added: dict[int, int] = {}
+    for c in accepted:
+        added[c.ballot_id] = added.get(c.ballot_id, 0) + 1
+    if added:
+        db.session.execute(_ADD_VOTES, [{"b_id": b, "n": n} for b, n in added.items()])
+        audit.record_many([audit.Record(c.voter_id, c.actor_label, c.ip, "vote.cast", "ballot", c.ballot_id,
+                                        c.meeting_id, {"voter": c.voter_id}) for c in accepted])
+    db.session.commit()
+    for c in accepted:
+        row = opened[c.ballot_id]
+        c.completes = row.kind is BallotKind.WRITTEN and row.votes_cast + added[c.ballot_id] >= row.eligible_count
+        c.outcome = Receipt(c.ballot_id, c.code)
+
+
+def _insert_votes(casts: list[_Cast], ballots: dict[int, Any], careful: bool) -> list[_Cast]:
+    """Insert the participation and vote rows; returns the casts stored. The vote rows go in shuffled
+    order, so that their order inside the batch does not follow the voters'."""
+    if not casts:
+        return casts
+
+    def parts(group: list[_Cast]) -> list[dict]:
+        return [{"ballot_id": c.ballot_id, "voter_id": c.voter_id, "voted_at": c.now,
+                 "client_vote_hash": c.vote_hash, "changes": 0} for c in group]
+
+    def votes(group: list[_Cast]) -> list[dict]:
+        return [{"id": secrets.token_hex(16), "ballot_id": c.ballot_id, "receipt_code": c.code,
+                 "answers": c.answers, "voter_id": None if ballots[c.ballot_id].secret else c.voter_id}
+                for c in group]
+
+    if not careful:
+        db.session.execute(_INSERT_PARTICIPATION, parts(casts))
+        rows = votes(casts)
+        _shuffle(rows)
+        db.session.execute(_INSERT_VOTE, rows)
+        return casts
+    # One savepoint per row. Participation rows (which name the voter, like the audit entries) in
+    # arrival order; vote rows in a shuffled order, so that neither order pairs them.
+    stored = []
+    for c in casts:
+        try:
+            with db.session.begin_nested():
+                db.session.execute(_INSERT_PARTICIPATION, parts([c]))
+            stored.append(c)
+        except IntegrityError:
+            c.outcome = _SOLO
+    order = list(stored)
+    _shuffle(order)
+    for c in order:
+        try:
+            with db.session.begin_nested():
+                db.session.execute(_INSERT_VOTE, votes([c]))
+        except IntegrityError:
+            db.session.execute(delete(BallotParticipation).where(
+                BallotParticipation.ballot_id == c.ballot_id, BallotParticipation.voter_id == c.voter_id)
+                .execution_options(synchronize_session=False))
+            c.outcome = _SOLO
+    return [c for c in stored if c.outcome is not _SOLO]
+
+
+def _shuffle(values: list) -> None:
+    secrets.SystemRandom().shuffle(values)
 
 
 def _close_if_complete(ballot_id: int) -> None:
@@ -790,7 +1088,10 @@ def ballot_state(ballot: Ballot) -> dict[str, Any]:
 
 def ballot_view(ballot: Ballot, user: User) -> dict[str, Any]:
     """Everything a voter's screen needs about one ballot."""
-    return {**ballot_state(ballot), "title": ballot.title, "kind": ballot.kind.value, "secret": ballot.secret,
+    from ecabinet.voting.tally import version
+
+    return {**ballot_state(ballot), "version": version(ballot), "title": ballot.title, "kind": ballot.kind.value,
+            "secret": ballot.secret,
             "rule": ballot.rule.value, "allow_change": ballot.allow_change,
             "questions": [{"question_id": q.id, "text": q.text, "options": q.option_list} for q in ballot.questions],
             "eligible_me": is_eligible(ballot, user), "voted_me": has_voted(ballot, user)}

@@ -38,6 +38,7 @@
       if (ack.snapshot) { applySnapshot(ack.snapshot); }
       else { ack.events.forEach(applyEvent); render(); }
       setOnline(true);
+      (ack.tallies || []).forEach(applyTally);
       loadBallots();
     });
   }
@@ -51,6 +52,15 @@
     applyEvent(ev);
     render();
   });
+  // The participation tally is not numbered: at most one per ballot per short interval, with absolute
+  // counts and a version that only grows, so a late or repeated one is simply ignored.
+  function applyTally(t) {
+    var b = ballots[t.ballot_id];
+    if (t.meeting_id !== meetingId || !b || b.status !== "open" || (b.version || 0) >= t.version) { return false; }
+    b.voted = t.voted; b.eligible = t.eligible; b.running = t.running; b.version = t.version;
+    return true;
+  }
+  socket.on("ballot.tally", function (t) { if (applyTally(t)) { renderBallots(); } });
   socket.on("presence", function (p) {
     if (p.meeting_id !== meetingId || !state) { return; }
     state.online = p.online;

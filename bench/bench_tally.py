@@ -1,0 +1,373 @@
+"""Live vote benchmark: N voters in one meeting vote over their sockets; how fast the tally reaches all.
+
+The app runs as in production (``gunicorn -k gevent -w 1``, through bench/live_load.py's ``Server``), on
+a temporary SQLite file or with ``--postgres`` a fresh schema (and ``--redis`` for the Socket.IO
+message queue). The meeting is in session with N voters checked in (N - 1 members and the chair) and
+one open live ballot; N python-socketio clients sign in over HTTP, connect and join. Then every client
+casts its vote over its socket at a random moment within ``--spread`` seconds.
+
+Measured:
+- votes acknowledged (``{"ok": true}`` after the commit) and the time from the first cast to the last
+  acknowledgement (target: all N within 10 s);
+- the tally latency, honestly: for vote k (the k-th acknowledgement, by time) and each client, the time
+  until that client holds a ``ballot.tally`` with ``voted >= k`` — N × N samples; p50 / p99 / max
+  (target p99 <= 250 ms). A client that never holds k counts as missing;
+- emit → arrival of each tally message (its ``sent_at``, same machine clock), and tallies per client;
+- that the closing event (numbered, with the final counts) reaches every client.
+
+    .venv/bin/python bench/bench_tally.py --clients 300
+    .venv/bin/python bench/bench_tally.py                       # 2,000 voters on SQLite
+    .venv/bin/python bench/bench_tally.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test \\
+        --redis redis://127.0.0.1:6379/14 --json
+    .venv/bin/python bench/bench_tally.py --clients 500 --profile /tmp/prof   # py-spy the worker
+
+Setup shortcuts (not measured): the cheap test argon2 profile, and the check-in of the voters written
+straight to the database instead of N audited check-ins.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from live_load import (  # noqa: E402 - the same production-like server and sign-in as the live load test
+    ROOT,
+    USER_AGENT,
+    Database,
+    LoopLag,
+    Server,
+    percentile,
+    populate,
+    raise_nofile,
+    sign_in,
+    start_profiler,
+    stop_profiler,
+)
+
+TARGET_VOTERS = 2000
+TARGET_SECONDS = 10.0
+TARGET_P99_MS = 250.0
+
+
+def log(message: str) -> None:
+    print(f"[bench_tally {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _ms(seconds: float | None) -> float | None:
+    return round(seconds * 1000, 1) if seconds is not None else None
+
+
+def open_ballot(meeting_id: int) -> int:
+    """Check every voter in (straight to the database: setup), then the chair opens a live vote."""
+    from sqlalchemy import update
+
+    from ecabinet import create_app
+    from ecabinet.core.actor import Actor
+    from ecabinet.core.types import utcnow
+    from ecabinet.extensions import db
+    from ecabinet.meetings import service as meetings
+    from ecabinet.meetings.models import CheckInMode, MeetingParticipant
+    from ecabinet.voting import service as voting
+
+    app = create_app()
+    with app.app_context():
+        db.session.execute(update(MeetingParticipant).where(MeetingParticipant.meeting_id == meeting_id)
+                           .values(checked_in_at=utcnow(), checked_in_mode=CheckInMode.ROOM))
+        db.session.commit()
+        meeting = meetings.get_meeting(meeting_id)
+        chair = Actor(meeting.chair, "127.0.0.1")
+        ballot = voting.create_ballot(chair, voting.BallotData(title="Thông qua Nghị quyết thử tải", kind="live",
+                                                               meeting_id=meeting_id))
+        voting.open_ballot(chair, ballot)
+        ballot_id, eligible = ballot.id, ballot.eligible_count
+        db.session.remove()
+        db.engine.dispose()
+    log(f"ballot {ballot_id} open with {eligible} eligible voters")
+    return ballot_id
+
+
+class Voter:
+    """One tablet: keeps every tally it receives (arrival time, voted, sent_at) and the closing event."""
+
+    def __init__(self, http, cookie: str) -> None:  # noqa: ANN001
+        import socketio
+
+        self.tallies: list[tuple[float, int, float]] = []
+        self.closed_at: float | None = None
+        self.ack: dict[str, Any] | None = None
+        self.ack_at: float | None = None
+        self.cast_at: float | None = None
+        self.sio = socketio.AsyncClient(reconnection=False, handle_sigint=False, http_session=http,
+                                        request_timeout=30, websocket_extra_options={"headers": {"Cookie": cookie}})
+        self.sio.on("ballot.tally", self._on_tally)
+        self.sio.on("event", self._on_event)
+
+    def _on_tally(self, data: dict[str, Any]) -> None:
+        self.tallies.append((time.time(), data["voted"], data.get("sent_at") or 0.0))
+
+    def _on_event(self, data: dict[str, Any]) -> None:
+        if data.get("type") == "ballot.close" and self.closed_at is None:
+            self.closed_at = time.time()
+
+    async def open(self, base_url: str, meeting_id: int) -> None:
+        await self.sio.connect(base_url, headers={"Origin": base_url, "User-Agent": USER_AGENT},
+                               transports=["websocket"], wait_timeout=60)
+        ack = await self.sio.call("join", {"meeting_id": meeting_id, "last_seq": None}, timeout=120)
+        if not ack.get("ok"):
+            raise RuntimeError(f"join refused: {ack}")
+
+    async def vote(self, meeting_id: int, ballot_id: int, delay: float) -> None:
+        await asyncio.sleep(delay)
+        self.cast_at = time.time()
+        try:
+            self.ack = await self.sio.call("vote.cast", {"meeting_id": meeting_id, "ballot_id": ballot_id,
+                                                         "choice": random.choice(["approve", "reject", "abstain"]),
+                                                         "client_vote_id": uuid.uuid4().hex}, timeout=60)
+        except Exception as exc:  # noqa: BLE001 - counted as not acknowledged
+            self.ack = {"ok": False, "error": type(exc).__name__}
+        self.ack_at = time.time()
+
+
+def tally_latencies(voters: list[Voter], ack_times: list[float]) -> tuple[list[float], int]:
+    """For vote k (acknowledged at ack_times[k-1]) and each client: when it first held voted >= k."""
+    samples: list[float] = []
+    missing = 0
+    n = len(ack_times)
+    for v in voters:
+        arrivals = sorted(v.tallies)
+        held, i = 0, 0
+        for k in range(1, n + 1):
+            while held < k and i < len(arrivals):
+                held = max(held, arrivals[i][1])
+                at = arrivals[i][0]
+                i += 1
+            if held >= k:
+                # The tally can beat the voter's own acknowledgement to another tablet: that is 0 wait.
+                samples.append(max(0.0, at - ack_times[k - 1]))
+            else:
+                missing += n - k + 1
+                break
+    return samples, missing
+
+
+async def run(args: argparse.Namespace, server: Server, setup: dict[str, Any], ballot_id: int,
+              result: dict[str, Any]) -> None:
+    import aiohttp
+
+    meeting_id = setup["meeting_id"]
+    emails = [setup["chair"], *setup["members"]][:args.clients]
+    http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), cookie_jar=aiohttp.DummyCookieJar(),
+                                 headers={"User-Agent": USER_AGENT}, timeout=aiohttp.ClientTimeout(total=120))
+    voters: list[Voter] = []
+    lag = LoopLag()
+    lag.start()
+    try:
+        sem = asyncio.Semaphore(100)
+
+        async def login(email: str) -> str:
+            async with sem:
+                return await sign_in(http, server.url, email)
+
+        t0 = time.perf_counter()
+        cookies = await asyncio.gather(*(login(e) for e in emails))
+        chair_cookie = await sign_in(http, server.url, setup["chair"])
+        connect_sem = asyncio.Semaphore(20)
+        failures: list[str] = []
+
+        async def connect(cookie: str) -> None:
+            voter = Voter(http, cookie)
+            async with connect_sem:
+                try:
+                    await voter.open(server.url, meeting_id)
+                    voters.append(voter)
+                except Exception as exc:  # noqa: BLE001 - counted and reported
+                    failures.append(f"{type(exc).__name__}: {exc}"[:200])
+
+        await asyncio.gather(*(connect(c) for c in cookies))
+        chair = Voter(http, chair_cookie)  # the chair's console, which closes the vote
+        await chair.open(server.url, meeting_id)
+        result["setup"] = {"sign_in_and_join_s": round(time.perf_counter() - t0, 1), "failures": len(failures),
+                           "failure_samples": sorted(set(failures))[:3]}
+        result["connected"] = len(voters)
+        log(f"{len(voters)}/{len(emails)} voters connected and joined ({len(failures)} failures)")
+        await asyncio.sleep(2.5)  # the presence flush of the joins goes out before measuring
+
+        server_cpu0, wall0 = server.cpu_s(), time.time()
+        load0 = os.getloadavg()
+        profiler = start_profiler(args, server, "votes", int(args.spread + 20)) if args.profile else None
+        await asyncio.gather(*(v.vote(meeting_id, ballot_id, random.uniform(0, args.spread)) for v in voters))
+        ok = [v for v in voters if v.ack and v.ack.get("ok")]
+        first_cast = min(v.cast_at for v in voters)
+        last_ack = max(v.ack_at for v in voters)
+        ack_times = sorted(v.ack_at for v in ok)
+        # Wait for the last tally to reach everyone (bounded), then close: the final state, numbered.
+        deadline = time.monotonic() + args.settle
+        while time.monotonic() < deadline and any(max((t[1] for t in v.tallies), default=0) < len(ok)
+                                                  for v in voters):
+            await asyncio.sleep(0.1)
+        wall1, server_cpu1 = time.time(), server.cpu_s()
+        if profiler is not None:
+            result["profile"] = stop_profiler(profiler, args, "votes")
+        closed = await chair.sio.call("chair.close_vote", {"meeting_id": meeting_id, "ballot_id": ballot_id},
+                                      timeout=60)
+        close_deadline = time.monotonic() + 15
+        while time.monotonic() < close_deadline and any(v.closed_at is None for v in voters):
+            await asyncio.sleep(0.1)
+
+        samples, missing = tally_latencies(voters, ack_times)
+        transit = [at - sent for v in voters for at, _voted, sent in v.tallies if sent]
+        per_client = [len(v.tallies) for v in voters]
+        vote_ms = [v.ack_at - v.cast_at for v in ok]
+        result.update({
+            "votes_acknowledged": len(ok), "votes_refused": len(voters) - len(ok),
+            "refusal_samples": sorted({json.dumps(v.ack)[:120] for v in voters if v not in ok})[:3],
+            "all_votes_s": round(last_ack - first_cast, 2),
+            "vote_ack_ms": {"p50": _ms(percentile(vote_ms, 50)), "p99": _ms(percentile(vote_ms, 99)),
+                            "max": _ms(max(vote_ms) if vote_ms else None)},
+            "tally_latency_ms": {"p50": _ms(percentile(samples, 50)), "p99": _ms(percentile(samples, 99)),
+                                 "max": _ms(max(samples) if samples else None), "samples": len(samples),
+                                 "missing": missing},
+            "emit_to_arrival_ms": {"p50": _ms(percentile(transit, 50)), "p99": _ms(percentile(transit, 99)),
+                                   "max": _ms(max(transit) if transit else None)},
+            "tallies_per_client": {"min": min(per_client, default=0), "max": max(per_client, default=0),
+                                   "mean": round(sum(per_client) / len(per_client), 1) if per_client else 0},
+            "final_tally_everywhere": all(max((t[1] for t in v.tallies), default=0) >= len(ok) for v in voters),
+            "close_ok": bool(closed.get("ok")), "close_voted": (closed.get("ballot") or {}).get("voted"),
+            "close_reached": sum(1 for v in voters if v.closed_at is not None),
+            "server_cpu_s": round(server_cpu1 - server_cpu0, 2) if server_cpu0 is not None else None,
+            "wall_s": round(wall1 - wall0, 2), "client_loop_lag_ms": _ms(lag.worst(wall0, wall1)),
+            "load_avg_before": [round(x, 2) for x in load0], "load_avg_after": [round(x, 2) for x in os.getloadavg()],
+        })
+        log(f"{len(ok)}/{len(voters)} votes acknowledged in {result['all_votes_s']} s; tally latency "
+            f"{result['tally_latency_ms']}; emit→arrival {result['emit_to_arrival_ms']}; tallies per client "
+            f"{result['tallies_per_client']}; close reached {result['close_reached']}/{len(voters)}")
+    finally:
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.gather(*(v.sio.disconnect() for v in voters if v.sio.connected),
+                                                  return_exceptions=True), timeout=10)
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(http.close(), timeout=5)
+
+
+def verdicts(result: dict[str, Any], n: int) -> list[dict[str, Any]]:
+    lat = result.get("tally_latency_ms") or {}
+    acked = result.get("votes_acknowledged") or 0
+    seconds = result.get("all_votes_s")
+    return [
+        {"what": "voters connected and voting", "target": f"{TARGET_VOTERS}", "measured": result.get("connected"),
+         "unit": "", "pass": (result.get("connected") or 0) >= TARGET_VOTERS},
+        {"what": "votes acknowledged", "target": f"{n}", "measured": acked, "unit": "", "pass": acked == n},
+        {"what": "all votes, first cast → last acknowledgement", "target": f"≤ {TARGET_SECONDS:.0f}",
+         "measured": seconds, "unit": "s", "pass": seconds is not None and seconds <= TARGET_SECONDS},
+        {"what": "tally latency (vote k acked → client holds ≥ k), p50", "target": "", "measured": lat.get("p50"),
+         "unit": "ms", "pass": None},
+        {"what": "tally latency, p99", "target": f"≤ {TARGET_P99_MS:.0f}", "measured": lat.get("p99"), "unit": "ms",
+         "pass": lat.get("p99") is not None and lat["p99"] <= TARGET_P99_MS and not lat.get("missing")},
+        {"what": "tally latency, max", "target": "", "measured": lat.get("max"), "unit": "ms", "pass": None},
+        {"what": "closing event reached every client", "target": f"{result.get('connected')}",
+         "measured": result.get("close_reached"), "unit": "",
+         "pass": result.get("close_reached") == result.get("connected")},
+    ]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--clients", type=int, default=TARGET_VOTERS, help="voters, each with one socket (default 2000)")
+    p.add_argument("--spread", type=float, default=5.0, help="votes are cast at random within this many seconds")
+    p.add_argument("--settle", type=float, default=10.0, help="how long to wait for the last tally, seconds")
+    p.add_argument("--postgres", metavar="URL", help="run on a fresh schema in this PostgreSQL database")
+    p.add_argument("--redis", metavar="URL", help="set REDIS_URL (Socket.IO message queue)")
+    p.add_argument("--time-limit", type=float, default=600.0, help="hard limit for the whole run, seconds")
+    p.add_argument("--profile", metavar="DIR", help="py-spy the worker while the votes are cast")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    raise_nofile()
+    workdir = Path(tempfile.mkdtemp(prefix="ecabinet-bench-tally-"))
+    database = Database(workdir, args.postgres)
+    env = {**os.environ, "DATABASE_URL": database.url, "SESSION_COOKIE_SECURE": "0",
+           "ECABINET_INSTANCE_DIR": str(workdir / "instance"), "LOGIN_RATE_LIMIT": "100000 per minute",
+           "ECABINET_FAST_PASSWORD_HASH_FOR_TESTS": "1", "PYTHONUNBUFFERED": "1", "SECRET_KEY": uuid.uuid4().hex,
+           # Its own pub/sub channel: no other run or test on the same Redis hears this one's events.
+           "SOCKETIO_CHANNEL": f"ecabinet-bench-tally-{uuid.uuid4().hex[:12]}"}
+    env.pop("REDIS_URL", None)
+    if args.redis:
+        env["REDIS_URL"] = args.redis
+    os.environ.update({k: v for k, v in env.items() if k != "PYTHONUNBUFFERED"})
+    if not args.redis:
+        os.environ.pop("REDIS_URL", None)
+    result: dict[str, Any] = {"benchmark": "bench_tally", "clients": args.clients, "spread_s": args.spread,
+                              "database": "postgresql" if args.postgres else "sqlite", "redis": bool(args.redis)}
+    server: Server | None = None
+    done = threading.Event()
+
+    def cleanup() -> None:
+        if done.is_set():
+            return
+        done.set()
+        if server is not None:
+            server.stop()
+        with contextlib.suppress(Exception):
+            database.drop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    def watchdog() -> None:
+        log(f"time limit of {args.time_limit:.0f} s reached: stopping")
+        result["error"] = f"time limit of {args.time_limit:.0f} s reached"
+        cleanup()
+        result["verdicts"] = verdicts(result, args.clients)
+        print(json.dumps(result, ensure_ascii=False, indent=1), flush=True)
+        os._exit(3)
+
+    timer = threading.Timer(args.time_limit, watchdog)
+    timer.daemon = True
+    timer.start()
+    try:
+        database.create(env)
+        setup = populate(args.clients - 1)  # N - 1 members and the chair: N voters
+        ballot_id = open_ballot(setup["meeting_id"])
+        server = Server(env, workdir, worker_connections=max(4096, args.clients * 2))
+        server.start()
+        log(f"server {server.url}, worker {server.worker_pid}")
+        asyncio.run(run(args, server, setup, ballot_id, result))
+    except Exception as exc:  # noqa: BLE001 - reported in the output
+        result["error"] = f"{type(exc).__name__}: {exc}"
+        log(f"error: {result['error']}")
+        if server is not None:
+            log("server log tail:\n" + server.tail(1500))
+    finally:
+        timer.cancel()
+        cleanup()
+    result["verdicts"] = verdicts(result, args.clients)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+    else:
+        for row in result["verdicts"]:
+            verdict = "" if row["pass"] is None else ("PASS" if row["pass"] else "MISS")
+            target = f"{row['target']} {row['unit']}".strip() if row["target"] else ""
+            measured = f"{row['measured']} {row['unit']}".strip() if row["measured"] is not None else "—"
+            print(f"{row['what']:<56} {target:>10} {measured:>12}  {verdict}")
+    return 0 if all(r["pass"] is not False for r in result["verdicts"]) else 1
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    sys.exit(main())

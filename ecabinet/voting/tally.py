@@ -1,0 +1,121 @@
+"""The live participation tally: coalesced, not numbered (docs/realtime.md, "Ballot tally").
+
+A vote is recorded in the audit log but is not a numbered meeting event: with 2,000 voters that would
+be 2,000 broadcasts to 2,000 tablets. Instead each instance sends at most one ``ballot.tally`` per
+open ballot per ``INTERVAL``, with absolute counts read from the database after the commit, so a lost
+or late message is repaired by the next one. The first vote after a quiet period goes out at once.
+``version`` (votes cast plus changes) only grows, so a client keeps the highest it has seen, and two
+instances sending out of order do no harm. Opening and closing stay numbered events with the counts.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import func, select
+
+from ecabinet.extensions import db, socketio
+
+# Seconds between two tallies of one ballot from one instance: short enough to feel live, long enough
+# that a room voting at once gets a handful of broadcasts instead of one per vote.
+INTERVAL = float(os.environ.get("BALLOT_TALLY_SECONDS", "0.15"))
+
+IDLE_SECONDS = 60.0  # a sender with nothing to send for this long ends; the next vote starts another
+_KEY = "ecabinet.voting.tally"
+
+
+class _Sender:
+    """Per app: the ballots to send, and the event that wakes the sender. Made in the serving process,
+    at the first vote, so that the event is gevent's when gevent has patched threading."""
+
+    def __init__(self) -> None:
+        self.dirty: dict[int, int] = {}  # ballot id -> meeting id
+        self.wake = threading.Event()
+        self.running = False
+
+
+def changed(ballot_id: int, meeting_id: int) -> None:
+    """A vote of this ballot was committed: schedule a tally (called after the commit)."""
+    app = current_app._get_current_object()
+    sender = app.extensions.setdefault(_KEY, _Sender())
+    sender.dirty[ballot_id] = meeting_id
+    if not sender.running:
+        sender.running = True
+        socketio.start_background_task(_send_forever, app, sender)
+    sender.wake.set()
+
+
+def _send_forever(app: Flask, sender: _Sender) -> None:
+    """A Socket.IO background task (a greenlet under gevent)."""
+    while True:
+        if not sender.wake.wait(IDLE_SECONDS) and not sender.dirty:
+            sender.running = False
+            if not sender.dirty:
+                return
+            sender.running = True
+        sender.wake.clear()
+        pending = {}
+        while sender.dirty:
+            ballot_id, meeting_id = sender.dirty.popitem()
+            pending[ballot_id] = meeting_id
+        started = time.monotonic()
+        with app.app_context():
+            try:
+                for ballot_id, meeting_id in pending.items():
+                    send(ballot_id, meeting_id)
+            except Exception:  # noqa: BLE001 - a database hiccup must not end the sender
+                app.logger.exception("ballot tally failed")
+            finally:
+                db.session.remove()
+        # Coalesce: whatever arrives from now on waits for the rest of the interval, and at least as
+        # long as this round took (one emit to 2,000 sockets costs ~100 ms), so that the tallies never
+        # take more than half of the worker's time from the votes themselves.
+        spent = time.monotonic() - started
+        socketio.sleep(max(INTERVAL - spent, spent))
+
+
+def version(ballot: Any) -> int:
+    """Votes cast plus changes: grows with every cast or change, never falls."""
+    from ecabinet.voting.models import BallotParticipation
+
+    changes = db.session.scalar(select(func.coalesce(func.sum(BallotParticipation.changes), 0))
+                                .where(BallotParticipation.ballot_id == ballot.id)) or 0
+    return ballot.votes_cast + changes
+
+
+def tally(ballot: Any) -> dict[str, Any]:
+    """Absolute counts of an open ballot, as the ``ballot.tally`` message carries them."""
+    from ecabinet.voting.service import running_counts
+
+    return {"meeting_id": ballot.meeting_id, "ballot_id": ballot.id, "status": ballot.status.value,
+            "voted": ballot.votes_cast, "eligible": ballot.eligible_count, "version": version(ballot),
+            "running": running_counts(ballot)}
+
+
+def send(ballot_id: int, meeting_id: int) -> None:
+    from ecabinet.live.service import _blocked_sids, room
+    from ecabinet.meetings.service import get_meeting
+    from ecabinet.voting.models import Ballot, BallotStatus
+
+    ballot = db.session.get(Ballot, ballot_id)
+    if ballot is None or ballot.status is not BallotStatus.OPEN:
+        return  # the close event carries the final counts
+    # Readers kept from the ballot's item get nothing (a numbered event would reach them redacted).
+    blocked = _blocked_sids(get_meeting(meeting_id), ballot.item_id)
+    # sent_at (the server's clock, seconds): lets a load test tell transport time from coalescing delay.
+    socketio.emit("ballot.tally", {**tally(ballot), "sent_at": round(time.time(), 4)}, to=room(meeting_id),
+                  skip_sid=blocked or None)
+
+
+def for_meeting(user: Any, meeting: Any) -> list[dict[str, Any]]:
+    """The current tally of each open ballot of the meeting this user may see (join and catch-up)."""
+    from ecabinet.voting import policy
+    from ecabinet.voting.models import Ballot, BallotStatus
+
+    ballots = db.session.scalars(select(Ballot).where(Ballot.meeting_id == meeting.id,
+                                                      Ballot.status == BallotStatus.OPEN))
+    return [tally(b) for b in ballots if policy.may_see(user, b)]
