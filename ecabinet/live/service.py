@@ -8,6 +8,7 @@ A client that missed events asks for them by number; if it missed too many it ge
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
@@ -31,7 +32,7 @@ from ecabinet.extensions import db, socketio
 from ecabinet.live import policy
 from ecabinet.live.models import Comment, LiveConnection, LiveState, MeetingEvent, SpeakerRequest, SpeakerStatus
 from ecabinet.meetings import service as meetings
-from ecabinet.meetings.models import CheckInMode, Meeting, MeetingItem, MeetingStatus
+from ecabinet.meetings.models import CheckInMode, Meeting, MeetingItem, MeetingParticipant, MeetingStatus
 
 # One id per process: rows left by a crashed instance can be told apart.
 INSTANCE_ID = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -173,11 +174,18 @@ def _sequence_events(session: Session) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _broadcast(session: Session) -> None:
-    for item in session.info.pop(_OUTBOX, []):
-        socketio.emit("event", item.event, to=room(item.meeting_id), skip_sid=item.blocked_sids or None)
-        redacted = redact(item.event)
-        for sid in item.blocked_sids:
-            socketio.emit("event", redacted, to=sid)
+    outbox = session.info.pop(_OUTBOX, [])
+    if not outbox:
+        return
+    # Sending to a socket whose client stopped answering pings closes it, and engine.io runs the
+    # disconnect handler right here. It must get a session of its own: this one is inside its commit
+    # and refuses SQL (seen under load as "session is in 'committed' state", leaving the socket's row).
+    with current_app.app_context() if has_app_context() else contextlib.nullcontext():
+        for item in outbox:
+            socketio.emit("event", item.event, to=room(item.meeting_id), skip_sid=item.blocked_sids or None)
+            redacted = redact(item.event)
+            for sid in item.blocked_sids:
+                socketio.emit("event", redacted, to=sid)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -265,10 +273,38 @@ def _floor(state: LiveState) -> dict[str, Any] | None:
 
 def attendance_state(meeting: Meeting) -> dict[str, Any]:
     q = meetings.quorum(meeting)
-    present = [{"user_id": p.user_id, "name": p.user.name, "mode": p.checked_in_mode.value if p.checked_in_mode
-                else None} for p in meeting.participants if p.checked_in_at is not None]
+    # The names in one query, not one lazy load per member present.
+    names = dict(db.session.execute(select(User.id, User.name).join(
+        MeetingParticipant, MeetingParticipant.user_id == User.id).where(
+        MeetingParticipant.meeting_id == meeting.id, MeetingParticipant.checked_in_at.is_not(None))).all())
+    present = [{"user_id": p.user_id, "name": names.get(p.user_id, ""), "mode": p.checked_in_mode.value
+                if p.checked_in_mode else None} for p in meeting.participants if p.checked_in_at is not None]
     return {"quorum": {"present": q.present, "eligible": q.eligible, "required": q.required,
                        "reached": q.reached}, "present": present}
+
+
+def _shared_parts(meeting: Meeting, seq: int) -> dict[str, Any]:
+    """The parts of a snapshot that are the same for every reader, computed once per meeting and event
+    number instead of on every join: attendance, every item's speaker queue, the consent block.
+
+    They change only with a numbered event (check-ins, participant changes, requests for the floor and
+    positions are all audited with the meeting). Attendance alone loads every participant: at 2,000
+    participants that was 55 % of the worker's time during the joins (profiled), and on PostgreSQL each
+    of the queries is a round trip. Kept per app, so that two apps in one process (tests) never share it.
+    Each reader still gets only the items they may see.
+    """
+    seen = current_app.extensions.setdefault("live_shared_parts", {})
+    cached = seen.get(meeting.id)
+    if cached is not None and cached[0] == seq:
+        return cached[1]
+    if len(seen) > 256:
+        seen.clear()
+    parts = {"attendance": attendance_state(meeting),
+             "queues": {i.id: queue_state(meeting.id, i.id) for i in meeting.items},
+             "consent_block": [i.id for i in meetings.consent_block(meeting)]
+             if meeting.consent_adopted_at is None else []}
+    seen[meeting.id] = (seq, parts)
+    return parts
 
 
 def queue_state(meeting_id: int, item_id: int) -> list[dict[str, Any]]:
@@ -323,6 +359,7 @@ def snapshot(user: User, meeting: Meeting) -> dict[str, Any]:
     comments = db.session.scalars(select(Comment).where(Comment.meeting_id == meeting.id,
                                                         Comment.item_id.in_(visible_ids))
                                   .order_by(Comment.id)) if visible_ids else []
+    shared = _shared_parts(meeting, state.last_seq)
     return {
         "meeting_id": meeting.id,
         "seq": state.last_seq,
@@ -332,11 +369,10 @@ def snapshot(user: User, meeting: Meeting) -> dict[str, Any]:
         "items": [{"item_id": i.id, "position": i.position, "title": i.title, "kind": i.kind.value,
                    "presenter": i.presenter, "ministry": i.ministry, "duration_minutes": i.duration_minutes,
                    "outcome": i.outcome} for i in items],
-        "attendance": attendance_state(meeting),
-        "queues": {str(i.id): queue_state(meeting.id, i.id) for i in items},
+        "attendance": shared["attendance"],
+        "queues": {str(i.id): shared["queues"].get(i.id, []) for i in items},
         "comments": [comment_dict(c, for_chair) for c in comments],
-        "consent_block": [i.id for i in meetings.consent_block(meeting) if i.id in visible_ids]
-        if meeting.consent_adopted_at is None else [],
+        "consent_block": [i for i in shared["consent_block"] if i in visible_ids],
         "online": online_user_ids(meeting.id),
     }
 

@@ -42,7 +42,10 @@ def can_see_meeting(user: User, meeting: Meeting) -> bool:
         return False
     if _is_secretary(user):
         return True
-    participant = _participant(user, meeting)
+    return _participant_sees(user, meeting, _participant(user, meeting))
+
+
+def _participant_sees(user: User, meeting: Meeting, participant: MeetingParticipant | None) -> bool:
     if participant is None:
         return False
     if meeting.status is MeetingStatus.DRAFT:
@@ -65,8 +68,8 @@ def visible_items(user: User, meeting: Meeting) -> list[MeetingItem]:
     """The agenda items this user may see, in agenda order."""
     if _is_secretary(user):
         return list(meeting.items)
-    participant = _participant(user, meeting)
-    if participant is None or not can_see_meeting(user, meeting):
+    participant = _participant(user, meeting)  # looked up once: on PostgreSQL each lookup is a round trip
+    if not user.is_active or not _participant_sees(user, meeting, participant):
         return []
     return [item for item in meeting.items if not _hidden_from(participant, item, meeting)]
 
