@@ -71,7 +71,7 @@ def test_member_screens(in_session_meeting, live_server, tablet):
     for path in ("/", f"/meetings/{mid}", f"/meetings/{mid}/room", f"/meetings/{mid}/minutes"):
         tablet.goto(live_server.url + path)
         tablet.wait_for_load_state("networkidle")
-        _check(tablet, path)
+        _check(tablet, path, links=path == "/")  # the home screen's links all stand alone
 
 
 @pytest.fixture
