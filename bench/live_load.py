@@ -15,7 +15,7 @@ round), the gunicorn worker's memory (VmRSS) with N clients connected, and conne
     .venv/bin/python bench/live_load.py --clients 200 --rounds 3
     .venv/bin/python bench/live_load.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test \\
         --redis redis://127.0.0.1:6379/14 --json
-    .venv/bin/python bench/live_load.py --profile /tmp/prof     # py-spy the worker during the rounds
+    .venv/bin/python bench/live_load.py --profile /tmp/prof     # py-spy the worker: joins, rounds
 
 Password hashing uses the test suite's cheap argon2 profile (ECABINET_FAST_PASSWORD_HASH_FOR_TESTS=1)
 so that creating and signing in thousands of accounts does not dominate the setup; it does not take
@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import re
@@ -83,6 +84,68 @@ def percentile(values: list[float], p: float) -> float | None:
     return ordered[int(rank) - 1]
 
 
+GC_LOG_HOOK = """
+import gc, sys, time
+
+def post_fork(server, worker):
+    started = {}
+
+    def log_pause(phase, info):
+        if phase == "start":
+            started[0] = time.perf_counter()
+        elif 0 in started:
+            ms = (time.perf_counter() - started.pop(0)) * 1000
+            if ms >= 5:
+                # After a full collection: how many objects it went through (frozen ones are skipped).
+                count = len(gc.get_objects(2)) if info["generation"] == 2 else 0
+                sys.stderr.write(f"GCPAUSE {time.time():.3f} {info['generation']} {ms:.1f} {count}\\n")
+
+    gc.callbacks.append(log_pause)
+"""
+
+
+class GcPauses:
+    """This (client) process's own garbage-collection pauses: (wall-clock time at the end, ms)."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[float, float]] = []
+        self._started = 0.0
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            ms = (time.perf_counter() - self._started) * 1000
+            if ms >= 5:
+                self.pauses.append((time.time(), round(ms, 1)))
+
+    def between(self, since: float, until: float) -> list[float]:
+        return [ms for at, ms in self.pauses if since - ms / 1000 <= at <= until]
+
+
+class LoopLag:
+    """How late this (client) process's event loop wakes up: the load tool's own queueing."""
+
+    def __init__(self, tick: float = 0.005) -> None:
+        self.tick = tick
+        self.samples: list[tuple[float, float]] = []  # (wall-clock time, lateness in seconds)
+        self.task: asyncio.Task | None = None
+
+    async def _run(self) -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(self.tick)
+            self.samples.append((time.time(), time.perf_counter() - before - self.tick))
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._run())
+
+    def worst(self, since: float, until: float) -> float | None:
+        lags = [lag for at, lag in self.samples if since <= at <= until]
+        return max(lags) if lags else None
+
+
 # --- the server ----------------------------------------------------------------------------------
 
 def read_status(pid: int, key: str) -> int | None:
@@ -123,12 +186,15 @@ class Server:
         self.log_path = workdir / "server.log"
         self.proc: subprocess.Popen | None = None
         self.worker_pid: int | None = None
+        # Instruments only: the worker logs each garbage collection that pauses it for 5 ms or more.
+        self.config_path = workdir / "gunicorn_bench.py"
+        self.config_path.write_text(GC_LOG_HOOK)
 
     def start(self, timeout: float = 60) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1", "-b", f"127.0.0.1:{self.port}",
              "--worker-connections", str(self.worker_connections), "--graceful-timeout", "3", "--timeout", "120",
-             "--backlog", "4096", "wsgi:app"],
+             "--backlog", "4096", "--config", str(self.config_path), "wsgi:app"],
             cwd=ROOT, env=self.env, stdout=self.log_path.open("wb"), stderr=subprocess.STDOUT,
             start_new_session=True)  # Ctrl-C reaches this tool, which then stops the server itself
         import urllib.request
@@ -150,15 +216,37 @@ class Server:
             raise RuntimeError(f"expected one gunicorn worker, found {workers}")
         self.worker_pid = workers[0]
 
-    def tail(self, n: int = 3000) -> str:
+    def tail(self, n: int = 3000, instruments: bool = False) -> str:
+        """The end of the server's log; without the GC hook's lines unless ``instruments``."""
         try:
-            return self.log_path.read_text(errors="replace")[-n:]
+            text = self.log_path.read_text(errors="replace")
         except OSError:
             return ""
+        if not instruments:
+            text = "\n".join(line for line in text.splitlines() if not line.startswith("GCPAUSE "))
+        return text[-n:]
 
     def rss_mib(self) -> float | None:
         kb = read_status(self.worker_pid, "VmRSS") if self.worker_pid else None
         return kb / 1024 if kb is not None else None
+
+    def cpu_s(self) -> float | None:
+        """The worker's CPU time so far (user + system), seconds."""
+        try:
+            stat = Path(f"/proc/{self.worker_pid}/stat").read_text()
+        except (OSError, TypeError):
+            return None
+        fields = stat[stat.rindex(")") + 2:].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def gc_pauses(self) -> list[tuple[float, int, float]]:
+        """(wall-clock time at the end, generation, milliseconds) of each collection the worker logged."""
+        found = []
+        for line in self.tail(10_000_000, instruments=True).splitlines():
+            if line.startswith("GCPAUSE "):
+                _, at, gen, ms, _objects = line.split()
+                found.append((float(at), int(gen), float(ms)))
+        return found
 
     def hwm_mib(self) -> float | None:
         kb = read_status(self.worker_pid, "VmHWM") if self.worker_pid else None
@@ -299,12 +387,17 @@ class Tablet:
         self.sio = socketio.AsyncClient(reconnection=False, handle_sigint=False, http_session=http,
                                         request_timeout=30, websocket_extra_options={"headers": {"Cookie": cookie}})
         self.sio.on("event", self._on_event)
+        self.sio.on("presence", self._on_presence)
+        self.online = 0
         self.sio.on("disconnect", self._on_disconnect)
         self.joined = False
         self.dropped: str | None = None
 
     def _on_disconnect(self, reason: Any = None) -> None:
         self.dropped = f"{reason} at +{time.perf_counter() - STARTED:.0f}s"
+
+    def _on_presence(self, data: dict[str, Any]) -> None:
+        self.online = len(data.get("online") or [])
 
     def _on_event(self, data: dict[str, Any]) -> None:
         if data.get("type") == "agenda.current_item":
@@ -338,6 +431,9 @@ async def run_clients(args: argparse.Namespace, server: Server, setup: dict[str,
     target = [n]
     done = asyncio.Event()
     tablets: list[Tablet] = []
+    lag = LoopLag()
+    lag.start()
+    client_gc = GcPauses()
     try:
         # Sign-ins: one sign-in session per socket.
         sem = asyncio.Semaphore(args.concurrency)
@@ -355,6 +451,7 @@ async def run_clients(args: argparse.Namespace, server: Server, setup: dict[str,
 
         # Sockets: connect and join, a bounded number at a time.
         t1 = time.perf_counter()
+        wall_joins, cpu_joins, server_cpu_joins = time.time(), time.process_time(), server.cpu_s()
         connect_times: list[float] = []
         failures: list[str] = []
 
@@ -374,14 +471,20 @@ async def run_clients(args: argparse.Namespace, server: Server, setup: dict[str,
         async def progress() -> None:
             while True:
                 await asyncio.sleep(5)
+                # Kept in the result, so that a run cut short by the time limit says how far it got.
+                result["setup"]["joined_so_far"] = {"joined": len(connect_times), "failed": len(failures),
+                                                    "after_s": round(time.perf_counter() - t1)}
                 log(f"  {len(connect_times)} joined, {len(failures)} failed, "
                     f"{time.perf_counter() - t1:.0f} s, worker RSS {server.rss_mib():.0f} MiB")
 
         reporter = asyncio.create_task(progress())
+        join_profiler = start_profiler(args, server, "joins", int(args.time_limit)) if args.profile else None
         try:
             await asyncio.gather(*(open_one(i) for i in range(n)))
         finally:
             reporter.cancel()
+            if join_profiler is not None:
+                result.setdefault("profile", {})["joins"] = stop_profiler(join_profiler, args, "joins")
         chair = Tablet(http, chair_cookie, {}, [1 << 30], asyncio.Event())
         await asyncio.wait_for(chair.open(server.url, meeting_id), timeout=90)
         joined = sum(1 for t in tablets if t.joined and t.sio.connected)
@@ -392,6 +495,13 @@ async def run_clients(args: argparse.Namespace, server: Server, setup: dict[str,
                               "max": _ms(max(connect_times) if connect_times else None)},
             "failures": len(failures), "failure_samples": sorted(set(failures))[:5]})
         result["connected"] = joined
+        server_cpu = server.cpu_s()
+        result["setup"]["joins_cpu_s"] = {
+            "server": round(server_cpu - server_cpu_joins, 1) if server_cpu_joins is not None else None,
+            "client": round(time.process_time() - cpu_joins, 1)}
+        result["setup"]["joins_client_loop_lag_ms"] = _ms(lag.worst(wall_joins, time.time()))
+        log(f"joins: CPU {result['setup']['joins_cpu_s']} s, worst client loop lag "
+            f"{result['setup']['joins_client_loop_lag_ms']} ms")
         drops: dict[str, int] = {}
         for t in tablets:
             if t.dropped:
@@ -402,19 +512,34 @@ async def run_clients(args: argparse.Namespace, server: Server, setup: dict[str,
             log(f"clients dropped by then: {drops}; first {times[:3]}, last {times[-3:]}")
         result["setup"]["dropped"] = drops
         log(f"{joined}/{n} clients connected and joined in {setup_s:.1f} s ({len(failures)} failures)")
-        # Let the presence flush of the joins go out before measuring.
-        await asyncio.sleep(2.5)
+        # The clients' objects live until the end: out of this tool's own full collections, which
+        # otherwise stopped its event loop for 0.5-1 s in some rounds (the server was not the slow one).
+        # Done well before the first round: the collection itself takes a few hundred ms.
+        gc.collect()
+        gc.freeze()
+        # Let the presence flush of the joins go out before measuring (it is coalesced, less often in a
+        # large meeting): until the chair's tablet sees everyone online, or 30 s.
+        t_presence = time.perf_counter()
+        while chair.online < joined + 1 and time.perf_counter() - t_presence < 30:
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(1.5)
+        result["setup"]["presence_settled_s"] = round(time.perf_counter() - t_presence, 1)
+        log(f"presence settled: the chair sees {chair.online} online after "
+            f"{result['setup']['presence_settled_s']} s")
         result["server_rss_mib"]["connected"] = server.rss_mib()
 
         # Rounds: the chair moves the meeting; every tablet must get agenda.current_item.
-        profiler = start_profiler(args, server) if args.profile else None
+        profiler = start_profiler(args, server, "rounds", int(args.rounds * (args.interval + 0.5) + 5)) \
+            if args.profile else None
         rounds = []
+        windows: list[tuple[dict[str, Any], float, float]] = []
         all_latencies: list[float] = []
         target[0] = joined
         items = setup["item_ids"]
         for r in range(args.rounds):
             done.clear()
             item_id = items[r % len(items)]
+            wall0, cpu0, server_cpu0 = time.time(), time.process_time(), server.cpu_s()
             t_emit = time.perf_counter()
             ack = await chair.sio.call("chair.set_item", {"meeting_id": meeting_id, "item_id": item_id},
                                        timeout=60)
@@ -427,17 +552,35 @@ async def run_clients(args: argparse.Namespace, server: Server, setup: dict[str,
                     await asyncio.wait_for(_wait_seq(done, counts, seq, joined), timeout=args.round_timeout)
             latencies = [t.arrivals[seq] - t_emit for t in tablets if seq in t.arrivals]
             all_latencies.extend(latencies)
+            wall1 = wall0 + (max(latencies) if latencies else time.perf_counter() - t_emit)
+            server_cpu1 = server.cpu_s()
             row = {"round": r + 1, "seq": seq, "received": len(latencies), "expected": joined,
                    "ack_ms": _ms(t_ack - t_emit), "p50_ms": _ms(percentile(latencies, 50)),
-                   "p99_ms": _ms(percentile(latencies, 99)), "max_ms": _ms(max(latencies) if latencies else None)}
+                   "p99_ms": _ms(percentile(latencies, 99)), "max_ms": _ms(max(latencies) if latencies else None),
+                   # Where the time went: CPU of the worker and of this tool until the round was over,
+                   # the tool's worst event-loop lateness, and the worker's garbage-collection pauses.
+                   "server_cpu_ms": _ms(server_cpu1 - server_cpu0) if server_cpu0 is not None else None,
+                   "client_cpu_ms": _ms(time.process_time() - cpu0),
+                   "client_loop_lag_ms": _ms(lag.worst(wall0, wall1)),
+                   "client_gc_ms": client_gc.between(wall0, wall1)}
             rounds.append(row)
             log(f"round {r + 1}: {row['received']}/{joined} received, ack {row['ack_ms']} ms, "
-                f"p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms, max {row['max_ms']} ms")
+                f"p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms, max {row['max_ms']} ms; CPU server "
+                f"{row['server_cpu_ms']} ms, client {row['client_cpu_ms']} ms; client loop lag "
+                f"{row['client_loop_lag_ms']} ms, client GC {row['client_gc_ms']} ms")
+            windows.append((row, wall0, wall1))
             result["server_rss_mib"]["peak_during_rounds"] = max(
                 result["server_rss_mib"].get("peak_during_rounds") or 0, server.rss_mib() or 0)
             await asyncio.sleep(args.interval)
         if profiler is not None:
-            result["profile"] = stop_profiler(profiler, args)
+            result.setdefault("profile", {})["rounds"] = stop_profiler(profiler, args, "rounds")
+        pauses = server.gc_pauses()
+        for row, since, until in windows:
+            row["server_gc_ms"] = [ms for at, _gen, ms in pauses if since - ms / 1000 <= at <= until]
+        result["server_gc_pauses"] = {"count": len(pauses), "max_ms": max((p[2] for p in pauses), default=None),
+                                      "gen2": sum(1 for p in pauses if p[1] == 2)}
+        log(f"worker GC pauses >= 5 ms: {result['server_gc_pauses']}; during the rounds: "
+            f"{[row['server_gc_ms'] for row in rounds]}")
         result["rounds"] = rounds
         result["latency_ms"] = {"p50": _ms(percentile(all_latencies, 50)), "p99": _ms(percentile(all_latencies, 99)),
                                 "max": _ms(max(all_latencies) if all_latencies else None),
@@ -466,28 +609,31 @@ def _ms(seconds: float | None) -> float | None:
 
 # --- profiling -----------------------------------------------------------------------------------
 
-def start_profiler(args: argparse.Namespace, server: Server) -> subprocess.Popen | None:
+def start_profiler(args: argparse.Namespace, server: Server, phase: str, duration: int) -> subprocess.Popen | None:
+    """py-spy on the worker into DIR/<phase>.folded ("joins": the connect + join phase; "rounds")."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(spy).exists():
         log("py-spy is not installed (.venv/bin/pip install py-spy); no profile taken")
         return None
     out = Path(args.profile)
     out.mkdir(parents=True, exist_ok=True)
-    duration = int(args.rounds * (args.interval + 0.5) + 5)
-    log(f"py-spy recording the worker {server.worker_pid} for up to {duration} s into {out}")
+    log(f"py-spy recording the worker {server.worker_pid} ({phase}) for up to {duration} s into {out}")
+    # Without --nonblocking py-spy pauses the worker for every sample; with it, a few samples fail.
     return subprocess.Popen([spy, "record", "-p", str(server.worker_pid), "-r", "200", "-d", str(duration),
-                             "--format", "raw", "-o", str(out / "worker.folded"), "--nonblocking"],
-                            stdout=(out / "py-spy.log").open("wb"), stderr=subprocess.STDOUT)
+                             "--format", "raw", "-o", str(out / f"{phase}.folded"), "--nonblocking"],
+                            stdout=(out / f"py-spy-{phase}.log").open("wb"), stderr=subprocess.STDOUT)
 
 
-def stop_profiler(proc: subprocess.Popen, args: argparse.Namespace) -> dict[str, Any]:
+def stop_profiler(proc: subprocess.Popen | None, args: argparse.Namespace, phase: str) -> dict[str, Any]:
+    if proc is None:
+        return {}
     proc.send_signal(signal.SIGINT)
     try:
         proc.wait(30)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(5)
-    folded = Path(args.profile) / "worker.folded"
+    folded = Path(args.profile) / f"{phase}.folded"
     return {"folded": str(folded), "top": summarise_profile(folded) if folded.exists() else []}
 
 
@@ -565,14 +711,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=10)
     p.add_argument("--interval", type=float, default=1.0, help="seconds between chair actions")
     p.add_argument("--round-timeout", type=float, default=20.0, help="how long a round waits for every client")
-    p.add_argument("--concurrency", type=int, default=100, help="sign-ins in flight at once")
+    # 30 = the PostgreSQL pool of one worker (10 + 20 overflow): with 100 in flight, sign-ins waited for a
+    # connection longer than pool_timeout (10 s) on a loaded machine and were answered 503.
+    p.add_argument("--concurrency", type=int, default=30, help="sign-ins in flight at once")
     p.add_argument("--connect-concurrency", type=int, default=20, help="connect + join in flight at once")
     p.add_argument("--worker-connections", type=int, default=4096,
                    help="gunicorn's --worker-connections; its default of 1000 caps a gevent worker at 1000 sockets")
     p.add_argument("--postgres", metavar="URL", help="run on a fresh schema in this PostgreSQL database")
     p.add_argument("--redis", metavar="URL", help="set REDIS_URL (Socket.IO message queue, throttle)")
     p.add_argument("--time-limit", type=float, default=600.0, help="hard limit for the whole run, seconds")
-    p.add_argument("--profile", metavar="DIR", help="record the worker with py-spy during the rounds")
+    p.add_argument("--profile", metavar="DIR", help="py-spy the worker during the joins and the rounds")
     p.add_argument("--keep", action="store_true", help="keep the work folder (server log, database)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     return p.parse_args(argv)
@@ -588,7 +736,10 @@ def main(argv: list[str] | None = None) -> int:
     database = Database(workdir, args.postgres)
     env = {**os.environ, "DATABASE_URL": database.url, "SESSION_COOKIE_SECURE": "0",
            "ECABINET_INSTANCE_DIR": str(workdir / "instance"), "LOGIN_RATE_LIMIT": "100000 per minute",
-           "ECABINET_FAST_PASSWORD_HASH_FOR_TESTS": "1", "PYTHONUNBUFFERED": "1", "SECRET_KEY": uuid.uuid4().hex}
+           "ECABINET_FAST_PASSWORD_HASH_FOR_TESTS": "1", "PYTHONUNBUFFERED": "1", "SECRET_KEY": uuid.uuid4().hex,
+           # A pub/sub channel of its own: Redis channels ignore the database number, and a test run or
+           # another server on the same Redis must never receive this run's events (or send it theirs).
+           "SOCKETIO_CHANNEL": f"ecabinet-bench-{uuid.uuid4().hex[:12]}"}
     env.pop("REDIS_URL", None)
     if args.redis:
         env["REDIS_URL"] = args.redis
