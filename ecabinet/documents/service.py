@@ -722,7 +722,14 @@ def request_board_book(actor: Actor, meeting: Meeting) -> BoardBook:
     db.session.commit()
     from ecabinet.documents.tasks import build_board_book_task
 
-    build_board_book_task(book.id)
+    try:
+        build_board_book_task(book.id)
+    except Exception:
+        # The job queue is unreachable: a book left "queued" would be answered as in progress for ten
+        # minutes; marked failed, the reader's next request queues it again.
+        book.status, book.error = "failed", "job queue unavailable"
+        db.session.commit()
+        raise
     db.session.refresh(book)
     return book
 

@@ -140,3 +140,19 @@ def test_unselective_query_ranks_a_bounded_window_of_the_newest_matches(with_gue
     assert len(newest_two) == 2  # three match; only the two newest index rows are ranked
     monkeypatch.setattr(search, "RANK_WINDOW", 500)
     assert len(search.search(cabinet["member"], "dau tu", limit=10)) == 3
+
+
+def test_board_book_whose_job_cannot_be_queued_is_not_left_queued(client, meeting_doc, cabinet, monkeypatch):
+    """Redis (the production job queue) refusing connections: the request answers 503, and the book is
+    marked failed rather than "queued", so the reader's next request queues it again."""
+    from huey.storage import RedisStorage
+
+    from ecabinet.jobs import huey
+    from tests.conftest import free_port
+
+    monkeypatch.setattr(huey, "immediate", False)
+    monkeypatch.setattr(huey, "storage", RedisStorage("ecabinet", url=f"redis://127.0.0.1:{free_port()}/0"))
+    token = signed_in(client, "member@example.gov.vn")
+    url = f"/meetings/{meeting_doc.meeting_id}/board-book"
+    assert client.post(url, headers={"X-CSRFToken": token}).status_code == 503
+    assert client.get(url + "/status").json["status"] == "failed"
