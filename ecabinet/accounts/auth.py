@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from flask import current_app, g, session
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from ecabinet.accounts import service
 from ecabinet.accounts.models import User, UserSession
 from ecabinet.core.actor import Actor
-from ecabinet.extensions import login_manager
+from ecabinet.extensions import db, login_manager
 
 TOKEN_KEY = "auth_token"  # noqa: S105 - the session key's name, not a secret
 
@@ -53,3 +54,40 @@ def sign_out(actor: Actor) -> None:
     service.end_session(actor, session.get(TOKEN_KEY))
     logout_user()
     session.clear()
+
+
+# --- sockets ---------------------------------------------------------------------------------------
+# A socket's sign-in session is checked in full (cookie token -> session row -> user, idle time) when it
+# connects and again at most every SOCKET_RECHECK_SECONDS; in between an event costs one primary-key read
+# of the user, which still refuses a disabled account at once. The full check on every event was about half
+# of the server's time per vote in a large meeting. Ending a session (logout, password reset, role change,
+# idle timeout) also closes its sockets on every instance (live.service.disconnect_sessions): the periodic
+# re-check is the backstop for a close that an instance missed, for example while Redis was down.
+SOCKET_RECHECK_SECONDS = 15.0
+_checked_sockets: dict[str, tuple[int, float]] = {}  # sid -> (user id, time.monotonic() of the full check)
+
+
+def socket_user(sid: str) -> User | None:
+    """The signed-in user behind a Socket.IO event, or None when the session has ended."""
+    checked = _checked_sockets.get(sid)
+    now = time.monotonic()
+    if checked is not None and now - checked[1] < SOCKET_RECHECK_SECONDS:
+        user = db.session.get(User, checked[0])
+        if user is not None and user.active:
+            g._login_user = user  # what Flask-Login's current_user (and so current_actor) answers
+            return user
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    if user is None:
+        _checked_sockets.pop(sid, None)
+    else:
+        _checked_sockets[sid] = (user.id, now)
+    return user
+
+
+def socket_checked(sid: str, user_id: int) -> None:
+    """The connect handler has just checked this socket's session in full."""
+    _checked_sockets[sid] = (user_id, time.monotonic())
+
+
+def forget_socket(sid: str) -> None:
+    _checked_sockets.pop(sid, None)

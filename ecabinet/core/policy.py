@@ -98,7 +98,11 @@ def guarded_event(name: str, rule: Rule, namespace: str = "/") -> Callable[[Call
                 return unavailable_answer()
 
         def decided(data: Any) -> Any:
-            user = user_or_none()
+            from flask import request
+
+            from ecabinet.accounts.auth import socket_user
+
+            user = socket_user(request.sid)
             if user is None:
                 disconnect()
                 return {"ok": False, "error": "not_signed_in"}

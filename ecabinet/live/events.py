@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError as SocketRefused
 from flask_socketio import join_room, leave_room
 
-from ecabinet.accounts.auth import current_session
+from ecabinet.accounts.auth import current_session, forget_socket, socket_checked
 from ecabinet.audit import service as audit
 from ecabinet.core.actor import current_actor
 from ecabinet.core.errors import DomainError, database_unavailable, unavailable_answer
@@ -38,6 +38,7 @@ def on_connect(auth=None):  # noqa: ANN001
         if not current_user.is_authenticated or row is None:
             _refuse("not_signed_in")
         service.register_connection(request.sid, current_user.id, row.id)
+        socket_checked(request.sid, current_user.id)
     except Exception as exc:
         if not database_unavailable(exc):
             raise
@@ -49,6 +50,7 @@ def on_connect(auth=None):  # noqa: ANN001
 
 @socketio.on("disconnect")
 def on_disconnect(reason=None):  # noqa: ANN001
+    forget_socket(request.sid)
     try:
         meeting_id = service.unregister_connection(request.sid)
     except Exception as exc:
