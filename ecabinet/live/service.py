@@ -446,7 +446,7 @@ def set_item(actor: Actor, meeting: Meeting, item_id: int | None) -> None:
     audit.lock_chain()
     state = _locked_state(meeting.id)
     if item is not None:
-        _prefill_queue(meeting, item)
+        _prefill_queue(actor, meeting, item)
     _end_floor(state)
     state.item_started_at = utcnow() if item is not None else None
     meetings.set_current_item(actor, meeting, item)  # records and commits, with the changes above
@@ -456,15 +456,24 @@ def adopt_consent_block(actor: Actor, meeting: Meeting) -> list[MeetingItem]:
     return meetings.adopt_consent_block(actor, meeting)
 
 
-def _prefill_queue(meeting: Meeting, item: MeetingItem) -> None:
-    """Members who marked "want to speak" before the meeting are already in the queue (once)."""
+def _prefill_queue(actor: Actor, meeting: Meeting, item: MeetingItem) -> None:
+    """Members who marked "want to speak" before the meeting are already in the queue (once).
+
+    Recorded as its own event, scoped to the item, so every tablet that may see the item shows the queue
+    (and readers kept from the item learn nothing of it)."""
     existing = set(db.session.scalars(select(SpeakerRequest.user_id).where(SpeakerRequest.item_id == item.id)))
     rank = _next_rank(item.id)
+    added = []
     for user in meetings.speaker_requests(meeting, item):
         if user.id not in existing:
             db.session.add(SpeakerRequest(meeting_id=meeting.id, item_id=item.id, user_id=user.id, rank=rank,
                                           from_position=True))
+            added.append(user.id)
             rank += 1
+    if added:
+        db.session.flush()
+        audit.record(actor, "floor.prefill", object_type="speaker_request", meeting_id=meeting.id,
+                     details={"item": item.id, "users": added})
 
 
 def _next_rank(item_id: int) -> int:

@@ -238,7 +238,15 @@ def test_pre_meeting_speak_marks_fill_the_queue(published, cabinet, room_client)
     service.mark_position(_actor(cabinet["member2"]), first, Position.SPEAK, "Xin phát biểu")
     service.start_meeting(_actor(cabinet["chair"]), published)
     chair = room_client("chair@example.gov.vn", published.id)
+    member = room_client("member@example.gov.vn", published.id)
     assert chair.call("chair.set_item", item_id=first.id)["ok"]
+    # Tablets already in the room see the queue at once, without joining again...
+    for tablet in (chair, member):
+        event = tablet.wait_for(lambda e: e["type"] == "floor.prefill")
+        assert event["item_id"] == first.id
+        assert [(r["user_id"], r["from_position"]) for r in event["payload"]["queue"]["requests"]] == [
+            (cabinet["member2"].id, True)]
+    # ...and so does a snapshot.
     snapshot = chair.join(last_seq=None)["snapshot"]
     queue = snapshot["queues"][str(first.id)]
     assert [(r["user_id"], r["from_position"]) for r in queue] == [(cabinet["member2"].id, True)]
