@@ -24,7 +24,7 @@ def _async_mode() -> str:
     return "threading"
 
 
-def _engine_options(url: str) -> dict[str, Any]:
+def _engine_options(url: str, pool_size: int = 10, max_overflow: int = 20) -> dict[str, Any]:
     if url.startswith("sqlite"):
         # One connection per process: greenlets queue for it in Python (cooperatively) instead of
         # blocking the whole event loop inside SQLite's C busy-wait.
@@ -32,7 +32,7 @@ def _engine_options(url: str) -> dict[str, Any]:
                 "connect_args": {"timeout": 15, "check_same_thread": False}}
     # Bounded waits when PostgreSQL is gone: connecting (5 s), a full pool (10 s), and data the server never
     # acknowledges (a vanished host: 10 s, instead of the kernel's retransmissions for many minutes).
-    return {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True, "pool_timeout": 10,
+    return {"pool_size": pool_size, "max_overflow": max_overflow, "pool_pre_ping": True, "pool_timeout": 10,
             "connect_args": {"connect_timeout": 5, "tcp_user_timeout": 10_000}}
 
 
@@ -55,7 +55,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     url = app.config["SQLALCHEMY_DATABASE_URI"]
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(url))
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(
+        url, app.config.get("DATABASE_POOL_SIZE", 10), app.config.get("DATABASE_MAX_OVERFLOW", 20)))
     app.config.update(
         SESSION_COOKIE_NAME="ecabinet_session",
         SESSION_COOKIE_HTTPONLY=True,

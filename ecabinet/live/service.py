@@ -168,7 +168,7 @@ def _sequence_events(session: Session) -> None:
         row = MeetingEvent(meeting_id=meeting.id, seq=state.last_seq, type=entry.action, item_id=item_id,
                            payload=json.dumps(payload, ensure_ascii=False, default=str))
         session.add(row)
-        outbox.append(Broadcast(meeting.id, _event_dict(row, payload), _blocked_sids(meeting, item_id)))
+        outbox.append(Broadcast(meeting.id, _event_dict(row, payload), blocked_sids(meeting, item_id)))
     session.flush()
 
 
@@ -236,7 +236,9 @@ def _blocked_users(meeting: Meeting, item_id: int | None) -> set[int]:
     return users_kept_from_item(meeting, item_id)
 
 
-def _blocked_sids(meeting: Meeting, item_id: int | None) -> list[str]:
+def blocked_sids(meeting: Meeting, item_id: int | None) -> list[str]:
+    """The sockets in this meeting's room of readers who may not see ``item_id`` (a guest not invited to
+    it, a member it is hidden from): they get a redacted event, or no tally."""
     users = _blocked_users(meeting, item_id)
     if not users:
         return []

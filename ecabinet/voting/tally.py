@@ -97,7 +97,7 @@ def tally(ballot: Any) -> dict[str, Any]:
 
 
 def send(ballot_id: int, meeting_id: int) -> None:
-    from ecabinet.live.service import _blocked_sids, room
+    from ecabinet.live.service import blocked_sids, room
     from ecabinet.meetings.service import get_meeting
     from ecabinet.voting.models import Ballot, BallotStatus
 
@@ -105,7 +105,7 @@ def send(ballot_id: int, meeting_id: int) -> None:
     if ballot is None or ballot.status is not BallotStatus.OPEN:
         return  # the close event carries the final counts
     # Readers kept from the ballot's item get nothing (a numbered event would reach them redacted).
-    blocked = _blocked_sids(get_meeting(meeting_id), ballot.item_id)
+    blocked = blocked_sids(get_meeting(meeting_id), ballot.item_id)
     # sent_at (the server's clock, seconds): lets a load test tell transport time from coalescing delay.
     socketio.emit("ballot.tally", {**tally(ballot), "sent_at": round(time.time(), 4)}, to=room(meeting_id),
                   skip_sid=blocked or None)
