@@ -54,6 +54,7 @@ from live_load import (  # noqa: E402 - the same production-like server and sign
     percentile,
     populate,
     raise_nofile,
+    server_environment,
     sign_in,
     start_profiler,
     stop_profiler,
@@ -304,17 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     raise_nofile()
     workdir = Path(tempfile.mkdtemp(prefix="ecabinet-bench-tally-"))
     database = Database(workdir, args.postgres)
-    env = {**os.environ, "DATABASE_URL": database.url, "SESSION_COOKIE_SECURE": "0",
-           "ECABINET_INSTANCE_DIR": str(workdir / "instance"), "LOGIN_RATE_LIMIT": "100000 per minute",
-           "ECABINET_FAST_PASSWORD_HASH_FOR_TESTS": "1", "PYTHONUNBUFFERED": "1", "SECRET_KEY": uuid.uuid4().hex,
-           # Its own pub/sub channel: no other run or test on the same Redis hears this one's events.
-           "SOCKETIO_CHANNEL": f"ecabinet-bench-tally-{uuid.uuid4().hex[:12]}"}
-    env.pop("REDIS_URL", None)
-    if args.redis:
-        env["REDIS_URL"] = args.redis
-    os.environ.update({k: v for k, v in env.items() if k != "PYTHONUNBUFFERED"})
-    if not args.redis:
-        os.environ.pop("REDIS_URL", None)
+    env = server_environment(workdir, database, args.redis, "ecabinet-bench-tally")
     result: dict[str, Any] = {"benchmark": "bench_tally", "clients": args.clients, "spread_s": args.spread,
                               "database": "postgresql" if args.postgres else "sqlite", "redis": bool(args.redis)}
     server: Server | None = None

@@ -727,6 +727,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def server_environment(workdir: Path, database: Database, redis_url: str | None, channel_prefix: str) -> dict:
+    """The environment of the server a benchmark starts, also applied to this process (which builds the
+    meeting through the app): its database, no Redis unless asked, cheap test password hashing."""
+    env = {**os.environ, "DATABASE_URL": database.url, "SESSION_COOKIE_SECURE": "0",
+           "ECABINET_INSTANCE_DIR": str(workdir / "instance"), "LOGIN_RATE_LIMIT": "100000 per minute",
+           "ECABINET_FAST_PASSWORD_HASH_FOR_TESTS": "1", "PYTHONUNBUFFERED": "1", "SECRET_KEY": uuid.uuid4().hex,
+           # A pub/sub channel of its own: Redis channels ignore the database number, and a test run or
+           # another server on the same Redis must never receive this run's events (or send it theirs).
+           "SOCKETIO_CHANNEL": f"{channel_prefix}-{uuid.uuid4().hex[:12]}"}
+    env.pop("REDIS_URL", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    os.environ.update({k: v for k, v in env.items() if k != "PYTHONUNBUFFERED"})
+    if not redis_url:
+        os.environ.pop("REDIS_URL", None)
+    return env
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     for url in filter(None, (args.postgres, args.redis)):
@@ -735,18 +753,7 @@ def main(argv: list[str] | None = None) -> int:
     nofile = raise_nofile()
     workdir = Path(tempfile.mkdtemp(prefix="ecabinet-bench-"))
     database = Database(workdir, args.postgres)
-    env = {**os.environ, "DATABASE_URL": database.url, "SESSION_COOKIE_SECURE": "0",
-           "ECABINET_INSTANCE_DIR": str(workdir / "instance"), "LOGIN_RATE_LIMIT": "100000 per minute",
-           "ECABINET_FAST_PASSWORD_HASH_FOR_TESTS": "1", "PYTHONUNBUFFERED": "1", "SECRET_KEY": uuid.uuid4().hex,
-           # A pub/sub channel of its own: Redis channels ignore the database number, and a test run or
-           # another server on the same Redis must never receive this run's events (or send it theirs).
-           "SOCKETIO_CHANNEL": f"ecabinet-bench-{uuid.uuid4().hex[:12]}"}
-    env.pop("REDIS_URL", None)
-    if args.redis:
-        env["REDIS_URL"] = args.redis
-    os.environ.update({k: v for k, v in env.items() if k != "PYTHONUNBUFFERED"})
-    if not args.redis:
-        os.environ.pop("REDIS_URL", None)
+    env = server_environment(workdir, database, args.redis, "ecabinet-bench")
     sys.path.insert(0, str(ROOT))
 
     result: dict[str, Any] = {
