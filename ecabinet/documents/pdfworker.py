@@ -8,7 +8,8 @@ Child side: ``main()`` first lowers its own resource limits (address space, CPU 
 core dumps), only then imports pypdf and touches the file. Setting the limits in the child itself
 avoids ``preexec_fn``, which is unsafe in a threaded or gevent-patched parent.
 
-Operations: ``inspect`` (intake), ``stamp`` (per-reader watermark), ``boardbook``, ``locate`` (where a
+Operations: ``inspect`` (intake), ``stamp`` (per-reader watermark), ``prepare`` (the prepared copy a
+stored document's watermarked copies are made from: ``fastcopy``), ``boardbook``, ``locate`` (where a
 quoted passage is drawn on a page: ``textpos``).
 """
 
@@ -157,10 +158,15 @@ def main() -> int:
             limits = IntakeLimits.from_json(request["limits"])
             result: Any = inspect_in_process(request["path"], limits).to_json()
         elif op == "stamp":
-            from ecabinet.documents.stamping import Watermark, stamp_pdf
+            from ecabinet.documents.stamping import Watermark, stamp_copy
 
-            result = {"page_count": stamp_pdf(request["sources"], request["out_path"],
-                                              Watermark(**request["watermark"]))}
+            made = stamp_copy(request["sources"], request["out_path"], Watermark(**request["watermark"]))
+            result = {"page_count": made.page_count, "fast": made.fast, "note": made.note}
+        elif op == "prepare":
+            from ecabinet.documents.fastcopy import ensure_prepared
+
+            prepared = ensure_prepared(request["path"])
+            result = {"prepared": str(prepared) if prepared else None}
         elif op == "boardbook":
             from ecabinet.documents.boardbook import BoardBookSpec, build_board_book
             from ecabinet.documents.stamping import Watermark

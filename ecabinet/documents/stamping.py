@@ -1,37 +1,56 @@
 """Per-reader watermarks: every page of a downloaded copy names its reader, organisation, time and copy code.
 
-The stamp is drawn once per request with reportlab (two small pages: a footer line and a faint
-diagonal), turned into two form XObjects, and each page only gets (a) the XObjects in its
-resources and (b) a tiny content stream ``q <placement> cm /Fx Do Q`` appended to its /Contents.
-Page content is never decoded or rewritten, and one placement stream is shared by all pages of
-the same geometry, so a stamped copy is barely larger than its source. Merging an overlay page
-into every page (``merge_page``) instead re-encodes each page and made outputs 1.7x larger.
+The stamp is two small form XObjects (a footer line and a faint diagonal) drawn once per request with
+their own subset of the Unicode font, and each page only gets (a) the XObjects in its resources and
+(b) a tiny content stream ``Q q <placement> cm /Fx Do Q`` after its own content, which is wrapped in
+``q`` ... so nothing it leaves behind can move the stamp. Page content is never decoded or
+rewritten, and one placement stream is shared by all pages of the same geometry, so a stamped copy is
+barely larger than its source. Merging an overlay page into every page (``merge_page``) instead
+re-encodes each page and made outputs 1.7x larger.
 
-reportlab rather than fpdf2: it embeds TrueType subsets with a ToUnicode map (the watermark text
-stays extractable, diacritics included), needs no fontTools, and its platypus layout engine also
-serves the board-book cover and agenda and the demo documents.
+Two ways to the same result:
+
+- a reader's copy of one stored document (``stamp_pdf`` with one blob of a ``BlobStore``) is made by
+  ``fastcopy`` from the document's prepared copy: unmodified objects are copied byte for byte, only
+  the page dictionaries (and shared resource dictionaries) are rewritten, no pypdf object model;
+- anything else (several sources, a PdfReader, a file outside the store, a prepared copy that is not
+  as expected) goes through pypdf: ``PdfWriter.append`` then ``Stamper`` on the writer's pages. The
+  board book uses ``apply_watermark`` on its own writer.
+
+The overlay's font is a subset made by ``ttfsubset`` (it embeds a ToUnicode map: the watermark
+text stays extractable, diacritics included) rather than by reportlab, whose import and subsetting
+were most of the fixed cost of a copy; reportlab still lays out the board-book cover and agenda.
 
 This is pypdf work: in the web process call ``stamp_pdf_isolated`` (a limited child process).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import logging
 import math
 import os
 import secrets
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ecabinet.documents.intake import MiB
+from ecabinet.documents.storage import BlobStore
 
 if TYPE_CHECKING:
     from pypdf import PageObject, PdfWriter
 
+    from ecabinet.documents.ttfsubset import TrueTypeFace
+
 
 Progress = Callable[[int, int], None]
+Geometry = tuple[int, float, float, float, float]
+log = logging.getLogger(__name__)
 
 FOOTER_SIZE = 7.5   # pt: readable when printed, out of the way of the text
 DIAGONAL_SIZE = 36  # pt before scaling to the page diagonal
@@ -61,41 +80,7 @@ class Watermark:
         return asdict(self)
 
 
-def _overlay_pdf(watermark: Watermark) -> bytes:
-    """Two pages sized to their text: page 1 the footer line, page 2 the diagonal mark."""
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-    from reportlab.pdfgen import canvas
-
-    from ecabinet.documents.fonts import register_fonts
-
-    regular, _bold = register_fonts()
-    buf = io.BytesIO()
-    footer = watermark.footer_text()
-    pad = FOOTER_SIZE * 0.6
-    fw, fh = stringWidth(footer, regular, FOOTER_SIZE) + 2 * pad, FOOTER_SIZE * 1.7
-    c = canvas.Canvas(buf, pagesize=(fw, fh), pageCompression=1, invariant=1)
-    # A light backing keeps the line legible over dark content, without hiding much.
-    c.setFillColorRGB(1, 1, 1)
-    c.setFillAlpha(0.7)
-    c.rect(0, 0, fw, fh, stroke=0, fill=1)
-    c.setFillAlpha(1)
-    c.setFillColorRGB(0.2, 0.2, 0.2)
-    c.setFont(regular, FOOTER_SIZE)
-    c.drawString(pad, fh * 0.32, footer)
-    c.showPage()
-
-    diagonal = watermark.diagonal_text()
-    dw, dh = stringWidth(diagonal, regular, DIAGONAL_SIZE), DIAGONAL_SIZE * 1.3
-    c.setPageSize((dw, dh))
-    c.setFillColorRGB(0.45, 0.45, 0.45)
-    c.setFillAlpha(DIAGONAL_ALPHA)
-    # The regular face again: a second embedded font subset would cost ~20 KB per copy.
-    c.setFont(regular, DIAGONAL_SIZE)
-    c.drawString(0, DIAGONAL_SIZE * 0.28, diagonal)
-    c.showPage()
-    c.save()
-    return buf.getvalue()
-
+# --- the overlay: two form XObjects and their font, as numbered PDF objects ---------------------
 
 def _num(x: float) -> str:
     text = f"{x:.4f}".rstrip("0").rstrip(".")
@@ -106,17 +91,162 @@ def _cm(a: float, b: float, c: float, d: float, e: float, f: float) -> str:
     return " ".join(_num(v) for v in (a, b, c, d, e, f)) + " cm"
 
 
-def page_geometry(page: PageObject) -> tuple[int, float, float, float, float]:
-    """(rotation, x0, y0, x1, y1) of the visible area: the crop box, normalised."""
+def pdf_text(text: str) -> bytes:
+    """A PDF text string: literal if plain ASCII, else UTF-16BE with its byte-order mark."""
+    if text.isascii() and text.isprintable():
+        return b"(" + text.encode("ascii").replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
+    return b"<feff" + text.encode("utf-16-be").hex().encode("ascii") + b">"
+
+
+def stream_object(data: bytes, entries: bytes = b"", *, compress: int = 0) -> bytes:
+    """The body of a stream object holding ``data``, Flate-compressed at level ``compress`` (if not 0).
+
+    Streams of less than 256 bytes stay as they are: each compression costs a fixed ~10 us, for a few bytes.
+    """
+    if compress and len(data) >= 256:
+        data = zlib.compress(data, compress)
+        entries += b" /Filter /FlateDecode"
+    return b"<<%s /Length %d >>\nstream\n%s\nendstream" % (entries, len(data), data)
+
+
+@lru_cache(maxsize=1)
+def stamp_face() -> TrueTypeFace:
+    """The regular face, once per process.
+
+    The candidates of ``fonts`` are checked for Vietnamese with ``ttfsubset`` (reportlab's font reader
+    costs ~0.14 s to import in each child process); ``find_unicode_font`` covers the rest (fc-match,
+    and the error that names the package to install).
+    """
+    from ecabinet.documents import fonts
+    from ecabinet.documents.ttfsubset import FontError, load_face
+
+    env = os.environ.get(fonts._ENV["regular"])
+    for candidate in ([env] if env else []) + fonts._CANDIDATES["regular"]:
+        try:
+            face = load_face(candidate)
+        except (OSError, FontError):
+            continue
+        if face.covers(fonts.VIETNAMESE_LETTERS):
+            return face
+    return load_face(fonts.find_unicode_font("regular"))
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """The watermark's objects, numbered ``first``, ``first + 1``...: the footer form, the diagonal form, the font."""
+
+    first: int
+    objects: list[bytes]  # object bodies (what goes between "n 0 obj" and "endobj")
+    footer_size: tuple[float, float]
+    diagonal_size: tuple[float, float]
+
+    @property
+    def footer(self) -> int:
+        return self.first
+
+    @property
+    def diagonal(self) -> int:
+        return self.first + 1
+
+    def as_pdf(self) -> bytes:
+        """A minimal PDF holding the objects under their numbers (for pypdf to read back)."""
+        catalog = self.first + len(self.objects)
+        bodies = [*self.objects, b"<< /Type /Catalog /Pages %d 0 R >>" % (catalog + 1),
+                  b"<< /Type /Pages /Kids [] /Count 0 >>"]
+        out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+        offsets = []
+        for number, body in enumerate(bodies, self.first):
+            offsets.append(len(out))
+            out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+        xref = len(out)
+        out += b"xref\n0 1\n0000000000 65535 f \n%d %d\n" % (self.first, len(bodies))
+        out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+        out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+            self.first + len(bodies), catalog, xref)
+        return bytes(out)
+
+
+def build_overlay(watermark: Watermark, first: int = 1) -> Overlay:
+    """The footer line and the diagonal mark as two form XObjects sized to their text, sharing one font subset."""
+    face = stamp_face()
+    footer, diagonal = watermark.footer_text(), watermark.diagonal_text()
+    subset = face.subset(footer + diagonal)
+    # Character ids 1..n in order of first use; the CIDToGIDMap sends each to its glyph (a character
+    # the font lacks keeps its own id, so its text is still extractable, drawn as .notdef).
+    cid = {ch: index for index, ch in enumerate(subset.chars, 1)}
+
+    def shown(text: str) -> bytes:
+        return b"<" + "".join(f"{cid[ch]:04x}" for ch in text).encode("ascii") + b">"
+
+    pad = FOOTER_SIZE * 0.6
+    fw, fh = face.string_width(footer, FOOTER_SIZE) + 2 * pad, FOOTER_SIZE * 1.7
+    dw, dh = face.string_width(diagonal, DIAGONAL_SIZE), DIAGONAL_SIZE * 1.3
+    font = first + 2
+    # A light backing keeps the footer legible over dark content, without hiding much.
+    footer_ops = (f"q /G0 gs 1 1 1 rg 0 0 {_num(fw)} {_num(fh)} re f Q 0.2 0.2 0.2 rg BT /F1 {_num(FOOTER_SIZE)} Tf "
+                  f"{_num(pad)} {_num(fh * 0.32)} Td ").encode() + shown(footer) + b" Tj ET"
+    diagonal_ops = (f"/G0 gs 0.45 0.45 0.45 rg BT /F1 {DIAGONAL_SIZE} Tf 0 {_num(DIAGONAL_SIZE * 0.28)} Td "
+                    ).encode() + shown(diagonal) + b" Tj ET"
+
+    def form(ops: bytes, width: float, height: float, alpha: float) -> bytes:
+        return stream_object(ops, b" /Type /XObject /Subtype /Form /BBox [0 0 %s %s] /Resources << /Font << /F1 %d 0 R"
+                             b" >> /ExtGState << /G0 << /ca %s >> >> >>" % (
+                                 _num(width).encode(), _num(height).encode(), font, _num(alpha).encode()),
+                             compress=6)
+
+    tag = "".join(chr(65 + b % 26) for b in hashlib.sha256(subset.program).digest()[:6])
+    base_font = f"/{tag}+{face.postscript_name}".encode()
+    scale = 1000 / face.units_per_em
+    flags = 4 | (1 if face.fixed_pitch else 0) | (64 if face.italic_angle else 0)
+    widths = " ".join(_num(w) for w in subset.widths).encode()
+    to_unicode = (b"/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+                  b"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+                  b"/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+                  b"1 begincodespacerange\n<0000> <ffff>\nendcodespacerange\n")
+    pairs = [b"<%04x> <%s>" % (cid[ch], ch.encode("utf-16-be").hex().encode()) for ch in subset.chars]
+    for at in range(0, len(pairs), 100):  # at most 100 entries per block
+        block = pairs[at:at + 100]
+        to_unicode += b"%d beginbfchar\n%s\nendbfchar\n" % (len(block), b"\n".join(block))
+    to_unicode += b"endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n"
+    cid_to_gid = b"\0\0" + b"".join(subset.gids[ch].to_bytes(2, "big") for ch in subset.chars)
+    objects = [
+        form(footer_ops, fw, fh, 0.7),
+        form(diagonal_ops, dw, dh, DIAGONAL_ALPHA),
+        b"<< /Type /Font /Subtype /Type0 /BaseFont %s /Encoding /Identity-H /DescendantFonts [%d 0 R]"
+        b" /ToUnicode %d 0 R >>" % (base_font, font + 1, font + 4),
+        b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont %s /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity)"
+        b" /Supplement 0 >> /FontDescriptor %d 0 R /DW %s /W [1 [%s]] /CIDToGIDMap %d 0 R >>" % (
+            base_font, font + 2, _num(face.advances[0] * scale).encode(), widths, font + 5),
+        b"<< /Type /FontDescriptor /FontName %s /Flags %d /FontBBox [%s] /ItalicAngle %s /Ascent %s /Descent %s"
+        b" /CapHeight %s /StemV %d /FontFile2 %d 0 R >>" % (
+            base_font, flags, " ".join(_num(v * scale) for v in face.bbox).encode(), _num(face.italic_angle).encode(),
+            _num(face.ascent * scale).encode(), _num(face.descent * scale).encode(),
+            _num(face.cap_height * scale).encode(), 50 + int((face.weight / 65) ** 2), font + 3),
+        stream_object(subset.program, b" /Length1 %d" % len(subset.program), compress=6),
+        stream_object(to_unicode, compress=6),
+        stream_object(cid_to_gid, compress=6),
+    ]
+    return Overlay(first, objects, (fw, fh), (dw, dh))
+
+
+# --- where the stamp goes on a page ---------------------------------------------------------------
+
+def normalise_geometry(rotate: Any, box: Sequence[Any]) -> Geometry:
+    """(rotation, x0, y0, x1, y1) of the visible area from a page's /Rotate and crop box (or media box)."""
     try:
-        rotation = int(page.get("/Rotate", 0) or 0)
+        rotation = int(rotate or 0)
     except (TypeError, ValueError):
         rotation = 0
     rotation = (round(rotation / 90) * 90) % 360
-    box = page.cropbox
-    x0, x1 = sorted((float(box.left), float(box.right)))
-    y0, y1 = sorted((float(box.bottom), float(box.top)))
+    x0, x1 = sorted((float(box[0]), float(box[2])))
+    y0, y1 = sorted((float(box[1]), float(box[3])))
     return rotation, x0, y0, x1, y1
+
+
+def page_geometry(page: PageObject) -> Geometry:
+    """(rotation, x0, y0, x1, y1) of the visible area of a pypdf page: the crop box, normalised."""
+    box = page.cropbox
+    return normalise_geometry(page.get("/Rotate", 0), (box.left, box.bottom, box.right, box.top))
 
 
 def visible_to_user(rotation: int, x0: float, y0: float, x1: float, y1: float) -> tuple[float, ...]:
@@ -133,6 +263,43 @@ def visible_to_user(rotation: int, x0: float, y0: float, x1: float, y1: float) -
     return (1, 0, 0, 1, x0, y0)
 
 
+def placement_ops(geometry: Geometry, overlay: Overlay, footer_name: str, diagonal_name: str) -> bytes:
+    """The content stream appended to every page of ``geometry``: closes the page's own ``q``, draws both forms."""
+    rotation, x0, y0, x1, y1 = geometry
+    width, height = x1 - x0, y1 - y0
+    if rotation in (90, 270):
+        width, height = height, width
+    margin = max(3.0, min(width, height) * 0.012)
+    fw, fh = overlay.footer_size
+    scale = min(1.0, max(width - 2 * margin, 1.0) / fw)
+    fx, fy = (width - fw * scale) / 2, margin * 0.5
+    dw, dh = overlay.diagonal_size
+    angle = math.atan2(height, width)
+    k = min(0.7 * math.hypot(width, height) / dw, 4.0)
+    cos, sin = math.cos(angle), math.sin(angle)
+    ops = [
+        "Q", "q", _cm(*visible_to_user(*geometry)),
+        "q", _cm(1, 0, 0, 1, width / 2, height / 2), _cm(cos, sin, -sin, cos, 0, 0), _cm(k, 0, 0, k, 0, 0),
+        _cm(1, 0, 0, 1, -dw / 2, -dh / 2), f"{diagonal_name} Do", "Q",
+        "q", _cm(scale, 0, 0, scale, fx, fy), f"{footer_name} Do", "Q",
+        "Q",
+    ]
+    return ("\n" + "\n".join(ops) + "\n").encode("ascii")
+
+
+def stamp_names() -> tuple[str, str]:
+    """Resource names of the footer and diagonal forms, unique per copy: a file that already carries an
+    older stamp keeps it intact."""
+    token = secrets.token_hex(3)
+    return f"/ECabWm{token}F", f"/ECabWm{token}D"
+
+
+# Saves the page's graphics state so that whatever it leaves behind cannot move the stamp.
+PUSH_OPS = b"q\n"
+
+
+# --- the pypdf path --------------------------------------------------------------------------------
+
 class Stamper:
     """Adds one reader's watermark to pages of one PdfWriter, sharing every object it can."""
 
@@ -141,62 +308,25 @@ class Stamper:
         from pypdf.generic import DecodedStreamObject
 
         self.writer = writer
-        token = secrets.token_hex(3)
-        # Unique names: a file that already carries an older stamp keeps it intact.
-        self.footer_name = f"/ECabWm{token}F"
-        self.diagonal_name = f"/ECabWm{token}D"
-        overlay = PdfReader(io.BytesIO(_overlay_pdf(watermark)))
-        (self.footer_ref, self.footer_size), (self.diagonal_ref, self.diagonal_size) = (
-            self._form(overlay.pages[0]), self._form(overlay.pages[1]))
-        self._placements: dict[tuple[Any, ...], Any] = {}
-        # Saves the page's graphics state so that whatever it leaves behind cannot move the stamp.
+        self.footer_name, self.diagonal_name = stamp_names()
+        self.overlay = build_overlay(watermark)
+        overlay = PdfReader(io.BytesIO(self.overlay.as_pdf()))
+        # Both forms clone from one reader into one writer, so the font is copied once.
+        self.footer_ref = overlay.get_object(self.overlay.footer).clone(writer).indirect_reference
+        self.diagonal_ref = overlay.get_object(self.overlay.diagonal).clone(writer).indirect_reference
+        self._placements: dict[Geometry, Any] = {}
         push = DecodedStreamObject()
-        push.set_data(b"q\n")
+        push.set_data(PUSH_OPS)
         self._push_ref = writer._add_object(push)
 
-    def _form(self, page: PageObject) -> tuple[Any, tuple[float, float]]:
-        from pypdf.generic import ArrayObject, DecodedStreamObject, FloatObject, NameObject
-
-        width, height = float(page.mediabox.width), float(page.mediabox.height)
-        form = DecodedStreamObject()
-        form.set_data(page.get_contents().get_data())
-        form[NameObject("/Type")] = NameObject("/XObject")
-        form[NameObject("/Subtype")] = NameObject("/Form")
-        form[NameObject("/BBox")] = ArrayObject([FloatObject(0), FloatObject(0), FloatObject(width),
-                                                 FloatObject(height)])
-        # Both forms clone from one reader into one writer, so the embedded font is copied once.
-        form[NameObject("/Resources")] = page["/Resources"].get_object().clone(self.writer)
-        return self.writer._add_object(form.flate_encode()), (width, height)
-
-    def _placement(self, geometry: tuple[int, float, float, float, float]) -> Any:
+    def _placement(self, geometry: Geometry) -> Any:
         from pypdf.generic import DecodedStreamObject
 
-        if geometry in self._placements:
-            return self._placements[geometry]
-        rotation, x0, y0, x1, y1 = geometry
-        width, height = x1 - x0, y1 - y0
-        if rotation in (90, 270):
-            width, height = height, width
-        margin = max(3.0, min(width, height) * 0.012)
-        fw, fh = self.footer_size
-        scale = min(1.0, max(width - 2 * margin, 1.0) / fw)
-        fx, fy = (width - fw * scale) / 2, margin * 0.5
-        dw, dh = self.diagonal_size
-        angle = math.atan2(height, width)
-        k = min(0.7 * math.hypot(width, height) / dw, 4.0)
-        cos, sin = math.cos(angle), math.sin(angle)
-        ops = [
-            "Q", "q", _cm(*visible_to_user(*geometry)),
-            "q", _cm(1, 0, 0, 1, width / 2, height / 2), _cm(cos, sin, -sin, cos, 0, 0), _cm(k, 0, 0, k, 0, 0),
-            _cm(1, 0, 0, 1, -dw / 2, -dh / 2), f"{self.diagonal_name} Do", "Q",
-            "q", _cm(scale, 0, 0, scale, fx, fy), f"{self.footer_name} Do", "Q",
-            "Q",
-        ]
-        stream = DecodedStreamObject()
-        stream.set_data(("\n" + "\n".join(ops) + "\n").encode("ascii"))
-        ref = self.writer._add_object(stream)
-        self._placements[geometry] = ref
-        return ref
+        if geometry not in self._placements:
+            stream = DecodedStreamObject()
+            stream.set_data(placement_ops(geometry, self.overlay, self.footer_name, self.diagonal_name))
+            self._placements[geometry] = self.writer._add_object(stream)
+        return self._placements[geometry]
 
     def stamp(self, page: PageObject) -> None:
         from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, StreamObject
@@ -240,13 +370,13 @@ def apply_watermark(writer: PdfWriter, watermark: Watermark, pages: Iterable[Pag
     return len(targets)
 
 
-def write_atomically(writer: PdfWriter, out_path: str | os.PathLike[str]) -> int:
-    """Write to a temporary name beside ``out_path``, fsync, rename; return the size in bytes."""
+def write_file_atomically(out_path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> int:
+    """Call ``write(fh)`` on a temporary name beside ``out_path``, fsync, rename; return the size in bytes."""
     out = Path(out_path)
     tmp = out.with_name(f".{out.name}.{secrets.token_hex(4)}.part")
     try:
         with open(tmp, "wb") as fh:
-            writer.write(fh)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, out)
@@ -255,10 +385,52 @@ def write_atomically(writer: PdfWriter, out_path: str | os.PathLike[str]) -> int
     return out.stat().st_size
 
 
+def write_atomically(writer: PdfWriter, out_path: str | os.PathLike[str]) -> int:
+    """Write ``writer`` to a temporary name beside ``out_path``, fsync, rename; return the size in bytes."""
+    return write_file_atomically(out_path, writer.write)
+
+
 def _as_list(sources: Any) -> list[Any]:
     if isinstance(sources, str | os.PathLike) or hasattr(sources, "pages"):
         return [sources]
     return list(sources)
+
+
+@dataclass(frozen=True)
+class StampResult:
+    """How a copy was made: ``fast`` from the prepared copy, else through pypdf, and why (``note``)."""
+
+    page_count: int
+    fast: bool
+    note: str = ""
+
+
+def stamp_copy(sources: Any, out_path: str | os.PathLike[str], watermark: Watermark,
+               progress: Progress | None = None) -> StampResult:
+    """``stamp_pdf``, saying which way the copy was made."""
+    items = _as_list(sources)
+    note = "several sources" if len(items) > 1 else "not a file of the blob store"
+    if len(items) == 1 and not hasattr(items[0], "pages"):
+        from ecabinet.documents import fastcopy
+
+        count, fallback = fastcopy.stamp_stored(items[0], out_path, watermark)
+        if count is not None:
+            if progress:
+                progress(count, count)
+            return StampResult(count, True)
+        if fallback:
+            log.warning("watermarked copy of %s made through pypdf: %s", items[0], fallback)
+            note = fallback
+    from pypdf import PdfWriter  # only now: the fast path's child process never imports pypdf
+
+    writer = PdfWriter()
+    for source in items:
+        writer.append(source if hasattr(source, "pages") else str(source), import_outline=True,
+                      excluded_fields=EXCLUDED_PAGE_KEYS)
+    count = apply_watermark(writer, watermark, progress=progress)
+    writer.add_metadata({"/Producer": "e-Cabinet", "/ECabinetCopy": watermark.copy_code})
+    write_atomically(writer, out_path)
+    return StampResult(count, False, note)
 
 
 def stamp_pdf(sources: Any, out_path: str | os.PathLike[str], watermark: Watermark,
@@ -266,18 +438,11 @@ def stamp_pdf(sources: Any, out_path: str | os.PathLike[str], watermark: Waterma
     """Concatenate ``sources`` (paths or PdfReaders, or one of them) into ``out_path``, watermarked.
 
     Returns the page count. Document-level JavaScript, OpenAction and attachments are not carried
-    over (only pages and outlines are copied), which suits a read-only briefing copy.
+    over (only pages, outlines and page labels are copied), which suits a read-only briefing copy.
+    One blob of a ``BlobStore`` (a reader's copy of a stored document) is stamped from its prepared
+    copy, which is made on the way if it is missing.
     """
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    for source in _as_list(sources):
-        writer.append(source if hasattr(source, "pages") else str(source), import_outline=True,
-                      excluded_fields=EXCLUDED_PAGE_KEYS)
-    count = apply_watermark(writer, watermark, progress=progress)
-    writer.add_metadata({"/Producer": "e-Cabinet", "/ECabinetCopy": watermark.copy_code})
-    write_atomically(writer, out_path)
-    return count
+    return stamp_copy(sources, out_path, watermark, progress).page_count
 
 
 def stamp_pdf_isolated(sources: Sequence[str | os.PathLike[str]], out_path: str | os.PathLike[str],
@@ -289,4 +454,25 @@ def stamp_pdf_isolated(sources: Sequence[str | os.PathLike[str]], out_path: str 
         {"op": "stamp", "sources": [str(Path(s).resolve()) for s in _as_list(sources)],
          "out_path": str(Path(out_path).resolve()), "watermark": watermark.to_json()},
         timeout_s=timeout_s, memory_bytes=memory_bytes)
+    if result.get("fast") is False and len(_as_list(sources)) == 1 and BlobStore.holding(_as_list(sources)[0]):
+        # The child logs nothing (its log level is CRITICAL): say here why a download was slow.
+        log.warning("watermarked copy of %s made through pypdf: %s", sources, result.get("note"))
     return int(result["page_count"])
+
+
+def prepare_isolated(blob_path: str | os.PathLike[str], *, timeout_s: float = 60.0,
+                     memory_bytes: int = 1024 * MiB) -> bool:
+    """Make the prepared copy of a stored blob in a limited child process, right after intake.
+
+    Best effort: False (logged) if it could not be made; the first reader's copy then makes it.
+    """
+    from ecabinet.documents.intake import IntakeError
+    from ecabinet.documents.pdfworker import run_in_child
+
+    try:
+        run_in_child({"op": "prepare", "path": str(Path(blob_path).resolve())},
+                     timeout_s=timeout_s, memory_bytes=memory_bytes)
+    except IntakeError as exc:
+        log.warning("prepared copy of %s not made: %s", blob_path, exc.code)
+        return False
+    return True

@@ -2,6 +2,9 @@
 
 A file is written to a temporary name in the same file system, flushed and fsynced, then linked to
 its final name, so a reader never sees a half-written file and identical uploads are stored once.
+
+Beside the blobs, ``prepared/<format>/ab/cdef....pdf`` holds the server-internal prepared copy of a
+blob that readers' watermarked copies are made from (see ``fastcopy``); it is never served.
 """
 
 from __future__ import annotations
@@ -53,6 +56,21 @@ class BlobStore:
 
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
+
+    def prepared_path(self, sha256: str, fmt: str) -> Path:
+        """Where the prepared copy of blob ``sha256`` in preparation format ``fmt`` lives (whether or not it exists)."""
+        if not re.fullmatch(r"v\d+", fmt):
+            raise ValueError("not a preparation format")
+        return self.root / "prepared" / fmt / sha256[:2] / f"{self.path(sha256).name}.pdf"
+
+    @classmethod
+    def holding(cls, path: str | os.PathLike[str]) -> tuple[BlobStore, str] | None:
+        """The store and digest of the blob at ``path`` (``<root>/objects/ab/cdef...``), or None for any other file."""
+        blob = Path(path)
+        digest = blob.parent.name + blob.name
+        if blob.parent.parent.name != "objects" or len(blob.parent.name) != 2 or not _HEX64.match(digest):
+            return None
+        return cls(blob.parent.parent.parent), digest
 
     def open(self, sha256: str) -> BinaryIO:
         return open(self.path(sha256), "rb")  # noqa: SIM115 - the caller closes it
