@@ -154,12 +154,49 @@ def literal_bytes(string: String) -> bytes:
     return _ESCAPE.sub(unescape, bytes(string[1:-1]))
 
 
+_LAZY = object()  # a value not parsed yet (see Dict.value)
+
+
 class Dict(dict):
     """A dictionary: key -> (value, start, end), where data[start:end] is the value as written, in file order."""
 
+    def __init__(self, data: bytes) -> None:
+        super().__init__()
+        self.data = data
+
     def value(self, key: bytes, default: Any = None) -> Any:
         entry = self.get(key)
-        return default if entry is None else entry[0]
+        if entry is None:
+            return default
+        if entry[0] is _LAZY:
+            start, end = entry[1], entry[2]
+            # Parsed in place: a dictionary's spans must index the same data as its parent's.
+            value = (_flat_array(self.data[start:end]) if self.data[start:start + 1] == b"["
+                     else parse_value(self.data, start, end)[0])
+            entry = self[key] = (value, entry[1], entry[2])
+        return entry[0]
+
+
+_KEYWORDS = {b"true": True, b"false": False, b"null": None}
+
+
+def _flat_array(raw: bytes) -> list[Any]:
+    """A flat array (see _FLAT) by splitting on white space: boxes and /Kids, without a regex per item."""
+    items: list[Any] = []
+    for word in raw[1:-1].split():
+        if word == b"R" and len(items) >= 2 and type(items[-1]) is int and type(items[-2]) is int:
+            gen, num = items.pop(), items.pop()
+            items.append(Ref(num, gen))
+        elif word[:1] == b"/":
+            items.append(Name(word))
+        elif word in _KEYWORDS:
+            items.append(_KEYWORDS[word])
+        else:
+            try:
+                items.append(float(word) if b"." in word else int(word))
+            except ValueError:
+                raise Unsupported(f"unexpected {word[:20]!r} in an array") from None
+    return items
 
 
 _WS = rb"\x00\t\n\x0c\r "
@@ -174,6 +211,10 @@ _TOKEN = re.compile(
     rb"|(?P<lit>\()"
     rb"|(?P<kw>true|false|null)" + _REGULAR_END + rb")")
 _PAREN = re.compile(rb"[()\\]")
+# An array or dictionary of numbers, names, references, booleans or nulls: most values in a page
+# dictionary (/Annots of a hundred references, the /Font of its resources...) are only ever copied,
+# so their end is found in one match and they are parsed only if asked for.
+_FLAT = re.compile(rb"[\x00\t\n\x0c\r ]*(\[[^\[\]()<>{}%]*\]|<<[^\[\]()<>{}%]*>>)")
 _MAX_DEPTH = 32
 
 
@@ -228,7 +269,7 @@ def parse_value(data: bytes, pos: int, end: int, depth: int = 0) -> tuple[Any, i
             value, _, pos = parse_value(data, pos, end, depth + 1)
             items.append(value)
     if kind == "open":
-        entries = Dict()
+        entries = Dict(data)
         pos = match.end()
         while True:
             token = _TOKEN.match(data, pos, end)
@@ -236,13 +277,18 @@ def parse_value(data: bytes, pos: int, end: int, depth: int = 0) -> tuple[Any, i
                 return entries, start, token.end()
             if token is None or token.lastgroup != "name":
                 raise Unsupported(f"dictionary key expected at byte {pos}")
-            value, value_start, pos = parse_value(data, token.end(), end, depth + 1)
+            flat = _FLAT.match(data, token.end(), end)
+            if flat is not None:
+                value, value_start, pos = _LAZY, flat.start(1), flat.end(1)
+            else:
+                value, value_start, pos = parse_value(data, token.end(), end, depth + 1)
             entries[bytes(token["name"])] = (value, value_start, pos)
     raise Unsupported(f"unexpected {kind} at byte {start}")
 
 
-def _dict_bytes(entries: Dict, data: bytes, changes: dict[bytes, bytes]) -> bytes:
+def _dict_bytes(entries: Dict, changes: dict[bytes, bytes]) -> bytes:
     """``entries`` written again, in their order, with ``changes`` replacing or adding values (as bytes)."""
+    data = entries.data
     changes = dict(changes)
     parts = [b"<<"]
     for key, (_value, start, end) in entries.items():
@@ -404,7 +450,7 @@ class PreparedFile:
 def stamp_prepared(prepared: str | Path, out_path: str | Path, watermark: Watermark, sha256: str) -> int:
     """Write ``out_path``: the prepared copy of blob ``sha256`` with ``watermark`` on every page."""
     doc = PreparedFile(Path(prepared).read_bytes())
-    info = doc.dict(doc.info) if doc.info is not None else Dict()
+    info = doc.dict(doc.info) if doc.info is not None else Dict(b"")
     marker = info.value(PREPARED_KEY.encode())
     if not isinstance(marker, String) or literal_bytes(marker) != f"{FORMAT}:{sha256}".encode():
         raise Unsupported("it was not made from this blob in this format")
@@ -419,7 +465,7 @@ def stamp_prepared(prepared: str | Path, out_path: str | Path, watermark: Waterm
     new[push] = stream_object(PUSH_OPS)
     next_number += 1
     marks = {footer_name.encode(): b"%d 0 R" % overlay.footer, diagonal_name.encode(): b"%d 0 R" % overlay.diagonal}
-    new_xobjects = _dict_bytes(Dict(), data, marks)
+    new_xobjects = _dict_bytes(Dict(data), marks)
     placements: dict[Geometry, int] = {}
     replaced: dict[int, bytes] = {}
     shared_resources: set[int] = set()
@@ -429,14 +475,14 @@ def stamp_prepared(prepared: str | Path, out_path: str | Path, watermark: Waterm
         """The resources dictionary with both forms among its XObjects (an indirect /XObject is rewritten apart)."""
         xobjects = resources.value(b"/XObject")
         if xobjects is None:
-            return _dict_bytes(resources, data, {b"/XObject": new_xobjects})
+            return _dict_bytes(resources, {b"/XObject": new_xobjects})
         if isinstance(xobjects, Ref):
             doc.dict(xobjects.num)
             shared_xobjects.add(xobjects.num)
-            return _dict_bytes(resources, data, {})
+            return _dict_bytes(resources, {})
         if not isinstance(xobjects, Dict):
             raise Unsupported("/XObject is not a dictionary")
-        return _dict_bytes(resources, data, {b"/XObject": _dict_bytes(xobjects, data, marks)})
+        return _dict_bytes(resources, {b"/XObject": _dict_bytes(xobjects, marks)})
 
     for number in pages:
         page = doc.dict(number)
@@ -459,13 +505,13 @@ def stamp_prepared(prepared: str | Path, out_path: str | Path, watermark: Waterm
         parts = _content_parts(doc, page.value(b"/Contents"))
         changes[b"/Contents"] = b"[%s]" % b" ".join(
             b"%d 0 R" % n for n in (push, *parts, placements[geometry]))
-        replaced[number] = _dict_bytes(page, data, changes)
+        replaced[number] = _dict_bytes(page, changes)
     for number in shared_resources:
         replaced[number] = resources_bytes(doc.dict(number))
     for number in shared_xobjects:
         if number in replaced:
             raise Unsupported(f"object {number} is both a resources and an XObject dictionary")
-        replaced[number] = _dict_bytes(doc.dict(number), data, marks)
+        replaced[number] = _dict_bytes(doc.dict(number), marks)
     if set(pages) & (shared_resources | shared_xobjects) or doc.root in replaced or doc.info in replaced:
         raise Unsupported("a page's resources are a page, the catalog or the /Info")
 
@@ -477,11 +523,24 @@ def stamp_prepared(prepared: str | Path, out_path: str | Path, watermark: Waterm
     else:  # the prepared copy's /Info (with its marker) is replaced, not left behind
         replaced[info_number] = info_dict
 
+    for number, body in replaced.items():
+        _check_dictionary(number, body)
+
     def write(fh: IO[bytes]) -> None:
         _write_copy(fh, doc, replaced, new, next_number, info_number)
 
     write_file_atomically(out_path, write)
     return len(pages)
+
+
+def _check_dictionary(number: int, body: bytes) -> None:
+    """Every dictionary written again must read back as one whole dictionary, or no copy is made this way."""
+    try:
+        value, _, end = parse_value(body, 0, len(body))
+    except Unsupported as exc:
+        raise Unsupported(f"rewritten object {number} does not read back: {exc}") from exc
+    if not isinstance(value, Dict) or body[end:].strip(b"\x00\t\n\x0c\r "):
+        raise Unsupported(f"rewritten object {number} does not read back as one dictionary")
 
 
 def _content_parts(doc: PreparedFile, contents: Any) -> list[int]:

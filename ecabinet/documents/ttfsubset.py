@@ -92,6 +92,7 @@ class TrueTypeFace:
         self.postscript_name = self._postscript_name() or "Font"
         # What every subset reuses, filled as characters come: the face is kept for the process.
         self._gids: dict[str, int] = {}
+        self._widths: dict[str, float] = {}
         self._glyphs: dict[int, tuple[bytes, list[tuple[int, int]]]] = {}
         self._static = {tag: (self.table(tag), _checksum(self.table(tag))) for tag in _COPIED if tag in self.tables}
         post = self.table(b"post")[:16] if b"post" in self.tables else b"\0" * 16
@@ -168,10 +169,13 @@ class TrueTypeFace:
 
     def width(self, char: str) -> float:
         """Advance width in 1/1000 of the font size."""
-        return self.advances[self.glyph(char)] * 1000 / self.units_per_em
+        width = self._widths.get(char)
+        if width is None:
+            width = self._widths[char] = round(self.advances[self.glyph(char)] * 1000 / self.units_per_em, 3)
+        return width
 
     def string_width(self, text: str, size: float) -> float:
-        return sum(self.width(ch) for ch in text) * size / 1000
+        return sum(map(self.width, text)) * size / 1000
 
     def _postscript_name(self) -> str:
         if b"name" not in self.tables:
@@ -257,8 +261,7 @@ class TrueTypeFace:
         tables[b"head"] = bytes(head)
         gids = {ch: new_of_old[gid] for ch, gid in original.items()}
         tables[b"cmap"] = _cmap_table([(ord(ch), gid) for ch, gid in gids.items()])
-        widths = [round(self.advances[gid] * 1000 / self.units_per_em, 3) for gid in original.values()]
-        return Subset(_assemble(tables), gids, distinct, widths)
+        return Subset(_assemble(tables), gids, distinct, [self.width(ch) for ch in distinct])
 
 
 @dataclass(frozen=True)
