@@ -3,7 +3,8 @@
 The app runs as in production (``gunicorn -k gevent -w 1``, through bench/live_load.py's ``Server``), on
 a temporary SQLite file or with ``--postgres`` a fresh schema (and ``--redis`` for the Socket.IO
 message queue). The meeting is in session with N voters checked in (N - 1 members and the chair) and
-one open live ballot; N python-socketio clients sign in over HTTP, connect and join. Then every client
+one open live ballot; N clients sign in over HTTP, connect and join (bench/lean_socket.py by default,
+``--client python-socketio`` for python-socketio's own client: see bench/live_load.py). Then every client
 casts its vote over its socket at a random moment within ``--spread`` seconds.
 
 Measured:
@@ -46,8 +47,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from live_load import (  # noqa: E402 - the same production-like server and sign-in as the live load test
+    CLIENTS,
     ROOT,
     USER_AGENT,
+    BenchSocket,
     Database,
     LoopLag,
     Server,
@@ -105,16 +108,13 @@ def open_ballot(meeting_id: int) -> int:
 class Voter:
     """One tablet: keeps every tally it receives (arrival time, voted, sent_at) and the closing event."""
 
-    def __init__(self, http, cookie: str) -> None:  # noqa: ANN001
-        import socketio
-
+    def __init__(self, http, cookie: str, client: str) -> None:  # noqa: ANN001
         self.tallies: list[tuple[float, int, float]] = []
         self.closed_at: float | None = None
         self.ack: dict[str, Any] | None = None
         self.ack_at: float | None = None
         self.cast_at: float | None = None
-        self.sio = socketio.AsyncClient(reconnection=False, handle_sigint=False, http_session=http,
-                                        request_timeout=30, websocket_extra_options={"headers": {"Cookie": cookie}})
+        self.sio = BenchSocket(client, http, cookie)
         self.sio.on("ballot.tally", self._on_tally)
         self.sio.on("event", self._on_event)
 
@@ -126,11 +126,7 @@ class Voter:
             self.closed_at = time.time()
 
     async def open(self, base_url: str, meeting_id: int) -> None:
-        await self.sio.connect(base_url, headers={"Origin": base_url, "User-Agent": USER_AGENT},
-                               transports=["websocket"], wait_timeout=60)
-        ack = await self.sio.call("join", {"meeting_id": meeting_id, "last_seq": None}, timeout=120)
-        if not ack.get("ok"):
-            raise RuntimeError(f"join refused: {ack}")
+        await self.sio.open(base_url, meeting_id)
 
     async def vote(self, meeting_id: int, ballot_id: int, delay: float) -> None:
         await asyncio.sleep(delay)
@@ -191,7 +187,7 @@ async def run(args: argparse.Namespace, server: Server, setup: dict[str, Any], b
         failures: list[str] = []
 
         async def connect(cookie: str) -> None:
-            voter = Voter(http, cookie)
+            voter = Voter(http, cookie, args.client)
             async with connect_sem:
                 try:
                     await voter.open(server.url, meeting_id)
@@ -200,7 +196,7 @@ async def run(args: argparse.Namespace, server: Server, setup: dict[str, Any], b
                     failures.append(f"{type(exc).__name__}: {exc}"[:200])
 
         await asyncio.gather(*(connect(c) for c in cookies))
-        chair = Voter(http, chair_cookie)  # the chair's console, which closes the vote
+        chair = Voter(http, chair_cookie, args.client)  # the chair's console, which closes the vote
         await chair.open(server.url, meeting_id)
         result["setup"] = {"sign_in_and_join_s": round(time.perf_counter() - t0, 1), "failures": len(failures),
                            "failure_samples": sorted(set(failures))[:3]}
@@ -294,6 +290,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--settle", type=float, default=10.0, help="how long to wait for the last tally, seconds")
     p.add_argument("--postgres", metavar="URL", help="run on a fresh schema in this PostgreSQL database")
     p.add_argument("--redis", metavar="URL", help="set REDIS_URL (Socket.IO message queue)")
+    p.add_argument("--client", choices=CLIENTS, default="lean",
+                   help="the clients' Socket.IO implementation (default: lean, see bench/lean_socket.py)")
     p.add_argument("--time-limit", type=float, default=600.0, help="hard limit for the whole run, seconds")
     p.add_argument("--profile", metavar="DIR", help="py-spy the worker while the votes are cast")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -307,7 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     database = Database(workdir, args.postgres)
     env = server_environment(workdir, database, args.redis, "ecabinet-bench-tally")
     result: dict[str, Any] = {"benchmark": "bench_tally", "clients": args.clients, "spread_s": args.spread,
-                              "database": "postgresql" if args.postgres else "sqlite", "redis": bool(args.redis)}
+                              "database": "postgresql" if args.postgres else "sqlite", "redis": bool(args.redis),
+                              "client": args.client}
     server: Server | None = None
     done = threading.Event()
 

@@ -4,9 +4,12 @@ The app runs under ``gunicorn -k gevent -w 1`` on a loopback port, on a database
 (a temporary SQLite file, or with ``--postgres`` a fresh schema that is dropped at the end; with
 ``--redis`` the Socket.IO rooms go through Redis as in a multi-instance deployment). It creates a
 meeting in session with N members, signs each socket in over real HTTP (every socket has its own
-sign-in session), opens N python-socketio ``AsyncClient`` connections (asyncio + aiohttp) and joins
-them to the meeting. Then the chair moves the meeting to another item (``chair.set_item``) a number
-of times, and the tool measures when the ``agenda.current_item`` event reaches every client.
+sign-in session), opens N Socket.IO connections over WebSockets and joins them to the meeting: by
+default with bench/lean_socket.py, a client that speaks the same protocol at a fraction of the CPU per
+message (``--client python-socketio`` uses python-socketio's ``AsyncClient`` instead; 2,000 of those
+kept this process busy for 250-300 ms per broadcast, on the cores the server needs).
+Then the chair moves the meeting to another item (``chair.set_item``) a number of times, and the tool
+measures when the ``agenda.current_item`` event reaches every client.
 
 Measured: chair action → every client latency (p50, p99, max over all rounds; clients reached per
 round), the gunicorn worker's memory (VmRSS) with N clients connected, and connection setup time.
@@ -371,23 +374,70 @@ async def sign_in(http, base_url: str, email: str) -> str:  # noqa: ANN001
     return "; ".join(f"{k}={v}" for k, v in cookies.items())
 
 
+CLIENTS = ("lean", "python-socketio")
+
+
+class BenchSocket:
+    """One benchmark socket: the lean client (bench/lean_socket.py, the default) or python-socketio's.
+
+    Both speak the real protocol to the real server; the lean one costs this process a fraction of the
+    CPU per message, which matters when 2,000 of them share 2 cores with the server they measure.
+    """
+
+    def __init__(self, client: str, http, cookie: str) -> None:  # noqa: ANN001
+        self.client = client
+        self.cookie = cookie
+        if client == "lean":
+            from lean_socket import LeanSocket
+
+            self.sio: Any = LeanSocket()
+        else:
+            import socketio
+
+            # engine.io moves a Cookie passed to connect() into the shared session's cookie jar; headers in
+            # websocket_extra_options go to this socket's handshake only.
+            self.sio = socketio.AsyncClient(reconnection=False, handle_sigint=False, http_session=http,
+                                            request_timeout=30,
+                                            websocket_extra_options={"headers": {"Cookie": cookie}})
+
+    def on(self, event: str, handler: Any) -> None:
+        self.sio.on(event, handler)
+
+    @property
+    def connected(self) -> bool:
+        return bool(self.sio.connected)
+
+    async def call(self, event: str, data: Any, timeout: float = 60) -> Any:
+        return await self.sio.call(event, data, timeout=timeout)
+
+    async def disconnect(self) -> None:
+        await self.sio.disconnect()
+
+    async def open(self, base_url: str, meeting_id: int) -> None:
+        """Connect over a WebSocket and join the meeting's room."""
+        headers = {"Origin": base_url, "User-Agent": USER_AGENT}
+        if self.client == "lean":
+            await self.sio.connect(base_url, headers={**headers, "Cookie": self.cookie}, timeout=60)
+        else:
+            await self.sio.connect(base_url, headers=headers, transports=["websocket"], wait_timeout=60)
+        ack = await self.sio.call("join", {"meeting_id": meeting_id, "last_seq": None}, timeout=120)
+        if not ack.get("ok"):
+            raise RuntimeError(f"join refused: {ack}")
+
+
 class Tablet:
     """One participant's socket; keeps the arrival time of each ``agenda.current_item`` event."""
 
     def __init__(self, http, cookie: str, counts: dict[int, int], target: list,  # noqa: ANN001
-                 done: asyncio.Event) -> None:
-        import socketio
-
+                 done: asyncio.Event, client: str = "lean", watch_presence: bool = False) -> None:
         self.arrivals: dict[int, float] = {}
         self.counts = counts
         self.target = target  # [expected count]
         self.done = done
-        # engine.io moves a Cookie passed to connect() into the shared session's cookie jar; headers in
-        # websocket_extra_options go to this socket's handshake only.
-        self.sio = socketio.AsyncClient(reconnection=False, handle_sigint=False, http_session=http,
-                                        request_timeout=30, websocket_extra_options={"headers": {"Cookie": cookie}})
+        self.sio = BenchSocket(client, http, cookie)
         self.sio.on("event", self._on_event)
-        self.sio.on("presence", self._on_presence)
+        if watch_presence:  # the chair's console only: a presence list of 2,000 is not free to decode
+            self.sio.on("presence", self._on_presence)
         self.online = 0
         self.sio.on("disconnect", self._on_disconnect)
         self.joined = False
@@ -409,11 +459,7 @@ class Tablet:
                 self.done.set()
 
     async def open(self, base_url: str, meeting_id: int) -> None:
-        await self.sio.connect(base_url, headers={"Origin": base_url, "User-Agent": USER_AGENT},
-                               transports=["websocket"], wait_timeout=60)
-        ack = await self.sio.call("join", {"meeting_id": meeting_id, "last_seq": None}, timeout=120)
-        if not ack.get("ok"):
-            raise RuntimeError(f"join refused: {ack}")
+        await self.sio.open(base_url, meeting_id)
         self.joined = True
 
 
@@ -458,7 +504,7 @@ async def run_clients(args: argparse.Namespace, server: Server, setup: dict[str,
         connect_sem = asyncio.Semaphore(args.connect_concurrency)
 
         async def open_one(i: int) -> None:
-            tablet = Tablet(http, cookies[i], counts, target, done)
+            tablet = Tablet(http, cookies[i], counts, target, done, args.client)
             tablets.append(tablet)
             async with connect_sem:
                 start = time.perf_counter()
@@ -485,7 +531,7 @@ async def run_clients(args: argparse.Namespace, server: Server, setup: dict[str,
             reporter.cancel()
             if join_profiler is not None:
                 result.setdefault("profile", {})["joins"] = stop_profiler(join_profiler, args, "joins")
-        chair = Tablet(http, chair_cookie, {}, [1 << 30], asyncio.Event())
+        chair = Tablet(http, chair_cookie, {}, [1 << 30], asyncio.Event(), args.client, watch_presence=True)
         await asyncio.wait_for(chair.open(server.url, meeting_id), timeout=90)
         joined = sum(1 for t in tablets if t.joined and t.sio.connected)
         setup_s = time.perf_counter() - t1
@@ -720,6 +766,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="gunicorn's --worker-connections; its default of 1000 caps a gevent worker at 1000 sockets")
     p.add_argument("--postgres", metavar="URL", help="run on a fresh schema in this PostgreSQL database")
     p.add_argument("--redis", metavar="URL", help="set REDIS_URL (Socket.IO message queue, throttle)")
+    p.add_argument("--client", choices=CLIENTS, default="lean",
+                   help="the clients' Socket.IO implementation (default: lean, see bench/lean_socket.py)")
     p.add_argument("--time-limit", type=float, default=600.0, help="hard limit for the whole run, seconds")
     p.add_argument("--profile", metavar="DIR", help="py-spy the worker during the joins and the rounds")
     p.add_argument("--keep", action="store_true", help="keep the work folder (server log, database)")
@@ -759,7 +807,7 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, Any] = {
         "benchmark": "live_load", "clients": args.clients, "users": args.users or args.clients,
         "rounds_requested": args.rounds, "database": "postgresql" if args.postgres else "sqlite",
-        "redis": bool(args.redis), "open_file_limit": nofile,
+        "redis": bool(args.redis), "client": args.client, "open_file_limit": nofile,
         "worker_connections": args.worker_connections, "setup": {}, "server_rss_mib": {},
         "note": "accounts use the cheap test argon2 profile (ECABINET_FAST_PASSWORD_HASH_FOR_TESTS=1) "
                 "so that thousands of sign-ins do not dominate setup; hashing is not measured",
