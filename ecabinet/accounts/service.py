@@ -18,6 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from blinker import signal
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from ecabinet.accounts.models import Role, RoleSetting, User, UserSession
 from ecabinet.audit import service as audit
@@ -296,10 +297,18 @@ def session_for_token(token: str | None) -> UserSession | None:
     """The live session behind a cookie token, or None if it is unknown, revoked, or its user is disabled."""
     if not token:
         return None
-    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _token_hash(token)))
+    # The user in the same statement: this runs for every request and every socket re-check.
+    row = db.session.scalar(select(UserSession).options(joinedload(UserSession.user))
+                            .where(UserSession.token_hash == _token_hash(token)))
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
     return row
+
+
+# How stale a session's last_seen_at may get before a use rewrites it. The idle limit is hours, so
+# minutes of precision are plenty; a shorter step made a room voting at once also write 2,000 sessions
+# (sockets re-check their session every 15 s, and a vote is often a tablet's first event in minutes).
+SESSION_TOUCH_EVERY = timedelta(minutes=5)
 
 
 def touch_session(row: UserSession, lifetime: timedelta) -> bool:
@@ -310,7 +319,7 @@ def touch_session(row: UserSession, lifetime: timedelta) -> bool:
         db.session.commit()
         _announce([row.id])
         return False
-    if now - row.last_seen_at > timedelta(minutes=1):  # avoid a write on every request
+    if now - row.last_seen_at > SESSION_TOUCH_EVERY:
         row.last_seen_at = now
         db.session.commit()
     return True

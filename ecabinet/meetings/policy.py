@@ -56,12 +56,22 @@ def _participant_sees(user: User, meeting: Meeting, participant: MeetingParticip
 
 
 def _meeting(user: User, meeting_id: int | None) -> Meeting:
-    from ecabinet.meetings.service import get_meeting
-
-    meeting = get_meeting(meeting_id)
-    if meeting is None or not can_see_meeting(user, meeting):
+    meeting = meeting_seen_by(user, meeting_id)
+    if meeting is None:
         raise Hidden()
     return meeting
+
+
+def meeting_seen_by(user: User, meeting_id: int | None) -> Meeting | None:
+    """The meeting if this user may see it (``can_see_meeting``), else None; one statement to decide."""
+    from ecabinet.meetings.service import get_meeting, meeting_and_participant
+
+    if not user.is_active:
+        return None
+    if _is_secretary(user):
+        return get_meeting(meeting_id)
+    meeting, participant = meeting_and_participant(meeting_id, user)
+    return meeting if meeting is not None and _participant_sees(user, meeting, participant) else None
 
 
 def visible_items(user: User, meeting: Meeting) -> list[MeetingItem]:

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import selectinload
 
 from ecabinet.accounts.models import Role, User
@@ -166,6 +166,18 @@ def get_meeting(meeting_id: int | None) -> Meeting | None:
 def get_item(meeting: Meeting, item_id: int | None) -> MeetingItem | None:
     item = db.session.get(MeetingItem, item_id) if item_id is not None else None
     return item if item is not None and item.meeting_id == meeting.id else None
+
+
+def meeting_and_participant(meeting_id: int | None, user: User) -> tuple[Meeting | None, MeetingParticipant | None]:
+    """A meeting and this user's participation in it, in one statement (a socket event's policy check
+    needs both, and each statement costs a round trip and ~0.25 ms of Python)."""
+    if meeting_id is None:
+        return None, None
+    row = db.session.execute(
+        select(Meeting, MeetingParticipant).outerjoin(MeetingParticipant, and_(
+            MeetingParticipant.meeting_id == Meeting.id, MeetingParticipant.user_id == user.id))
+        .where(Meeting.id == meeting_id)).first()
+    return (row[0], row[1]) if row is not None else (None, None)
 
 
 def participant_of(meeting: Meeting, user: User | None) -> MeetingParticipant | None:

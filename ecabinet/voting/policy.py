@@ -39,10 +39,8 @@ def may_see(user: User, ballot: Ballot) -> bool:
         return _is_chair_for(user, ballot)
     if ballot.meeting_id is None:
         return user.role in (Role.MEMBER, Role.CHAIR)
-    from ecabinet.meetings.service import get_meeting
-
-    meeting = get_meeting(ballot.meeting_id)
-    if meeting is None or not meetings_policy.can_see_meeting(user, meeting):
+    meeting = meetings_policy.meeting_seen_by(user, ballot.meeting_id)
+    if meeting is None:
         return False
     if ballot.item_id is not None:
         return any(i.id == ballot.item_id for i in meetings_policy.visible_items(user, meeting))
