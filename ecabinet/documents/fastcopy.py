@@ -30,14 +30,15 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
 from ecabinet.documents.stamping import (
-    EXCLUDED_PAGE_KEYS,
     PUSH_OPS,
     Geometry,
     Watermark,
+    append_kept,
     build_overlay,
     normalise_geometry,
     pdf_text,
@@ -63,6 +64,11 @@ class Unsupported(ValueError):
 
 def prepared_location(source: str | Path) -> tuple[str, Path] | None:
     """(digest, prepared copy path) of a blob of a ``BlobStore``; None for any other file."""
+    return _prepared_location(str(source))
+
+
+@lru_cache(maxsize=4096)
+def _prepared_location(source: str) -> tuple[str, Path] | None:
     held = BlobStore.holding(source)
     if held is None:
         return None
@@ -75,7 +81,7 @@ def prepare(source: str | Path, sha256: str, prepared: Path) -> int:
     from pypdf import PdfWriter
 
     writer = PdfWriter()
-    writer.append(str(source), import_outline=True, excluded_fields=EXCLUDED_PAGE_KEYS)
+    append_kept(writer, source, labels=True)
     writer.add_metadata({"/Producer": "e-Cabinet", PREPARED_KEY: f"{FORMAT}:{sha256}"})
     prepared.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(writer, prepared)

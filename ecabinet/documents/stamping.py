@@ -391,6 +391,20 @@ def write_atomically(writer: PdfWriter, out_path: str | os.PathLike[str]) -> int
     return write_file_atomically(out_path, writer.write)
 
 
+def append_kept(writer: PdfWriter, source: Any, *, labels: bool) -> None:
+    """Append what a reader's copy keeps of ``source`` (a path or a PdfReader): its pages, outline and,
+    if ``labels`` (a copy of this one document), its page labels ("i", "ii", "Phụ lục 1"...)."""
+    from pypdf import PdfReader
+    from pypdf.generic import NameObject
+
+    reader = source if hasattr(source, "pages") else PdfReader(str(source))
+    writer.append(reader, import_outline=True, excluded_fields=EXCLUDED_PAGE_KEYS)
+    tree = reader.trailer["/Root"].get_object().get("/PageLabels")
+    if labels and tree is not None:
+        # A number tree of page indexes and label styles: nothing in it points at a page.
+        writer._root_object[NameObject("/PageLabels")] = tree.get_object().clone(writer)
+
+
 def _as_list(sources: Any) -> list[Any]:
     if isinstance(sources, str | os.PathLike) or hasattr(sources, "pages"):
         return [sources]
@@ -426,8 +440,7 @@ def stamp_copy(sources: Any, out_path: str | os.PathLike[str], watermark: Waterm
 
     writer = PdfWriter()
     for source in items:
-        writer.append(source if hasattr(source, "pages") else str(source), import_outline=True,
-                      excluded_fields=EXCLUDED_PAGE_KEYS)
+        append_kept(writer, source, labels=len(items) == 1)
     count = apply_watermark(writer, watermark, progress=progress)
     writer.add_metadata({"/Producer": "e-Cabinet", "/ECabinetCopy": watermark.copy_code})
     write_atomically(writer, out_path)

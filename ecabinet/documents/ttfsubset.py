@@ -16,6 +16,7 @@ rasterise the outlines without it, and a watermark is not body text.
 from __future__ import annotations
 
 import bisect
+import itertools
 import os
 import struct
 from dataclasses import dataclass
@@ -94,6 +95,10 @@ class TrueTypeFace:
         self._gids: dict[str, int] = {}
         self._widths: dict[str, float] = {}
         self._glyphs: dict[int, tuple[bytes, list[tuple[int, int]]]] = {}
+        head = bytearray(self.table(b"head"))
+        struct.pack_into(">I", head, 8, 0)   # checkSumAdjustment, set by _assemble
+        struct.pack_into(">h", head, 50, 1)  # long loca offsets
+        self._head = bytes(head)
         self._static = {tag: (self.table(tag), _checksum(self.table(tag))) for tag in _COPIED if tag in self.tables}
         post = self.table(b"post")[:16] if b"post" in self.tables else b"\0" * 16
         for tag, data in ((b"post", b"\x00\x03\x00\x00" + post[4:16] + b"\0" * 16),
@@ -202,8 +207,8 @@ class TrueTypeFace:
         if found is None:
             glyf_offset, _ = self.tables[b"glyf"]
             start, end = self.loca[gid], self.loca[gid + 1]
-            found = self._glyphs[gid] = _unhinted(self.data[glyf_offset + start: glyf_offset + end]
-                                                  if end > start else b"")
+            data, components = _unhinted(self.data[glyf_offset + start: glyf_offset + end] if end > start else b"")
+            found = self._glyphs[gid] = (data + b"\0" * (-len(data) % 4), components)  # padded as in a font
         return found
 
     def subset(self, chars: str) -> Subset:
@@ -236,15 +241,9 @@ class TrueTypeFace:
         if count > 0xFFFF:
             raise FontError("too many glyphs")
 
-        glyf = bytearray()
-        offsets = []
-        for data in glyphs:
-            offsets.append(len(glyf))
-            glyf += data + b"\0" * (-len(data) % 4)
-        offsets.append(len(glyf))
         tables = dict(self._static)
-        tables[b"glyf"] = bytes(glyf)
-        tables[b"loca"] = struct.pack(f">{count + 1}I", *offsets)
+        tables[b"glyf"] = b"".join(glyphs)
+        tables[b"loca"] = struct.pack(f">{count + 1}I", 0, *itertools.accumulate(map(len, glyphs)))
         metrics = []
         for gid in old_of_new:
             metrics += (self.advances[gid], self.lsbs[gid])
@@ -255,10 +254,7 @@ class TrueTypeFace:
         maxp = bytearray(self.table(b"maxp"))
         struct.pack_into(">H", maxp, 4, count)
         tables[b"maxp"] = bytes(maxp)
-        head = bytearray(self.table(b"head"))
-        struct.pack_into(">I", head, 8, 0)   # checkSumAdjustment, set below
-        struct.pack_into(">h", head, 50, 1)  # long loca offsets
-        tables[b"head"] = bytes(head)
+        tables[b"head"] = self._head
         gids = {ch: new_of_old[gid] for ch, gid in original.items()}
         tables[b"cmap"] = _cmap_table([(ord(ch), gid) for ch, gid in gids.items()])
         return Subset(_assemble(tables), gids, distinct, [self.width(ch) for ch in distinct])
