@@ -8,7 +8,8 @@ import pytest
 from pypdf import PdfReader
 
 from ecabinet.documents.intake import IntakeError, inspect_pdf
-from ecabinet.documents.stamping import Watermark, stamp_pdf, stamp_pdf_isolated
+from ecabinet.documents.stamping import Watermark, stamp_copy, stamp_pdf, stamp_pdf_isolated
+from ecabinet.documents.storage import BlobStore
 from tests.documents import crafted
 from tests.documents.conftest import corpus_files, require_corpus
 
@@ -21,6 +22,11 @@ WM = Watermark(name="Nguyễn Thị Hường", organisation="Bộ Kế hoạch v
 def assert_stamped(text: str) -> None:
     for part in (WM.name, WM.organisation, WM.time_text, WM.copy_code):
         assert part in text, f"{part!r} missing from {text[-300:]!r}"
+
+
+def stored(tmp_path: Path, source: Path) -> Path:
+    """``source`` as a blob of a BlobStore: the way a reader's copy of a stored document is made."""
+    return BlobStore(tmp_path / "storage").put_file(source, 1 << 30)[2]
 
 
 def test_every_page_carries_the_readers_watermark(tmp_path, big_demo_pdf):
@@ -85,10 +91,13 @@ def to_visible(rotation: int, x: float, y: float, box=(100, 200, 500, 800)) -> t
     return {0: (x - x0, y - y0), 90: (y - y0, x1 - x), 180: (x1 - x, y1 - y), 270: (y1 - y, x - x0)}[rotation]
 
 
-def test_rotated_pages_and_offset_crop_boxes(tmp_path):
+@pytest.mark.parametrize("fast", [True, False], ids=["from the prepared copy", "through pypdf"])
+def test_rotated_pages_and_offset_crop_boxes(tmp_path, fast):
     out = tmp_path / "copy.pdf"
-    stamp_pdf(rotated_pdf(tmp_path), out, WM)
-    reader = PdfReader(out)
+    source = rotated_pdf(tmp_path)
+    made = stamp_copy(stored(tmp_path, source) if fast else source, out, WM)
+    assert made.fast is fast, made.note
+    reader = PdfReader(out, strict=True)
     for page, rotation in zip(reader.pages, (0, 90, 180, 270), strict=True):
         assert page.get("/Rotate", 0) == rotation
         assert_stamped(page.extract_text())
