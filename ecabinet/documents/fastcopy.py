@@ -221,6 +221,13 @@ _PAREN = re.compile(rb"[()\\]")
 # dictionary (/Annots of a hundred references, the /Font of its resources...) are only ever copied,
 # so their end is found in one match and they are parsed only if asked for.
 _FLAT = re.compile(rb"[\x00\t\n\x0c\r ]*(\[[^\[\]()<>{}%]*\]|<<[^\[\]()<>{}%]*>>)")
+# One dictionary entry whose value is a reference, a number, a name or flat (the common case), in one match.
+_ENTRY = re.compile(
+    rb"[\x00\t\n\x0c\r ]*(/[^\x00\t\n\x0c\r ()<>\[\]{}/%]*)[\x00\t\n\x0c\r ]*(?:"
+    rb"(?P<rn>\d+)[\x00\t\n\x0c\r ]+(?P<rg>\d+)[\x00\t\n\x0c\r ]+R" + _REGULAR_END +
+    rb"|(?P<num>[+-]?(?:\d+\.?\d*|\.\d+))" + _REGULAR_END +
+    rb"|(?P<name>/[^\x00\t\n\x0c\r ()<>\[\]{}/%]*)"
+    rb"|(?P<flat>\[[^\[\]()<>{}%]*\]|<<[^\[\]()<>{}%]*>>))")
 _MAX_DEPTH = 32
 
 
@@ -278,6 +285,21 @@ def parse_value(data: bytes, pos: int, end: int, depth: int = 0) -> tuple[Any, i
         entries = Dict(data)
         pos = match.end()
         while True:
+            simple = _ENTRY.match(data, pos, end)
+            if simple is not None:
+                kind = simple.lastgroup
+                if kind == "rg":
+                    value = Ref(int(simple["rn"]), int(simple["rg"]))
+                elif kind == "num":
+                    text = simple["num"]
+                    value = float(text) if b"." in text else int(text)
+                elif kind == "name":
+                    value = Name(simple["name"])
+                else:
+                    value = _LAZY
+                pos = simple.end()
+                entries[simple[1]] = (value, simple.start("rn" if kind == "rg" else kind), pos)
+                continue
             token = _TOKEN.match(data, pos, end)
             if token is not None and token.lastgroup == "close":
                 return entries, start, token.end()
