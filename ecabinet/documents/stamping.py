@@ -174,9 +174,10 @@ def build_overlay(watermark: Watermark, first: int = 1) -> Overlay:
     # Character ids 1..n in order of first use; the CIDToGIDMap sends each to its glyph (a character
     # the font lacks keeps its own id, so its text is still extractable, drawn as .notdef).
     cid = {ch: index for index, ch in enumerate(subset.chars, 1)}
+    hex_cid = {ch: f"{index:04x}" for ch, index in cid.items()}
 
     def shown(text: str) -> bytes:
-        return b"<" + "".join(f"{cid[ch]:04x}" for ch in text).encode("ascii") + b">"
+        return b"<" + "".join(map(hex_cid.__getitem__, text)).encode("ascii") + b">"
 
     pad = FOOTER_SIZE * 0.6
     fw, fh = face.string_width(footer, FOOTER_SIZE) + 2 * pad, FOOTER_SIZE * 1.7
@@ -203,7 +204,7 @@ def build_overlay(watermark: Watermark, first: int = 1) -> Overlay:
                   b"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
                   b"/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
                   b"1 begincodespacerange\n<0000> <ffff>\nendcodespacerange\n")
-    pairs = [b"<%04x> <%s>" % (cid[ch], ch.encode("utf-16-be").hex().encode()) for ch in subset.chars]
+    pairs = [f"<{hex_cid[ch]}> <{ch.encode('utf-16-be').hex()}>".encode() for ch in subset.chars]
     for at in range(0, len(pairs), 100):  # at most 100 entries per block
         block = pairs[at:at + 100]
         to_unicode += b"%d beginbfchar\n%s\nendbfchar\n" % (len(block), b"\n".join(block))
