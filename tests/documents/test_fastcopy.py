@@ -198,3 +198,54 @@ def test_the_font_subset_is_a_valid_font_with_the_watermark_characters():
     for char in dict.fromkeys(text):
         assert again.glyph(char) == subset.gids[char]
         assert again.width(char) == face.width(char)
+
+
+def shared_resources_pdf(tmp_path: Path) -> Path:
+    """Pages whose resources are shared (one indirect /Resources, one indirect /XObject dictionary),
+    absent, or direct; contents as one stream, an indirect array of streams, or none."""
+    from tests.documents import crafted
+
+    text = crafted.stream(b"BT /F1 12 Tf 72 720 Td (Shared page) Tj ET")
+    image = crafted.stream(b"q 10 0 0 10 0 0 cm /Im0 Do Q")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R 4 0 R 5 0 R 6 0 R 7 0 R] /Count 5 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources 8 0 R /Contents 10 0 R >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources 8 0 R /Contents 13 0 R >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 9 0 R >>"
+        b" /XObject 11 0 R >> /Contents [10 0 R 14 0 R] >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 300] /Resources << /XObject 11 0 R >> /Contents 14 0 R >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+        b"<< /Font << /F1 9 0 R >> /ProcSet [/PDF /Text] >>",
+        crafted.FONT,
+        text,
+        b"<< /Im0 12 0 R >>",
+        crafted.stream(b"\xff\x00\x00", b"/Type /XObject /Subtype /Image /Width 1 /Height 1 /ColorSpace /DeviceRGB"
+                       b" /BitsPerComponent 8 "),
+        b"[10 0 R]",
+        image,
+    ]
+    path = tmp_path / "shared.pdf"
+    path.write_bytes(crafted.build(objects))
+    return path
+
+
+def test_shared_and_absent_resources_and_indirect_content_arrays(tmp_path):
+    source = shared_resources_pdf(tmp_path)
+    out = tmp_path / "copy.pdf"
+    made = stamp_copy(stored(tmp_path, source), out, WM)
+    assert made.fast, made.note
+    reader = assert_valid(out, 5)
+    names = None
+    for number, page in enumerate(reader.pages):
+        assert_stamped(page.extract_text())
+        xobjects = page["/Resources"]["/XObject"]
+        marks = sorted(name for name in xobjects if name.startswith("/ECabWm"))
+        assert len(marks) == 2 and (names is None or marks == names), number
+        names = marks
+        contents = page["/Contents"]
+        assert contents[0].get_object().get_data() == b"q\n" and len(contents) >= 2
+    assert "Shared page" in reader.pages[0].extract_text() and "Shared page" in reader.pages[1].extract_text()
+    # Pages 3 and 4 still draw their image through the shared XObject dictionary.
+    assert "/Im0" in reader.pages[2]["/Resources"]["/XObject"] and "/Im0" in reader.pages[3]["/Resources"]["/XObject"]
+    assert page_objects(out) == 5
