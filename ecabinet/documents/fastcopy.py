@@ -109,8 +109,7 @@ def stamp_stored(source: str | Path, out_path: str | Path, watermark: Watermark)
         return None, ""
     digest, prepared = located
     try:
-        if not prepared.is_file():
-            prepare(source, digest, prepared)
+        ensure_prepared(source)
         return stamp_prepared(prepared, out_path, watermark, digest), ""
     except MemoryError:
         raise
@@ -399,7 +398,6 @@ class PreparedFile:
                 raise Unsupported(f"object {number} is not where the xref says")
             self.spans[number] = (offset, end)
         self.order = [number for number, _ in order]
-        self.body_end = xref_at
         self._parsed: dict[int, Any] = {}
 
     def body(self, number: int) -> tuple[int, int]:
