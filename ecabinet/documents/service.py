@@ -140,6 +140,23 @@ def _intake(stream: BinaryIO) -> PdfInfo:
         tmp.unlink(missing_ok=True)
 
 
+def prepare_version(sha256: str) -> bool:
+    """Make the prepared copy that readers' copies of this stored file are made from (a job, after intake)."""
+    from ecabinet.documents.stamping import prepare_isolated
+
+    return prepare_isolated(blobs().path(sha256), timeout_s=setting("DOCUMENT_INTAKE_TIMEOUT_S"))
+
+
+def _queue_preparation(sha256: str) -> None:
+    """Best effort: without it the first reader's copy of the version makes the prepared copy itself."""
+    from ecabinet.documents.tasks import prepare_copies_task
+
+    try:
+        prepare_copies_task(sha256)
+    except Exception:  # noqa: BLE001 - the upload is stored and committed; only the head start is lost
+        current_app.logger.warning("prepared copy of %s not queued", sha256, exc_info=True)
+
+
 def _clean_title(title: str | None, info: PdfInfo, filename: str) -> str:
     for candidate in (title, info.title, Path(filename or "").stem):
         candidate = re.sub(r"\s+", " ", candidate or "").strip()
@@ -196,6 +213,7 @@ def upload(actor: Actor, item: MeetingItem, stream: BinaryIO, filename: str = ""
                  details={"item": item.id, "title": document.title, "version": 1, "sha256": info.sha256,
                           "pages": info.page_count, "size": info.size, "active_content": info.active_content})
     db.session.commit()
+    _queue_preparation(info.sha256)
     return document
 
 
@@ -224,6 +242,7 @@ def replace(actor: Actor, document: Document, stream: BinaryIO, filename: str = 
                  details={"item": document.item_id, "version": number, "sha256": info.sha256,
                           "pages": info.page_count, "annotations_placed": moved[0], "annotations_unplaced": moved[1]})
     db.session.commit()
+    _queue_preparation(info.sha256)
     return version
 
 

@@ -1,4 +1,5 @@
-"""Background jobs of the documents domain: board books, and pruning the cache of reader copies."""
+"""Background jobs of the documents domain: board books, prepared copies of new versions, and pruning
+the cache of reader copies."""
 
 from __future__ import annotations
 
@@ -21,6 +22,14 @@ def build_board_book_task(book_id: int) -> None:
         from ecabinet.documents import service
 
         service.build_board_book_now(book_id)
+
+
+@huey.task()
+def prepare_copies_task(sha256: str) -> None:
+    with _context():
+        from ecabinet.documents import service
+
+        service.prepare_version(sha256)
 
 
 @huey.periodic_task(crontab(minute="*/30"))

@@ -35,6 +35,18 @@ def test_upload_stores_facts_once_by_content(with_guest, cabinet, storage, brief
     assert actions.count("document.upload") == 2
 
 
+def test_an_upload_queues_the_prepared_copy_readers_copies_are_made_from(with_guest, cabinet, storage, briefing,
+                                                                        immediate_jobs):
+    from ecabinet.documents.fastcopy import FORMAT
+    from ecabinet.documents.storage import BlobStore
+
+    document = service.upload(actor(cabinet["secretary"]), with_guest.items[0], io.BytesIO(briefing), "to-trinh.pdf")
+    prepared = BlobStore(storage).prepared_path(document.latest.sha256, FORMAT)
+    assert prepared.is_file() and PdfReader(prepared).get_num_pages() == document.latest.page_count
+    copy = service.open_copy(actor(cabinet["member"]), document, purpose="download")
+    assert "Mã bản sao" in PdfReader(copy.path).pages[0].extract_text()
+
+
 def test_refused_upload_stores_nothing_and_says_why(with_guest, cabinet, storage):
     sec = actor(cabinet["secretary"])
     with pytest.raises(IntakeError) as info:
