@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tests.conftest import PASSWORD
@@ -50,7 +51,9 @@ def test_lean_client_joins_receives_the_chairs_move_and_is_refused_like_any_clie
     member = cookie_header(http_login(live_server.url, "member@example.gov.vn", PASSWORD))
     chair = cookie_header(http_login(live_server.url, "chair@example.gov.vn", PASSWORD))
     item_id = in_session.items[1].id
-    seen = asyncio.run(_session(live_server.url, member, in_session.id, item_id, chair))
+    # A thread of its own: the browser tests' Playwright leaves an event loop running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        seen = pool.submit(asyncio.run, _session(live_server.url, member, in_session.id, item_id, chair)).result()
 
     assert seen["joined"]["ok"] and seen["moved"]["ok"]
     moves = [e for e in seen["events"] if e["type"] == "agenda.current_item"]
