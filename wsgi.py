@@ -19,8 +19,11 @@ app = create_app()
 # the process. Frozen, it is left out of the collector's full passes, which stop the event loop for
 # every socket: measured, a full pass over it took 60-280 ms.
 gc.freeze()
-# Young collections every 50,000 allocations instead of 700: between two of them most of a request's
-# objects are gone, so far fewer reach the old generation and full passes become rare. Measured at
-# 2,000 sockets (two runs): 2 full collections instead of 15, the longest worker pause 85-200 ms (while
-# the room filled) instead of 387 ms, none inside a broadcast round; worker memory 279 MiB, not 274.
-gc.set_threshold(50_000, 20, 10)
+# Young collections every 10,000 allocations instead of 700, and a middle-generation pass every 5 of
+# them instead of 10: between two young collections most of a request's objects are gone, so far fewer
+# reach the old generations, and the middle one never grows large. With 50,000 and 20 it held the whole
+# room's connection objects when 2,000 votes arrived and its first pass stopped the worker for 310 ms,
+# which alone put the tally latency p99 at 290-400 ms; with 10,000 and 5 no pause inside the votes
+# passed 20 ms and the p99 was 137 ms (bench/bench_tally.py, SQLite, same machine and hour). The room's
+# broadcasts (bench/live_load.py) were no slower: p99 69 ms against 86 ms.
+gc.set_threshold(10_000, 5, 10)

@@ -14,7 +14,9 @@ Measured:
   until that client holds a ``ballot.tally`` with ``voted >= k`` — N × N samples; p50 / p99 / max
   (target p99 <= 250 ms). A client that never holds k counts as missing;
 - emit → arrival of each tally message (its ``sent_at``, same machine clock), and tallies per client;
-- that the closing event (numbered, with the final counts) reaches every client.
+- that the closing event (numbered, with the final counts) reaches every client;
+- the worker's garbage-collection pauses of 5 ms or more during the votes (one long pause delays every
+  tally in flight: see bench/README.md).
 
     .venv/bin/python bench/bench_tally.py --clients 300
     .venv/bin/python bench/bench_tally.py                       # 2,000 voters on SQLite
@@ -226,6 +228,8 @@ async def run(args: argparse.Namespace, server: Server, setup: dict[str, Any], b
         while time.monotonic() < close_deadline and any(v.closed_at is None for v in voters):
             await asyncio.sleep(0.1)
 
+        # The worker's collections during the votes: one long pause delays every tally in flight.
+        pauses = [(gen, ms) for at, gen, ms in server.gc_pauses() if wall0 - ms / 1000 <= at <= wall1]
         samples, missing = tally_latencies(voters, ack_times)
         transit = [at - sent for v in voters for at, _voted, sent in v.tallies if sent]
         per_client = [len(v.tallies) for v in voters]
@@ -247,12 +251,16 @@ async def run(args: argparse.Namespace, server: Server, setup: dict[str, Any], b
             "close_ok": bool(closed.get("ok")), "close_voted": (closed.get("ballot") or {}).get("voted"),
             "close_reached": sum(1 for v in voters if v.closed_at is not None),
             "server_cpu_s": round(server_cpu1 - server_cpu0, 2) if server_cpu0 is not None else None,
+            "server_gc_pauses_during_votes": {
+                "count": len(pauses), "max_ms": max((ms for _g, ms in pauses), default=None),
+                "by_generation": [sum(1 for g, _ms in pauses if g == n) for n in range(3)]},
             "wall_s": round(wall1 - wall0, 2), "client_loop_lag_ms": _ms(lag.worst(wall0, wall1)),
             "load_avg_before": [round(x, 2) for x in load0], "load_avg_after": [round(x, 2) for x in os.getloadavg()],
         })
         log(f"{len(ok)}/{len(voters)} votes acknowledged in {result['all_votes_s']} s; tally latency "
             f"{result['tally_latency_ms']}; emit→arrival {result['emit_to_arrival_ms']}; tallies per client "
-            f"{result['tallies_per_client']}; close reached {result['close_reached']}/{len(voters)}")
+            f"{result['tallies_per_client']}; close reached {result['close_reached']}/{len(voters)}; worker GC pauses "
+            f">= 5 ms during the votes {result['server_gc_pauses_during_votes']}")
     finally:
         with contextlib.suppress(TimeoutError, asyncio.CancelledError):
             await asyncio.wait_for(asyncio.gather(*(v.sio.disconnect() for v in voters if v.sio.connected),

@@ -563,7 +563,7 @@ async def run_clients(args: argparse.Namespace, server: Server, setup: dict[str,
         # Done well before the first round: the collection itself takes a few hundred ms.
         gc.collect()
         gc.freeze()
-        gc.set_threshold(50_000, 20, 10)  # as the worker (wsgi.py): fewer objects reach the old generation
+        gc.set_threshold(10_000, 5, 10)  # as the worker (wsgi.py): fewer objects reach the old generations
         # Let the presence flush of the joins go out before measuring (it is coalesced, less often in a
         # large meeting): until the chair's tablet sees everyone online, or 30 s.
         t_presence = time.perf_counter()
