@@ -24,7 +24,7 @@ def _async_mode() -> str:
     return "threading"
 
 
-def _engine_options(url: str, pool_size: int = 10, max_overflow: int = 20) -> dict[str, Any]:
+def _engine_options(url: str, pool_size: int = 20, max_overflow: int = 0) -> dict[str, Any]:
     if url.startswith("sqlite"):
         # One connection per process: greenlets queue for it in Python (cooperatively) instead of
         # blocking the whole event loop inside SQLite's C busy-wait.
@@ -56,7 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(
-        url, app.config.get("DATABASE_POOL_SIZE", 10), app.config.get("DATABASE_MAX_OVERFLOW", 20)))
+        url, app.config.get("DATABASE_POOL_SIZE", 20), app.config.get("DATABASE_MAX_OVERFLOW", 0)))
     app.config.update(
         SESSION_COOKIE_NAME="ecabinet_session",
         SESSION_COOKIE_HTTPONLY=True,

@@ -19,3 +19,15 @@ def test_sqlite_keeps_one_connection_per_process(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_POOL_SIZE", "40")
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'one.sqlite3'}"})
     assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_size"] == 1
+
+
+def test_postgresql_keeps_a_fixed_pool_by_default(monkeypatch):
+    """No overflow unless asked: in a burst, overflow connections were opened and closed for nearly
+    every event (docs/voting.md, "Meeting both targets")."""
+    from ecabinet import create_app
+
+    monkeypatch.delenv("DATABASE_POOL_SIZE", raising=False)
+    monkeypatch.delenv("DATABASE_MAX_OVERFLOW", raising=False)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://ecabinet@127.0.0.1:5432/unused"})
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert (options["pool_size"], options["max_overflow"], options["pool_pre_ping"]) == (20, 0, True)
