@@ -17,7 +17,7 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from blinker import signal
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from ecabinet.accounts.models import Role, RoleSetting, User, UserSession
@@ -293,13 +293,17 @@ def start_session(actor: Actor, user: User, user_agent: str | None) -> str:
     return token
 
 
+# The user in the same statement, built once: this runs for every request and every socket re-check,
+# and building a select costs about as much Python as running it.
+_SESSION_AND_USER = (select(UserSession).options(joinedload(UserSession.user))
+                     .where(UserSession.token_hash == bindparam("token_hash")))
+
+
 def session_for_token(token: str | None) -> UserSession | None:
     """The live session behind a cookie token, or None if it is unknown, revoked, or its user is disabled."""
     if not token:
         return None
-    # The user in the same statement: this runs for every request and every socket re-check.
-    row = db.session.scalar(select(UserSession).options(joinedload(UserSession.user))
-                            .where(UserSession.token_hash == _token_hash(token)))
+    row = db.session.scalar(_SESSION_AND_USER, {"token_hash": _token_hash(token)})
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
     return row

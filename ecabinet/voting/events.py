@@ -16,18 +16,18 @@ from ecabinet.core.actor import current_actor
 from ecabinet.core.errors import DomainError
 from ecabinet.core.policy import guarded_event
 from ecabinet.extensions import db
+from ecabinet.live.service import state_of
 from ecabinet.voting import policy, service
 
 
-def _answer(action: Callable[[], dict[str, Any]], meeting_id: int) -> dict[str, Any]:
+def _answer(action: Callable[[], dict[str, Any]], meeting_id: int, seq: int | None = None) -> dict[str, Any]:
+    """``seq``: the meeting's event number, when the caller read it already; else read after the commit."""
     try:
         result = action()
     except DomainError as exc:
         db.session.rollback()
         return {"ok": False, "error": "refused", "message": exc.translated()}
-    from ecabinet.live.service import state_of
-
-    return {"ok": True, "seq": state_of(meeting_id).last_seq, **result}
+    return {"ok": True, "seq": state_of(meeting_id).last_seq if seq is None else seq, **result}
 
 
 @guarded_event("vote.list", policy.can_list_event)
@@ -43,12 +43,16 @@ def on_list(user, data):  # noqa: ANN001
 @guarded_event("vote.cast", policy.can_vote_event)
 def on_cast(user, data):  # noqa: ANN001
     answers = data.get("answers", data.get("choice"))
+    # A vote is not a numbered event, so the meeting's number is the same before and after it: read
+    # with the guard's reads, in their transaction, it spares the acknowledgement a second connection
+    # checkout (a pre-ping and a rollback on PostgreSQL) in a burst of 2,000 votes.
+    seq = state_of(data["meeting_id"]).last_seq
 
     def cast() -> dict[str, Any]:
         receipt = service.cast_vote(current_actor(), data["ballot_id"], answers, data.get("client_vote_id"))
         return {"receipt": receipt.code, "repeated": receipt.repeated, "changed": receipt.changed}
 
-    return _answer(cast, data["meeting_id"])
+    return _answer(cast, data["meeting_id"], seq)
 
 
 @guarded_event("chair.open_vote", policy.can_run_event)

@@ -518,7 +518,7 @@ def _checked(actor: Actor, ballot_id: Any, answers: Any, client_vote_id: Any,
     user = actor.user
     if user is None:
         raise VotingError("Only a signed-in voter may vote.")
-    ballot = _open_ballot_facts(ballot_id) if cached else None
+    ballot = open_ballot_facts(ballot_id) if cached else None
     ballot = ballot or get_ballot(ballot_id)
     if ballot is None:
         raise VotingError("Unknown ballot.")
@@ -661,6 +661,7 @@ class _BallotFacts:
     status: BallotStatus
     secret: bool
     meeting_id: int | None
+    item_id: int | None
     deadline: datetime | None
     questions: tuple[_QuestionFacts, ...]
 
@@ -669,8 +670,12 @@ _FACTS_KEY = "ecabinet.voting.open_ballots"
 _FACTS_MAX = 1000
 
 
-def _open_ballot_facts(ballot_id: Any) -> _BallotFacts | None:
-    """The cached facts of an open ballot, read once per process; None when not cached (or not open)."""
+def open_ballot_facts(ballot_id: Any) -> _BallotFacts | None:
+    """The cached facts of an open ballot, read once per process; None when it is not open (nor cached).
+
+    A ballot goes from open only to closed, so cached facts can be stale in one way only: a ballot seen
+    open may have closed since. Whoever reads them must accept that: the batch checks the status again
+    under its lock, and the voting policy asks only who may see the ballot, which closing does not change."""
     cache = current_app.extensions.setdefault(_FACTS_KEY, {})
     facts = cache.get(ballot_id) if isinstance(ballot_id, int) else None
     if facts is not None:
@@ -680,8 +685,8 @@ def _open_ballot_facts(ballot_id: Any) -> _BallotFacts | None:
         return None
     if len(cache) >= _FACTS_MAX:
         cache.clear()
-    facts = _BallotFacts(ballot.id, ballot.kind, ballot.status, ballot.secret, ballot.meeting_id, ballot.deadline,
-                         tuple(_QuestionFacts(q.id, q.option_list) for q in ballot.questions))
+    facts = _BallotFacts(ballot.id, ballot.kind, ballot.status, ballot.secret, ballot.meeting_id, ballot.item_id,
+                         ballot.deadline, tuple(_QuestionFacts(q.id, q.option_list) for q in ballot.questions))
     cache[ballot.id] = facts
     return facts
 

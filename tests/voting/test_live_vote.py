@@ -56,8 +56,10 @@ def test_live_vote_over_sockets(quorate, cabinet, room_client):
         assert result["result"]["questions"][0]["counts"] == {"approve": 1, "reject": 1, "abstain": 0}
         assert result["item_outcome"] == "rejected_by_vote"
 
+    # The server cached this ballot's facts while it was open: the policy still admits the ballot exists
+    # (closing does not change who may see it) and the vote is refused with a message, not lost.
     late = member.call("vote.cast", ballot_id=ballot.id, choice="approve", client_vote_id=uuid.uuid4().hex)
-    assert late["ok"] is False and late["message"]
+    assert late["ok"] is False and late["error"] == "refused" and late["message"]
 
 
 def test_forged_ballot_id_over_socket(quorate, cabinet, room_client):
