@@ -120,12 +120,17 @@ def _int(data: Any, key: str) -> int | None:
     return value
 
 
-def _meeting_ballot(user: User, data: Any) -> Ballot:
+def _meeting_ballot(user: User, data: Any, cached: bool = False) -> Any:
+    """The ballot an event names, if this user may see it in that meeting. ``cached``: an open ballot's
+    facts may come from the per-process cache (``service.open_ballot_facts``); who may see a ballot does
+    not change when it closes, so the check needs no statement of its own (2,000 voters at once)."""
     meeting_id, ballot_id = _int(data, "meeting_id"), _int(data, "ballot_id")
     if meeting_id is None or ballot_id is None:
         raise Hidden()
-    ballot = _visible(user, ballot_id)
-    if ballot.meeting_id != meeting_id:
+    from ecabinet.voting.service import open_ballot_facts
+
+    ballot = (open_ballot_facts(ballot_id) if cached else None) or _ballot(ballot_id)
+    if ballot.meeting_id != meeting_id or not may_see(user, ballot):
         raise Hidden()
     return ballot
 
@@ -138,16 +143,7 @@ def can_list_event(user: User, data: Any = None, **_: object) -> bool:
 
 
 def can_vote_event(user: User, data: Any = None, **_: object) -> bool:
-    meeting_id, ballot_id = _int(data, "meeting_id"), _int(data, "ballot_id")
-    if meeting_id is None or ballot_id is None:
-        raise Hidden()
-    from ecabinet.voting.service import open_ballot_facts
-
-    # An open ballot's facts are cached per process: who may see a ballot does not change when it
-    # closes, so a vote's check needs no statement of its own for the ballot (2,000 voters at once).
-    ballot = open_ballot_facts(ballot_id) or _ballot(ballot_id)
-    if ballot.meeting_id != meeting_id or not may_see(user, ballot):
-        raise Hidden()
+    _meeting_ballot(user, data, cached=True)
     return user.role in (Role.MEMBER, Role.CHAIR)
 
 
