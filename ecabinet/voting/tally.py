@@ -16,9 +16,7 @@ import time
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import create_engine, func, select
-from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
+from sqlalchemy import func, select
 
 from ecabinet.extensions import db, socketio
 
@@ -28,7 +26,6 @@ INTERVAL = float(os.environ.get("BALLOT_TALLY_SECONDS", "0.15"))
 
 IDLE_SECONDS = 60.0  # a sender with nothing to send for this long ends; the next vote starts another
 _KEY = "ecabinet.voting.tally"
-_READER_KEY = "ecabinet.voting.tally.reader"
 
 
 class _Sender:
@@ -67,7 +64,6 @@ def _send_forever(app: Flask, sender: _Sender) -> None:
             pending[ballot_id] = meeting_id
         started, emitting = time.monotonic(), 0.0
         with app.app_context():
-            db.session.registry.set(_reader_session(app))  # this context's db.session: see there
             try:
                 for ballot_id, meeting_id in pending.items():
                     emitting += send(ballot_id, meeting_id)
@@ -82,22 +78,6 @@ def _send_forever(app: Flask, sender: _Sender) -> None:
         # and counting it stretched the pause to 300 ms while the votes queued for SQLite's connection.
         spent = time.monotonic() - started
         socketio.sleep(max(INTERVAL - spent, emitting))
-
-
-def _reader_session(app: Flask) -> Session:
-    """The sender's reads go through a connection of their own, opened for the round and closed after it.
-
-    In a burst every connection of the pool is taken by a vote and dozens more wait for one; queued
-    behind them, the sender's reads took up to 300 ms on PostgreSQL, and a tally then waited that long
-    for its counts (tally p99 250-340 ms). One connection per round (a few a second at most) costs less
-    than that wait. Same database, same options, no pool."""
-    engine = app.extensions.get(_READER_KEY)
-    if engine is None:
-        options = {key: value for key, value in app.config["SQLALCHEMY_ENGINE_OPTIONS"].items()
-                   if not key.startswith("pool_") and key != "max_overflow"}
-        engine = create_engine(db.engine.url, poolclass=NullPool, **options)
-        app.extensions[_READER_KEY] = engine
-    return Session(engine)
 
 
 def version(ballot: Any) -> int:
@@ -128,7 +108,7 @@ def send(ballot_id: int, meeting_id: int) -> float:
     if ballot is None or ballot.status is not BallotStatus.OPEN:
         return 0.0  # the close event carries the final counts
     # Readers kept from the ballot's item get nothing (a numbered event would reach them redacted).
-    blocked = blocked_sids(get_meeting(meeting_id), ballot.item_id) if ballot.item_id is not None else []
+    blocked = blocked_sids(get_meeting(meeting_id), ballot.item_id)
     # sent_at (the server's clock, seconds): lets a load test tell transport time from coalescing delay.
     message = tally(ballot)
     db.session.rollback()  # the counts are read: give the connection back before the long part
