@@ -72,13 +72,23 @@ class TestDatabase:
                 src.backup(dst)
             return f"sqlite:///{path}"
         engine = sa.create_engine(self.base_url, poolclass=sa.pool.NullPool)
-        with engine.begin() as conn:
-            tables = [r[0] for r in conn.execute(sa.text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = :s AND tablename <> 'alembic_version'"),
-                {"s": self.schema})]
-            if tables:
-                conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{self.schema}"."{t}"' for t in tables)
-                                     + " RESTART IDENTITY CASCADE"))
+        # The previous test's background work (a ballot tally sender thread, for one) may still be
+        # reading: the truncation's table locks can then deadlock with its reads, and PostgreSQL may
+        # pick the truncation to abort. It only has to be tried again.
+        for attempt in range(5):
+            try:
+                with engine.begin() as conn:
+                    tables = [r[0] for r in conn.execute(sa.text(
+                        "SELECT tablename FROM pg_tables WHERE schemaname = :s AND tablename <> 'alembic_version'"),
+                        {"s": self.schema})]
+                    if tables:
+                        conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{self.schema}"."{t}"' for t in tables)
+                                             + " RESTART IDENTITY CASCADE"))
+                break
+            except sa.exc.OperationalError as exc:
+                if "deadlock detected" not in str(exc) or attempt == 4:
+                    raise
+                time.sleep(0.2)
         engine.dispose()
         return self.base_url
 
