@@ -109,10 +109,10 @@ def send(ballot_id: int, meeting_id: int) -> float:
         return 0.0  # the close event carries the final counts
     # Readers kept from the ballot's item get nothing (a numbered event would reach them redacted).
     blocked = blocked_sids(get_meeting(meeting_id), ballot.item_id)
-    # sent_at (the server's clock, seconds): lets a load test tell transport time from coalescing delay.
     message = tally(ballot)
     db.session.rollback()  # the counts are read: give the connection back before the long part
     started = time.monotonic()
+    # sent_at (the server's clock, seconds): lets a load test tell transport time from coalescing delay.
     socketio.emit("ballot.tally", {**message, "sent_at": round(time.time(), 4)}, to=room(meeting_id),
                   skip_sid=blocked or None)
     return time.monotonic() - started
