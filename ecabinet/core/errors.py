@@ -9,11 +9,30 @@ class DomainError(ValueError):
     """A request that breaks a rule; the message says which, in words a user understands."""
 
     status = 400
+    # Whether raising it dooms the unit of work. A failure that is itself recorded (a refused sign-in, a
+    # failed signature) leaves it whole: a subclass sets False, or a service raises ``recorded_refusal``.
+    dooms = True
 
     def __init__(self, message: str, **params: Any) -> None:
         super().__init__(message)
         self.message = message
         self.params = params
+        # A broken rule dooms the unit of work: what the service staged before raising is never committed,
+        # even when the boundary catches the error to show it (ecabinet/core/uow.py).
+        if self.dooms:
+            from ecabinet.core import uow
+
+            uow.doom()
+
+    @classmethod
+    def recorded_refusal(cls, message: str, **params: Any) -> DomainError:
+        """A refusal whose changes are the record of the refused attempt (a wrong password's audit entry, a
+        failed signature's reason): it leaves the unit of work whole, so the boundary commits that record.
+        Only for a service that staged nothing else before refusing."""
+        error = cls.__new__(cls)
+        error.dooms = False
+        error.__init__(message, **params)
+        return error
 
     def __str__(self) -> str:
         return self.message % self.params if self.params else self.message
