@@ -11,11 +11,11 @@ from html.parser import HTMLParser
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ecabinet.documents.demo_pdf import _styles, escape
-from ecabinet.documents.fonts import register_fonts
 from ecabinet.meetings.models import Meeting
 from ecabinet.minutes.models import Minutes
 from ecabinet.minutes.record import MeetingRecord
+from ecabinet.pdf.fonts import register_fonts
+from ecabinet.pdf.typeset import escape, styles
 
 BLOCKS = {"h1": "title", "h2": "heading", "h3": "heading", "h4": "heading", "p": "body", "li": "body",
           "blockquote": "body"}
@@ -108,7 +108,7 @@ def render_minutes(meeting: Meeting, minutes: Minutes, record: MeetingRecord, bo
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
     regular, bold = register_fonts()
-    styles = _styles()
+    sheet = styles()
     parser = _Blocks()
     parser.feed(body)
     parser.close()
@@ -118,10 +118,10 @@ def render_minutes(meeting: Meeting, minutes: Minutes, record: MeetingRecord, bo
             flow.append(_table(content, regular, bold))
             flow.append(Spacer(1, 6))
         else:
-            flow.append(Paragraph(content, styles[style]))
+            flow.append(Paragraph(content, sheet[style]))
     # The ballot results, always printed from the record (not from the editable text).
     for ballot in record.ballots:
-        flow.append(Paragraph(escape(f"Kết quả biểu quyết: {ballot.get('title', '')}"), styles["heading"]))
+        flow.append(Paragraph(escape(f"Kết quả biểu quyết: {ballot.get('title', '')}"), sheet["heading"]))
         rows = [["Phương án", "Số phiếu"]] + [[str(k), str(v)] for k, v in ballot.get("counts", {}).items()]
         rows.append(["Quy tắc", str(ballot.get("rule", ""))])
         rows.append(["Kết quả", str(ballot.get("result", ""))])
@@ -130,8 +130,8 @@ def render_minutes(meeting: Meeting, minutes: Minutes, record: MeetingRecord, bo
     tz = ZoneInfo(meeting.timezone)
     approved = minutes.approved_at.astimezone(tz).strftime("%d/%m/%Y %H:%M") if minutes.approved_at else ""
     flow.append(Paragraph(escape(f"Biên bản được Chủ tọa phê duyệt lúc {approved} (bản sửa đổi số "
-                                 f"{minutes.revision})."), styles["body"]))
-    flow.append(Paragraph(escape(f"Mã băm đầu chuỗi nhật ký kiểm toán (SHA-256): {audit_head}"), styles["small"]))
+                                 f"{minutes.revision})."), sheet["body"]))
+    flow.append(Paragraph(escape(f"Mã băm đầu chuỗi nhật ký kiểm toán (SHA-256): {audit_head}"), sheet["small"]))
 
     title = meeting.title
 

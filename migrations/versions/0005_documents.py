@@ -177,7 +177,7 @@ def upgrade():
         op.execute("CREATE INDEX ix_search_entry_fts ON search_entry USING GIN (folded_tsv)")
 
     # Index the agenda items that already exist (new ones are indexed as they are written).
-    from ecabinet.documents.textfold import fold_vietnamese
+    from ecabinet.pdf.textfold import fold_vietnamese
 
     bind = op.get_bind()
     for row in bind.execute(sa.text("SELECT id, meeting_id, title, summary FROM meeting_item")).all():

@@ -7,9 +7,9 @@ import os
 
 import pytest
 
-from ecabinet.documents import storage
-from ecabinet.documents.intake import IntakeError
-from ecabinet.documents.storage import BlobStore, StorageError
+from ecabinet.pdf import storage
+from ecabinet.pdf.errors import IntakeError, StorageError
+from ecabinet.pdf.storage import BlobStore
 
 
 def leftovers(store: BlobStore) -> list[str]:

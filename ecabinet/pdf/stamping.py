@@ -8,49 +8,41 @@ rewritten, and one placement stream is shared by all pages of the same geometry,
 barely larger than its source. Merging an overlay page into every page (``merge_page``) instead
 re-encodes each page and made outputs 1.7x larger.
 
-Two ways to the same result:
-
-- a reader's copy of one stored document (``stamp_pdf`` with one blob of a ``BlobStore``) is made by
-  ``fastcopy`` from the document's prepared copy: unmodified objects are copied byte for byte, only
-  the page dictionaries (and shared resource dictionaries) are rewritten, no pypdf object model;
-- anything else (several sources, a PdfReader, a file outside the store, a prepared copy that is not
-  as expected) goes through pypdf: ``PdfWriter.append`` then ``Stamper`` on the writer's pages. The
-  board book uses ``apply_watermark`` on its own writer.
+This module makes the overlay, places it, and stamps through pypdf: ``stamp_with_pypdf`` appends the
+sources with ``PdfWriter.append`` then ``Stamper`` stamps the writer's pages; the board book uses
+``apply_watermark`` on its own writer. A reader's copy of one stored document is made by ``copies``
+from the document's prepared copy instead (through pikepdf), with this overlay and placement;
+``copies.stamp_copy`` chooses between the two.
 
 The overlay's font is a subset made by ``ttfsubset`` (it embeds a ToUnicode map: the watermark
 text stays extractable, diacritics included) rather than by reportlab, whose import and subsetting
 were most of the fixed cost of a copy; reportlab still lays out the board-book cover and agenda.
 
-This is pypdf work: in the web process call ``stamp_pdf_isolated`` (a limited child process).
+This is pypdf work: in the web process call ``copies.stamp_pdf_isolated`` (a limited worker process).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import logging
 import math
 import os
 import secrets
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from ecabinet.documents.intake import MiB
-from ecabinet.documents.storage import BlobStore
+from ecabinet.pdf.fonts import VIETNAMESE_LETTERS, candidate_paths, find_unicode_font
+from ecabinet.pdf.geometry import Geometry, normalise_geometry, visible_to_user
+from ecabinet.pdf.limits import Progress
+from ecabinet.pdf.ttfsubset import FontError, TrueTypeFace, load_face
 
 if TYPE_CHECKING:
     from pypdf import PageObject, PdfWriter
 
-    from ecabinet.documents.ttfsubset import TrueTypeFace
-
-
-Progress = Callable[[int, int], None]
-Geometry = tuple[int, float, float, float, float]
-log = logging.getLogger(__name__)
 
 FOOTER_SIZE = 7.5   # pt: readable when printed, out of the way of the text
 DIAGONAL_SIZE = 36  # pt before scaling to the page diagonal
@@ -117,18 +109,14 @@ def stamp_face() -> TrueTypeFace:
     costs ~0.14 s to import in each child process); ``find_unicode_font`` covers the rest (fc-match,
     and the error that names the package to install).
     """
-    from ecabinet.documents import fonts
-    from ecabinet.documents.ttfsubset import FontError, load_face
-
-    env = os.environ.get(fonts._ENV["regular"])
-    for candidate in ([env] if env else []) + fonts._CANDIDATES["regular"]:
+    for candidate in candidate_paths("regular"):
         try:
             face = load_face(candidate)
         except (OSError, FontError):
             continue
-        if face.covers(fonts.VIETNAMESE_LETTERS):
+        if face.covers(VIETNAMESE_LETTERS):
             return face
-    return load_face(fonts.find_unicode_font("regular"))
+    return load_face(find_unicode_font("regular"))
 
 
 @dataclass(frozen=True)
@@ -233,36 +221,10 @@ def build_overlay(watermark: Watermark, first: int = 1) -> Overlay:
 
 # --- where the stamp goes on a page ---------------------------------------------------------------
 
-def normalise_geometry(rotate: Any, box: Sequence[Any]) -> Geometry:
-    """(rotation, x0, y0, x1, y1) of the visible area from a page's /Rotate and crop box (or media box)."""
-    try:
-        rotation = int(rotate or 0)
-    except (TypeError, ValueError):
-        rotation = 0
-    rotation = (round(rotation / 90) * 90) % 360
-    x0, x1 = sorted((float(box[0]), float(box[2])))
-    y0, y1 = sorted((float(box[1]), float(box[3])))
-    return rotation, x0, y0, x1, y1
-
-
 def page_geometry(page: PageObject) -> Geometry:
     """(rotation, x0, y0, x1, y1) of the visible area of a pypdf page: the crop box, normalised."""
     box = page.cropbox
     return normalise_geometry(page.get("/Rotate", 0), (box.left, box.bottom, box.right, box.top))
-
-
-def visible_to_user(rotation: int, x0: float, y0: float, x1: float, y1: float) -> tuple[float, ...]:
-    """Matrix from upright visible coordinates (origin bottom-left of what the viewer shows) to user space.
-
-    /Rotate turns the page clockwise for display; these are the inverse maps for 0/90/180/270.
-    """
-    if rotation == 90:
-        return (0, 1, -1, 0, x1, y0)
-    if rotation == 180:
-        return (-1, 0, 0, -1, x1, y1)
-    if rotation == 270:
-        return (0, -1, 1, 0, x0, y1)
-    return (1, 0, 0, 1, x0, y0)
 
 
 def placement_ops(geometry: Geometry, overlay: Overlay, footer_name: str, diagonal_name: str) -> bytes:
@@ -406,88 +368,16 @@ def append_kept(writer: PdfWriter, source: Any, *, labels: bool) -> None:
         writer._root_object[NameObject("/PageLabels")] = tree.get_object().clone(writer)
 
 
-def _as_list(sources: Any) -> list[Any]:
-    if isinstance(sources, str | os.PathLike) or hasattr(sources, "pages"):
-        return [sources]
-    return list(sources)
-
-
-@dataclass(frozen=True)
-class StampResult:
-    """How a copy was made: ``fast`` from the prepared copy, else through pypdf, and why (``note``)."""
-
-    page_count: int
-    fast: bool
-    note: str = ""
-
-
-def stamp_copy(sources: Any, out_path: str | os.PathLike[str], watermark: Watermark,
-               progress: Progress | None = None) -> StampResult:
-    """``stamp_pdf``, saying which way the copy was made."""
-    items = _as_list(sources)
-    note = "several sources" if len(items) > 1 else "not a file of the blob store"
-    if len(items) == 1 and not hasattr(items[0], "pages"):
-        from ecabinet.documents import fastcopy
-
-        count, fallback = fastcopy.stamp_stored(items[0], out_path, watermark)
-        if count is not None:
-            if progress:
-                progress(count, count)
-            return StampResult(count, True)
-        if fallback:
-            log.warning("watermarked copy of %s made through pypdf: %s", items[0], fallback)
-            note = fallback
-    from pypdf import PdfWriter  # only now: the fast path's child process never imports pypdf
+def stamp_with_pypdf(sources: list[Any], out_path: str | os.PathLike[str], watermark: Watermark,
+                     progress: Progress | None = None) -> int:
+    """Concatenate ``sources`` (paths or PdfReaders) into ``out_path`` through pypdf, watermarked; return
+    the page count. Page labels are kept for a copy of a single document."""
+    from pypdf import PdfWriter
 
     writer = PdfWriter()
-    for source in items:
-        append_kept(writer, source, labels=len(items) == 1)
+    for source in sources:
+        append_kept(writer, source, labels=len(sources) == 1)
     count = apply_watermark(writer, watermark, progress=progress)
     writer.add_metadata({"/Producer": "e-Cabinet", "/ECabinetCopy": watermark.copy_code})
     write_atomically(writer, out_path)
-    return StampResult(count, False, note)
-
-
-def stamp_pdf(sources: Any, out_path: str | os.PathLike[str], watermark: Watermark,
-              progress: Progress | None = None) -> int:
-    """Concatenate ``sources`` (paths or PdfReaders, or one of them) into ``out_path``, watermarked.
-
-    Returns the page count. Document-level JavaScript, OpenAction and attachments are not carried
-    over (only pages, outlines and page labels are copied), which suits a read-only briefing copy.
-    One blob of a ``BlobStore`` (a reader's copy of a stored document) is stamped from its prepared
-    copy, which is made on the way if it is missing.
-    """
-    return stamp_copy(sources, out_path, watermark, progress).page_count
-
-
-def stamp_pdf_isolated(sources: Sequence[str | os.PathLike[str]], out_path: str | os.PathLike[str],
-                       watermark: Watermark, *, timeout_s: float = 60.0, memory_bytes: int = 1024 * MiB) -> int:
-    """``stamp_pdf`` in a limited child process: what the web process (gevent) calls for a download."""
-    from ecabinet.documents.pdfworker import run_in_child
-
-    result = run_in_child(
-        {"op": "stamp", "sources": [str(Path(s).resolve()) for s in _as_list(sources)],
-         "out_path": str(Path(out_path).resolve()), "watermark": watermark.to_json()},
-        timeout_s=timeout_s, memory_bytes=memory_bytes)
-    if result.get("fast") is False and len(_as_list(sources)) == 1 and BlobStore.holding(_as_list(sources)[0]):
-        # The child logs nothing (its log level is CRITICAL): say here why a download was slow.
-        log.warning("watermarked copy of %s made through pypdf: %s", sources, result.get("note"))
-    return int(result["page_count"])
-
-
-def prepare_isolated(blob_path: str | os.PathLike[str], *, timeout_s: float = 60.0,
-                     memory_bytes: int = 1024 * MiB) -> bool:
-    """Make the prepared copy of a stored blob in a limited child process, right after intake.
-
-    Best effort: False (logged) if it could not be made; the first reader's copy then makes it.
-    """
-    from ecabinet.documents.intake import IntakeError
-    from ecabinet.documents.pdfworker import run_in_child
-
-    try:
-        run_in_child({"op": "prepare", "path": str(Path(blob_path).resolve())},
-                     timeout_s=timeout_s, memory_bytes=memory_bytes)
-    except IntakeError as exc:
-        log.warning("prepared copy of %s not made: %s", blob_path, exc.code)
-        return False
-    return True
+    return count

@@ -20,15 +20,15 @@ from __future__ import annotations
 import io
 import os
 import re
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ecabinet.documents.intake import MiB
-from ecabinet.documents.stamping import EXCLUDED_PAGE_KEYS, Watermark, apply_watermark, write_atomically
+from ecabinet.pdf.limits import MiB, Progress
+from ecabinet.pdf.sandbox import run_in_child
+from ecabinet.pdf.stamping import EXCLUDED_PAGE_KEYS, Watermark, apply_watermark, write_atomically
+from ecabinet.pdf.typeset import escape, render, styles
 
-Progress = Callable[[int, int], None]
 COVER_LABEL = "Bìa"
 AGENDA_LABEL = "Chương trình"
 
@@ -83,9 +83,7 @@ def _front_matter(spec: BoardBookSpec, first_labels: list[list[str]]) -> bytes:
     """Cover page, then the agenda, with reportlab; documents are referred to by page label."""
     from reportlab.platypus import KeepTogether, PageBreak, Paragraph, Spacer
 
-    from ecabinet.documents.demo_pdf import _styles, escape, render
-
-    s = _styles()
+    s = styles()
     flow: list[Any] = [
         Spacer(1, 140),
         Paragraph("TÀI LIỆU PHIÊN HỌP", s["center"]),
@@ -169,8 +167,6 @@ def build_board_book_isolated(spec: BoardBookSpec, out_path: str | os.PathLike[s
                               progress: Progress | None = None, *, timeout_s: float = 300.0,
                               memory_bytes: int = 2048 * MiB) -> int:
     """``build_board_book`` in a limited child process; progress lines come back over its stdout."""
-    from ecabinet.documents.pdfworker import run_in_child
-
     data = spec.to_json()
     for item in data["items"]:
         for document in item["documents"]:

@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from ecabinet.documents.intake import IntakeError, inspect_pdf
-from ecabinet.documents.stamping import Watermark, stamp_copy, stamp_pdf, stamp_pdf_isolated
-from ecabinet.documents.storage import BlobStore
-from tests.documents import crafted
-from tests.documents.conftest import corpus_files, require_corpus
+from ecabinet.pdf.copies import stamp_copy, stamp_pdf, stamp_pdf_isolated
+from ecabinet.pdf.errors import IntakeError
+from ecabinet.pdf.intake import inspect_pdf
+from ecabinet.pdf.stamping import Watermark
+from ecabinet.pdf.storage import BlobStore
+from tests.pdf import crafted
+from tests.pdf.conftest import corpus_files, require_corpus
 
 pytestmark = pytest.mark.timeout(180)
 

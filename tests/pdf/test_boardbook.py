@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from pypdf import PdfReader
 
-from ecabinet.documents.boardbook import BoardBookSpec, build_board_book, build_board_book_isolated
 from ecabinet.documents.demo_pdf import SAMPLE_PARAGRAPHS, make_demo_pdf
-from ecabinet.documents.stamping import Watermark
+from ecabinet.pdf.boardbook import BoardBookSpec, build_board_book, build_board_book_isolated
+from ecabinet.pdf.stamping import Watermark
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -4,7 +4,7 @@ A file is written to a temporary name in the same file system, flushed and fsync
 its final name, so a reader never sees a half-written file and identical uploads are stored once.
 
 Beside the blobs, ``prepared/<format>/ab/cdef....pdf`` holds the server-internal prepared copy of a
-blob that readers' watermarked copies are made from (see ``fastcopy``); it is never served.
+blob that readers' watermarked copies are made from (see ``copies``); it is never served.
 """
 
 from __future__ import annotations
@@ -17,26 +17,16 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
-from ecabinet.core.errors import DomainError
-from ecabinet.documents.intake import IntakeError, MiB
+from ecabinet.pdf.errors import N_, IntakeError, StorageError
+from ecabinet.pdf.limits import MiB
 
 CHUNK = 1024 * 1024
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
-class StorageError(DomainError):
-    """The server could not store a file; ``code`` says why."""
-
-    status = 507
-
-    def __init__(self, message: str, *, code: str = "storage", **params: object) -> None:
-        super().__init__(message, **params)
-        self.code = code
-
-
 def _disk_full() -> StorageError:
-    return StorageError("The server has no disk space left to store this file. Nothing was saved; "
-                        "please tell the administrator.", code="disk_full")
+    return StorageError(N_("The server has no disk space left to store this file. Nothing was saved; "
+                           "please tell the administrator."), code="disk_full")
 
 
 class BlobStore:

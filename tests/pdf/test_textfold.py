@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from ecabinet.documents import fonts
-from ecabinet.documents.textfold import fold_vietnamese
+from ecabinet.pdf import fonts
+from ecabinet.pdf.textfold import fold_vietnamese
 
 
 def test_fold_strips_tones_marks_and_d_stroke():

@@ -18,8 +18,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ecabinet.documents.intake import MiB
-from ecabinet.documents.textfold import fold_vietnamese
+from ecabinet.pdf.limits import MiB
+from ecabinet.pdf.sandbox import run_in_child
+from ecabinet.pdf.textfold import fold_vietnamese
 
 MAX_RECTS = 50  # as many as the viewer stores for one selection
 
@@ -125,8 +126,6 @@ def locate_quotes(path: str, targets: list[tuple[int, str]]) -> list[list[list[f
 def locate_quotes_isolated(path: str, targets: list[tuple[int, str]], *, timeout_s: float = 20.0,
                            memory_bytes: int = 512 * MiB) -> list[list[list[float]] | None]:
     """``locate_quotes`` in a limited child process: what the web process calls."""
-    from ecabinet.documents.pdfworker import run_in_child
-
     result = run_in_child({"op": "locate", "path": str(path), "targets": [list(t) for t in targets]},
                           timeout_s=timeout_s, memory_bytes=memory_bytes)
     return result["rects"]

@@ -1,196 +1,89 @@
-"""The process boundary for all pypdf work on untrusted or heavy PDFs.
+"""Intake of uploaded PDFs: validate in a separate, resource-limited process and describe the file.
 
-Parent side: ``run_in_child(request, ...)`` starts ``python -m ecabinet.documents.pdfworker``,
-writes one JSON request to its stdin and reads JSON lines from its stdout (progress lines, then
-one result line), killing it at the wall-clock deadline.
+pypdf has had a long run of denial-of-service advisories, and the web server is a single gevent
+event loop: one CPU-bound parse freezes every socket. So the parse never runs there. ``inspect_pdf``
+runs ``inspect_in_process`` in the worker child (``sandbox.run_in_child``) with a memory limit
+(RLIMIT_AS), a CPU limit (RLIMIT_CPU) and a wall-clock deadline after which it is killed; waiting
+for it through ``subprocess`` is cooperative under gevent's monkey-patching.
 
-Child side: ``main()`` first lowers its own resource limits (address space, CPU seconds, file size,
-core dumps), only then imports pypdf and touches the file. Setting the limits in the child itself
-avoids ``preexec_fn``, which is unsafe in a threaded or gevent-patched parent.
-
-Operations: ``inspect`` (intake), ``stamp`` (per-reader watermark), ``prepare`` (the prepared copy a
-stored document's watermarked copies are made from: ``fastcopy``), ``boardbook``, ``locate`` (where a
-quoted passage is drawn on a page: ``textpos``).
+pypdf is imported only inside the inspection, so the calling process stays lean.
 """
 
 from __future__ import annotations
 
-import os
-import sys
-import types
-
-if __name__ == "__main__" and "ecabinet" not in sys.modules:
-    # run_in_child runs this file as a script. ecabinet/__init__.py builds the web app (Flask,
-    # SQLAlchemy, Socket.IO: most of a second to import); a bare package object lets the child import
-    # just ecabinet.core.errors and ecabinet.documents.* without it.
-    _package = types.ModuleType("ecabinet")
-    _package.__path__ = [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
-    sys.modules["ecabinet"] = _package
-
 import hashlib
-import json
-import logging
-import math
+import os
 import re
-import signal
-import subprocess
-import tempfile
-import threading
 import time
-from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
-from ecabinet.documents.intake import MAGIC_WINDOW, PDF_MAGIC, IntakeError, IntakeLimits, MiB
-
-PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-WORKER_SCRIPT = os.path.abspath(__file__)
-Progress = Callable[[int, int], None]
+from ecabinet.pdf.errors import IntakeError
+from ecabinet.pdf.limits import MAGIC_WINDOW, PDF_MAGIC, IntakeLimits, MiB
+from ecabinet.pdf.sandbox import run_in_child
 
 
-# --- parent side ---------------------------------------------------------------------------------
+@dataclass
+class PdfInfo:
+    """What intake learned about an accepted PDF."""
 
-def _child_env() -> dict[str, str]:
-    # A clean environment: the child needs no secrets, database URLs or proxies of the web process.
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": PROJECT_DIR,
-           "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf-8", "PYTHONDONTWRITEBYTECODE": "1"}
-    for name in ("ECABINET_PDF_FONT", "ECABINET_PDF_FONT_BOLD", "TMPDIR"):
-        if name in os.environ:
-            env[name] = os.environ[name]
-    return env
+    sha256: str
+    size: int
+    page_count: int
+    title: str
+    pdf_version: str
+    page_texts: list[str] = field(default_factory=list)
+    text_truncated: bool = False
+    # Accepted but flagged: 'JavaScript', 'Launch', 'OpenAction', 'SubmitForm', 'ImportData', 'GoToR',
+    # 'GoToE', 'Rendition', 'RichMedia', 'XFA', 'EmbeddedFile', 'Polyglot' (HTML or junk before %PDF-).
+    active_content: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """All extracted text; pages are separated by form feeds so a hit can be mapped to its page."""
+        return "\f".join(self.page_texts)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PdfInfo:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
 
 
-def run_in_child(request: dict[str, Any], *, timeout_s: float, memory_bytes: int, memory_mb_hint: int | None = None,
-                 progress: Progress | None = None) -> dict[str, Any]:
-    """Run one request in a fresh limited child; return its result or raise IntakeError.
+def precheck(path: str | os.PathLike[str], limits: IntakeLimits) -> int:
+    """The cheap checks (size and magic bytes) that need no parser; returns the file size.
 
-    Under gevent's monkey-patching, ``subprocess`` pipes, ``threading.Timer`` and ``wait`` are all
-    cooperative, so the event loop keeps serving while the child works.
+    Done in the caller's process too, so that an empty or non-PDF file costs no child process.
     """
-    request = {**request, "rlimits": {"cpu_s": math.ceil(timeout_s) + 1, "as_bytes": memory_bytes}}
-    killed = threading.Event()
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(  # noqa: S603 - fixed argv, our own module
-            [sys.executable, "-P", WORKER_SCRIPT], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=err, cwd=PROJECT_DIR, env=_child_env(), close_fds=True)
-
-        def kill() -> None:
-            killed.set()
-            proc.kill()
-
-        timer = threading.Timer(timeout_s, kill)
-        timer.daemon = True
-        timer.start()
-        result: dict[str, Any] | None = None
-        try:
-            assert proc.stdin is not None and proc.stdout is not None
-            try:
-                proc.stdin.write(json.dumps(request).encode())
-                proc.stdin.close()
-            except BrokenPipeError:
-                pass
-            for line in proc.stdout:
-                message = json.loads(line)
-                if "progress" in message:
-                    if progress:
-                        progress(*message["progress"])
-                else:
-                    result = message
-            proc.wait()
-        except (ValueError, OSError):
-            proc.kill()
-            proc.wait()
-        finally:
-            timer.cancel()
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        err.seek(0)
-        stderr = err.read()[-65536:].decode("utf-8", "replace")
-
-    mb = memory_mb_hint or memory_bytes // MiB
-    if killed.is_set() or proc.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
-        raise IntakeError.of("timeout", seconds=int(timeout_s))
-    if result is not None and result.get("ok"):
-        return result["result"]
-    if result is not None:
-        code = result.get("code", "failed")
-        if code == "memory":
-            raise IntakeError.of("memory", max_mb=mb)
-        raise IntakeError.of(code, **result.get("params", {}))
-    if "MemoryError" in stderr or "Cannot allocate memory" in stderr:
-        raise IntakeError.of("memory", max_mb=mb)
-    logging.getLogger(__name__).warning("pdf worker failed (rc=%s): %s", proc.returncode, stderr[-2000:])
-    raise IntakeError.of("failed")
+    size = os.stat(path).st_size
+    if size == 0:
+        raise IntakeError.of("empty")
+    if size > limits.max_bytes:
+        raise IntakeError.of("too_large", max_mb=limits.max_bytes // MiB)
+    with open(path, "rb") as fh:
+        head = fh.read(MAGIC_WINDOW + len(PDF_MAGIC))
+    if head.find(PDF_MAGIC, 0, MAGIC_WINDOW + len(PDF_MAGIC) - 1) < 0:
+        raise IntakeError.of("not_pdf")
+    return size
 
 
-# --- child side ----------------------------------------------------------------------------------
+def inspect_pdf(path: str | os.PathLike[str], limits: IntakeLimits | None = None) -> PdfInfo:
+    """Validate the PDF at ``path`` in a limited child process; return its PdfInfo or raise IntakeError.
 
-def _apply_rlimits(limits: dict[str, int], *, may_write: bool) -> None:
-    import resource
-
-    def lower(which: int, value: int) -> None:
-        soft, hard = resource.getrlimit(which)
-        if hard != resource.RLIM_INFINITY:
-            value = min(value, hard)
-        resource.setrlimit(which, (value, value if which != resource.RLIMIT_CPU else min(value + 1, hard)
-                                   if hard != resource.RLIM_INFINITY else value + 1))
-
-    lower(resource.RLIMIT_AS, int(limits["as_bytes"]))
-    lower(resource.RLIMIT_CPU, int(limits["cpu_s"]))
-    lower(resource.RLIMIT_CORE, 0)
-    # Inspecting writes nothing; a stamp or board book writes one output file.
-    lower(resource.RLIMIT_FSIZE, int(limits.get("fsize_bytes", 4096 * MiB)) if may_write else 0)
+    Cooperative under gevent (the wait is on a pipe and a child process), blocking elsewhere.
+    """
+    limits = limits or IntakeLimits()
+    precheck(path, limits)
+    result = run_in_child(
+        {"op": "inspect", "path": str(Path(path).resolve()), "limits": limits.to_json()},
+        timeout_s=limits.timeout_s, memory_bytes=limits.memory_bytes, memory_mb_hint=limits.memory_bytes // MiB)
+    return PdfInfo.from_json(result)
 
 
-def _emit(message: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(message, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
-
-
-def main() -> int:
-    request = json.loads(sys.stdin.read())
-    op = request.get("op")
-    _apply_rlimits(request["rlimits"], may_write=op not in ("inspect", "locate"))
-    logging.basicConfig(level=logging.CRITICAL)  # pypdf warns loudly about every quirk of real files
-    logging.getLogger("pypdf").setLevel(logging.CRITICAL)
-    try:
-        if op == "inspect":
-            limits = IntakeLimits.from_json(request["limits"])
-            result: Any = inspect_in_process(request["path"], limits).to_json()
-        elif op == "stamp":
-            from ecabinet.documents.stamping import Watermark, stamp_copy
-
-            made = stamp_copy(request["sources"], request["out_path"], Watermark(**request["watermark"]))
-            result = {"page_count": made.page_count, "fast": made.fast, "note": made.note}
-        elif op == "prepare":
-            from ecabinet.documents.fastcopy import ensure_prepared
-
-            prepared = ensure_prepared(request["path"])
-            result = {"prepared": str(prepared) if prepared else None}
-        elif op == "boardbook":
-            from ecabinet.documents.boardbook import BoardBookSpec, build_board_book
-            from ecabinet.documents.stamping import Watermark
-
-            result = {"page_count": build_board_book(
-                BoardBookSpec.from_json(request["spec"]), request["out_path"], Watermark(**request["watermark"]),
-                progress=lambda done, total: _emit({"progress": [done, total]}))}
-        elif op == "locate":
-            from ecabinet.documents.textpos import locate_quotes
-
-            result = {"rects": locate_quotes(request["path"], [(int(p), str(q)) for p, q in request["targets"]])}
-        else:
-            raise ValueError(f"unknown op {op!r}")
-    except IntakeError as exc:
-        _emit({"ok": False, "code": exc.code, "params": exc.params})
-        return 0
-    except MemoryError:
-        _emit({"ok": False, "code": "memory", "params": {}})
-        return 0
-    _emit({"ok": True, "result": result})
-    return 0
-
-
-# --- the inspection itself (child only: imports pypdf) -------------------------------------------
+# --- the inspection itself (in the limited child only: imports pypdf) -----------------------------
 
 # Actions that run code, open other files or send data somewhere: accepted, but flagged.
 FLAGGED_ACTIONS = {"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/GoToR", "/GoToE", "/Rendition",
@@ -351,14 +244,12 @@ def _page_text(page: Any, limits: IntakeLimits, budget: dict[str, int]) -> str:
     return page.extract_text() or ""
 
 
-def inspect_in_process(path: str, limits: IntakeLimits) -> Any:
-    """The whole inspection; run only inside the limited child (see module docstring)."""
+def inspect_in_process(path: str, limits: IntakeLimits) -> PdfInfo:
+    """The whole inspection; run only inside the limited child (the worker's ``inspect``)."""
     import io
 
     import pypdf
     from pypdf.errors import LimitReachedError, PyPdfError
-
-    from ecabinet.documents.intake import PdfInfo
 
     started = time.monotonic()
     with open(path, "rb") as fh:
@@ -440,7 +331,3 @@ def inspect_in_process(path: str, limits: IntakeLimits) -> Any:
     return PdfInfo(sha256=sha256, size=size, page_count=page_count, title=_title(reader, page_texts),
                    pdf_version=version, page_texts=page_texts, text_truncated=truncated,
                    active_content=sorted(flags))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

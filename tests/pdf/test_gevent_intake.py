@@ -10,8 +10,8 @@ import textwrap
 
 import pytest
 
-from tests.documents import crafted
-from tests.documents.conftest import REPO
+from tests.pdf import crafted
+from tests.pdf.conftest import REPO
 
 SCRIPT = textwrap.dedent("""
     import gevent
@@ -23,8 +23,9 @@ SCRIPT = textwrap.dedent("""
     import json, sys
     import gevent, gevent.events
     # Imported before monitoring starts: importing the app is not what is measured.
-    from ecabinet.documents.intake import IntakeError, inspect_pdf
-    from ecabinet.documents import pdfworker  # noqa: F401
+    from ecabinet.pdf.errors import IntakeError
+    from ecabinet.pdf.intake import inspect_pdf
+    from ecabinet.pdf import worker  # noqa: F401
 
     blocked = []
     gevent.events.subscribers.append(

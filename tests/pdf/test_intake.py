@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from ecabinet.documents.intake import MESSAGES, IntakeError, IntakeLimits, inspect_pdf
-from tests.documents import crafted
-from tests.documents.conftest import corpus_files, corpus_pages, require_corpus
+from ecabinet.pdf.errors import MESSAGES, IntakeError
+from ecabinet.pdf.intake import inspect_pdf
+from ecabinet.pdf.limits import IntakeLimits
+from tests.pdf import crafted
+from tests.pdf.conftest import corpus_files, corpus_pages, require_corpus
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -1,4 +1,4 @@
-"""Shared inputs for the documents engine tests: the real-world corpus and generated briefings."""
+"""Shared inputs for the PDF engine tests: the real-world corpus and generated briefings."""
 
 from __future__ import annotations
 

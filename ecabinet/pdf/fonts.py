@@ -69,15 +69,23 @@ def _covers_vietnamese(path: Path) -> bool:
     return all(ord(ch) in face.charToGlyph for ch in VIETNAMESE_LETTERS)
 
 
+def candidate_paths(style: str = "regular") -> list[Path]:
+    """The font files to try first, in order: $ECABINET_PDF_FONT[_BOLD], then the usual install paths.
+
+    They may be missing or lack Vietnamese: a caller with its own font reader checks them itself, then
+    falls back to ``find_unicode_font`` (which also asks fc-match and names the package to install).
+    """
+    if style not in _CANDIDATES:
+        raise ValueError(f"unknown font style {style!r}")
+    env = os.environ.get(_ENV[style])
+    return ([Path(env)] if env else []) + [Path(p) for p in _CANDIDATES[style]]
+
+
 @lru_cache(maxsize=4)
 def find_unicode_font(style: str = "regular") -> Path:
     """Path of a .ttf with every Vietnamese letter: $ECABINET_PDF_FONT[_BOLD], known paths, then fc-match."""
-    if style not in _CANDIDATES:
-        raise ValueError(f"unknown font style {style!r}")
     tried: list[str] = []
-    env = os.environ.get(_ENV[style])
-    candidates = [Path(env)] if env else []
-    candidates += [Path(p) for p in _CANDIDATES[style]]
+    candidates = candidate_paths(style)
     for path in candidates + [p for p in [_fc_match(style)] if p]:
         tried.append(str(path))
         if path.is_file() and _covers_vietnamese(path):
