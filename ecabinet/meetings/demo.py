@@ -47,7 +47,7 @@ def _next_monday(zone: ZoneInfo) -> datetime:
 
 
 def load_meetings_demo(password: str) -> list[str]:
-    from ecabinet.demo import CHAIR, GUEST, MEMBERS, email_of
+    from ecabinet.accounts.demo import CHAIR, GUEST, MEMBERS, email_of
 
     if db.session.scalar(select(Meeting).where(Meeting.title == DEMO_TITLE)) is not None:
         return ["Demo meeting already loaded."]

@@ -1,4 +1,4 @@
-"""Meetings, their agenda, participants, positions, interest declarations and notifications."""
+"""Meetings, their agenda, participants, positions and interest declarations."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ecabinet.accounts.models import User
 from ecabinet.core.types import UTCDateTime, str_enum, utcnow
 from ecabinet.extensions import db
+
+# The notification table belongs to the notifications domain; named here for callers not yet importing it
+# from there.
+from ecabinet.notifications.models import Notification  # noqa: F401, E402
 
 
 class MeetingKind(enum.StrEnum):
@@ -277,17 +281,3 @@ class InterestDeclaration(db.Model):
     member: Mapped[User] = relationship()
 
     __table_args__ = (UniqueConstraint("item_id", "member_id"),)
-
-
-class Notification(db.Model):
-    """An in-app message. ``key`` is an English msgid, translated when shown, with ``params`` (JSON)."""
-
-    __tablename__ = "notification"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
-    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), nullable=True)
-    key: Mapped[str] = mapped_column(String(200))
-    params: Mapped[str] = mapped_column(Text, default="{}")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -10,6 +10,7 @@ conflict of interest under the "hide" policy. A visible thing the user may not a
 from __future__ import annotations
 
 from ecabinet.accounts.models import Role, User
+from ecabinet.core.actor import Actor
 from ecabinet.core.policy import Hidden
 from ecabinet.meetings.models import (
     ConflictPolicy,
@@ -19,18 +20,23 @@ from ecabinet.meetings.models import (
     MeetingStatus,
     ParticipantRole,
 )
+from ecabinet.meetings.queries import get_meeting, meeting_and_participant, participant_of
 
 
 def _participant(user: User, meeting: Meeting) -> MeetingParticipant | None:
     # One indexed row, not the whole participants collection: with 2,000 participants, loading the
     # collection on every policy check made joining a meeting's room quadratic (profiled).
-    from ecabinet.meetings.service import participant_of
-
     return participant_of(meeting, user)
 
 
-def _is_secretary(user: User) -> bool:
+def is_secretary(user: User) -> bool:
     return user.is_active and user.role is Role.SECRETARY
+
+
+def secretariat_may_act(actor: Actor) -> bool:
+    """The rule services ask before a change only the secretariat makes; the system actor (CLI, demo,
+    jobs) may make it too."""
+    return actor.user is None or is_secretary(actor.user)
 
 
 def is_chair_of(user: User, meeting: Meeting) -> bool:
@@ -40,7 +46,7 @@ def is_chair_of(user: User, meeting: Meeting) -> bool:
 def can_see_meeting(user: User, meeting: Meeting) -> bool:
     if not user.is_active:
         return False
-    if _is_secretary(user):
+    if is_secretary(user):
         return True
     return _participant_sees(user, meeting, _participant(user, meeting))
 
@@ -64,11 +70,9 @@ def _meeting(user: User, meeting_id: int | None) -> Meeting:
 
 def meeting_seen_by(user: User, meeting_id: int | None) -> Meeting | None:
     """The meeting if this user may see it (``can_see_meeting``), else None; one statement to decide."""
-    from ecabinet.meetings.service import get_meeting, meeting_and_participant
-
     if not user.is_active:
         return None
-    if _is_secretary(user):
+    if is_secretary(user):
         return get_meeting(meeting_id)
     meeting, participant = meeting_and_participant(meeting_id, user)
     return meeting if meeting is not None and _participant_sees(user, meeting, participant) else None
@@ -76,7 +80,7 @@ def meeting_seen_by(user: User, meeting_id: int | None) -> Meeting | None:
 
 def visible_items(user: User, meeting: Meeting) -> list[MeetingItem]:
     """The agenda items this user may see, in agenda order."""
-    if _is_secretary(user):
+    if is_secretary(user):
         return list(meeting.items)
     participant = _participant(user, meeting)  # looked up once: on PostgreSQL each lookup is a round trip
     if not user.is_active or not _participant_sees(user, meeting, participant):
@@ -126,7 +130,7 @@ def can_list_meetings(user: User, **_: object) -> bool:
 
 
 def can_create_meeting(user: User, **_: object) -> bool:
-    return _is_secretary(user)
+    return is_secretary(user)
 
 
 def can_view_meeting(user: User, meeting_id: int | None = None, **_: object) -> bool:
@@ -136,7 +140,7 @@ def can_view_meeting(user: User, meeting_id: int | None = None, **_: object) -> 
 
 def can_edit_agenda(user: User, meeting_id: int | None = None, **_: object) -> bool:
     _meeting(user, meeting_id)
-    return _is_secretary(user)
+    return is_secretary(user)
 
 
 def can_manage_participants(user: User, meeting_id: int | None = None, **_: object) -> bool:
@@ -150,7 +154,7 @@ def can_run_meeting(user: User, meeting_id: int | None = None, **_: object) -> b
 
 def can_see_participants(user: User, meeting_id: int | None = None, **_: object) -> bool:
     meeting = _meeting(user, meeting_id)
-    if _is_secretary(user):
+    if is_secretary(user):
         return True
     participant = _participant(user, meeting)
     return participant is not None and participant.role is not ParticipantRole.GUEST
@@ -159,7 +163,7 @@ def can_see_participants(user: User, meeting_id: int | None = None, **_: object)
 def can_see_positions(user: User, meeting_id: int | None = None, **_: object) -> bool:
     """Who has (not) responded, per item, and the consent block: the secretariat and the chair."""
     meeting = _meeting(user, meeting_id)
-    return _is_secretary(user) or is_chair_of(user, meeting)
+    return is_secretary(user) or is_chair_of(user, meeting)
 
 
 def can_respond(user: User, meeting_id: int | None = None, **_: object) -> bool:
@@ -169,7 +173,7 @@ def can_respond(user: User, meeting_id: int | None = None, **_: object) -> bool:
 
 def can_check_in(user: User, meeting_id: int | None = None, **_: object) -> bool:
     meeting = _meeting(user, meeting_id)
-    return _is_member(user, meeting) or _is_secretary(user)
+    return _is_member(user, meeting) or is_secretary(user)
 
 
 def can_view_item(user: User, meeting_id: int | None = None, item_id: int | None = None, **_: object) -> bool:
@@ -191,12 +195,8 @@ def can_declare_interest(user: User, meeting_id: int | None = None, item_id: int
 def can_edit_item(user: User, meeting_id: int | None = None, item_id: int | None = None, **_: object) -> bool:
     meeting = _meeting(user, meeting_id)
     _item(user, meeting, item_id)
-    return _is_secretary(user)
+    return is_secretary(user)
 
 
 def can_download_calendar(user: User, meeting_id: int | None = None, **_: object) -> bool:
     return can_view_meeting(user, meeting_id=meeting_id)
-
-
-def can_read_notifications(user: User, **_: object) -> bool:
-    return user.is_active

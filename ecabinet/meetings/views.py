@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
+from ecabinet.accounts import service as accounts
 from ecabinet.accounts.forms import EmptyForm
-from ecabinet.accounts.models import Role, User
+from ecabinet.accounts.models import Role
 from ecabinet.core.actor import current_actor
 from ecabinet.core.policy import guard
-from ecabinet.extensions import db
+from ecabinet.core.schemas import json_body
 from ecabinet.meetings import ics, policy, service
 from ecabinet.meetings.forms import (
     LABELS,
@@ -32,6 +32,7 @@ from ecabinet.meetings.forms import (
     ResponseForm,
 )
 from ecabinet.meetings.models import Meeting, MeetingItem, MeetingParticipant, ParticipantRole
+from ecabinet.meetings.schemas import ReorderAgenda
 from ecabinet.meetings.service import BulkChanges, ItemData, MeetingData, MeetingError, NotInvited
 
 bp = Blueprint("meetings", __name__)
@@ -98,8 +99,7 @@ def _local(value: datetime, zone: str) -> datetime:
 
 
 def _chairs() -> list[tuple[int, str]]:
-    users = db.session.scalars(select(User).where(User.role == Role.CHAIR, User.active.is_(True)).order_by(User.name))
-    return [(0, _("(none)"))] + [(u.id, u.name) for u in users]
+    return [(0, _("(none)"))] + [(u.id, u.name) for u in service.users_with_role(Role.CHAIR)]
 
 
 def _meeting_data(form: MeetingForm) -> MeetingData:
@@ -208,7 +208,7 @@ def show(meeting_id: int):
         elif participant.last_seen_version < meeting.agenda_version:
             diff = service.diff_versions(meeting, participant.last_seen_version,
                                          visible_ids={i.id for i in items})
-    # After the possible commit above (which expires what was loaded), held until the page is rendered.
+    # Held until the page is rendered: the session keeps loaded objects only while something refers to them.
     agenda = service.agenda_for_page(meeting)  # noqa: F841
     is_member = participant is not None and participant.is_voting_member
     response_form = ResponseForm()
@@ -299,9 +299,8 @@ def item(meeting_id: int, item_id: int):
     if is_secretary:
         guest_form = GuestForm(formdata=None)
         invited = {p.user_id for p in service.guests_of(it)}
-        guests = db.session.scalars(select(User).where(User.role == Role.GUEST, User.active.is_(True))
-                                    .order_by(User.name))
-        guest_form.user_id.choices = [(u.id, u.name) for u in guests if u.id not in invited]
+        guest_form.user_id.choices = [(u.id, u.name) for u in service.users_with_role(Role.GUEST)
+                                      if u.id not in invited]
     return render_template(
         "meetings/item.html", meeting=meeting, item=it, participant=participant,
         is_member=participant is not None and participant.is_voting_member, is_secretary=is_secretary,
@@ -352,11 +351,8 @@ def item_move(meeting_id: int, item_id: int):
 @guard(policy.can_edit_agenda)
 def reorder(meeting_id: int):
     """JSON ``{"order": [item ids]}``; the CSRF token comes in the X-CSRFToken header."""
+    order = json_body(ReorderAgenda).order  # not a list of ids: a 400 naming the field
     meeting = _meeting(meeting_id)
-    payload = request.get_json(silent=True)
-    order = payload.get("order") if isinstance(payload, dict) else None
-    if not isinstance(order, list):
-        return {"ok": False, "error": _("The new order must be a list of item numbers.")}, 400
     try:
         service.reorder_items(current_actor(), meeting, order)
     except MeetingError as exc:
@@ -418,9 +414,9 @@ def guest_add(meeting_id: int, item_id: int):
     meeting = _meeting(meeting_id)
     it = _item(meeting, item_id)
     form = GuestForm()
-    form.user_id.choices = [(u.id, u.name) for u in db.session.scalars(select(User).where(User.role == Role.GUEST))]
+    form.user_id.choices = [(u.id, u.name) for u in service.users_with_role(Role.GUEST, active_only=False)]
     if form.validate_on_submit():
-        user = db.session.get(User, form.user_id.data)
+        user = accounts.get_user(form.user_id.data)
         if user is not None:
             _attempt(service.invite_guest, current_actor(), it, user, done=_("Guest invited to this item."))
     else:
@@ -495,9 +491,7 @@ def participants(meeting_id: int):
     if is_secretary:
         add_form = ParticipantForm(formdata=None)
         present = {p.user_id for p in meeting.participants}
-        candidates = db.session.scalars(select(User).where(User.active.is_(True),
-                                                           User.role.in_([Role.MEMBER, Role.SECRETARY]))
-                                        .order_by(User.name))
+        candidates = service.users_with_role(Role.MEMBER, Role.SECRETARY)
         add_form.user_id.choices = [(u.id, u.name) for u in candidates if u.id not in present]
     order = {ParticipantRole.CHAIR: 0, ParticipantRole.MEMBER: 1, ParticipantRole.SECRETARY: 2,
              ParticipantRole.GUEST: 3}
@@ -512,9 +506,9 @@ def participants(meeting_id: int):
 def participant_add(meeting_id: int):
     meeting = _meeting(meeting_id)
     form = ParticipantForm()
-    form.user_id.choices = [(u.id, u.name) for u in db.session.scalars(select(User))]
+    form.user_id.choices = [(u.id, u.name) for u in service.users_with_role(*Role, active_only=False)]
     if form.validate_on_submit():
-        user = db.session.get(User, form.user_id.data)
+        user = accounts.get_user(form.user_id.data)
         if user is not None:
             _attempt(service.add_participant, current_actor(), meeting, user, form.role.data,
                      done=_("Participant added."))
@@ -561,11 +555,3 @@ def consent(meeting_id: int):
         _attempt(service.adopt_consent_block, current_actor(), meeting,
                  done=_("The consent block is adopted."))
     return redirect(url_for("meetings.positions", meeting_id=meeting.id))
-
-
-@bp.route("/notifications/read", methods=["POST"])
-@guard(policy.can_read_notifications)
-def notifications_read():
-    if EmptyForm().validate_on_submit():
-        service.mark_notifications_read(current_actor())
-    return redirect(url_for("core.home"))

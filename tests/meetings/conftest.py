@@ -29,13 +29,16 @@ def cabinet(users):
         people[f"member{n}"] = accounts.create_user(
             SYSTEM, accounts.UserData(email=f"member{n}@example.gov.vn", name=f"Test member {n}",
                                       role=Role.MEMBER), PASSWORD)
+    db.session.commit()  # services stage their changes; the requests a test makes see committed ones
     return people
 
 
 def make_outsider():
     """A member created after the meeting, so not invited to it."""
-    return accounts.create_user(SYSTEM, accounts.UserData(email="outsider@example.gov.vn", name="Outsider",
-                                                          role=Role.MEMBER), PASSWORD)
+    outsider = accounts.create_user(SYSTEM, accounts.UserData(email="outsider@example.gov.vn", name="Outsider",
+                                                              role=Role.MEMBER), PASSWORD)
+    db.session.commit()
+    return outsider
 
 
 def actor(user) -> Actor:
@@ -56,6 +59,7 @@ def draft(cabinet):
     service.add_item(sec, meeting, service.ItemData(title="Decision B", duration_minutes=30))
     service.add_item(sec, meeting, service.ItemData(title="Report C", kind=ItemKind.INFORMATION,
                                                     duration_minutes=15))
+    db.session.commit()
     return meeting
 
 
@@ -64,6 +68,7 @@ def published(draft, cabinet):
     from ecabinet.meetings import service
 
     service.publish(actor(cabinet["secretary"]), draft)
+    db.session.commit()
     return draft
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from ecabinet.extensions import db
 from ecabinet.meetings import service
 from tests.conftest import PASSWORD
 from tests.helpers import login
@@ -55,7 +56,6 @@ ALLOWED: dict[str, set[str]] = {
     "meetings.check_out": MEMBERS | SECRETARY,
     "meetings.participants": MEMBERS | SECRETARY,
     "meetings.positions": CHAIR | SECRETARY,
-    "meetings.notifications_read": EVERYONE,
 }
 
 # Changes that would spoil the later requests of the same role go last.
@@ -70,6 +70,7 @@ def _setup(cabinet):
     b = service.add_item(SYSTEM, meeting, service.ItemData(title="B"))
     service.publish(SYSTEM, meeting)
     service.invite_guest(SYSTEM, b, cabinet["guest"])
+    db.session.commit()
     return meeting, a, b
 
 

@@ -7,6 +7,7 @@ import pytest
 from ecabinet.meetings import policy, service
 from ecabinet.meetings.models import Attendance, ParticipantRole
 from ecabinet.meetings.service import MeetingError, NotInvited
+from ecabinet.notifications import service as notifications
 from tests.meetings.conftest import actor, audit_actions, make_outsider
 
 
@@ -84,7 +85,7 @@ def test_guest_sees_only_the_items_they_are_invited_to(published, cabinet):
     assert policy.can_view_item(guest, meeting_id=published.id, item_id=item.id)
     with pytest.raises(policy.Hidden):
         policy.can_view_item(guest, meeting_id=published.id, item_id=published.items[0].id)
-    assert service.unread_count(guest) == 1
+    assert notifications.unread_count(guest) == 1
     assert audit_actions()[-1] == "guest.invite"
 
 

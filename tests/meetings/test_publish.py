@@ -10,6 +10,7 @@ import pytest
 from ecabinet.meetings import service
 from ecabinet.meetings.models import MeetingStatus
 from ecabinet.meetings.service import ItemData, MeetingData, MeetingError
+from ecabinet.notifications import service as notifications
 from tests.meetings.conftest import actor, audit_actions
 
 
@@ -18,8 +19,8 @@ def test_publish_freezes_version_one_and_notifies_every_participant(draft, cabin
     assert draft.status is MeetingStatus.PUBLISHED and version.number == 1 and draft.agenda_version == 1
     assert [i["title"] for i in json.loads(version.snapshot)] == ["Decision A", "Decision B", "Report C"]
     for who in ("member", "member2", "chair", "secretary"):
-        assert service.unread_count(cabinet[who]) == 1
-    assert service.unread_count(cabinet["admin"]) == 0
+        assert notifications.unread_count(cabinet[who]) == 1
+    assert notifications.unread_count(cabinet["admin"]) == 0
     assert audit_actions()[-1] == "meeting.publish"
 
 
@@ -44,7 +45,7 @@ def test_change_after_publication_makes_a_new_version(published, cabinet):
     assert published.agenda_changed
     version = service.publish(sec, published)
     assert version.number == 2 and not published.agenda_changed
-    assert service.unread_count(cabinet["member"]) == 2
+    assert notifications.unread_count(cabinet["member"]) == 2
 
 
 def test_members_see_what_changed_since_the_version_they_last_looked_at(published, cabinet):

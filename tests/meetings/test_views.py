@@ -53,6 +53,7 @@ def test_reorder_endpoint_without_the_csrf_header_is_refused(client, draft, cabi
 
 def test_publishing_an_empty_agenda_shows_a_clear_message(client, draft, cabinet):
     service.bulk_delete(actor(cabinet["secretary"]), draft, [i.id for i in draft.items])
+    db.session.commit()
     login(client, cabinet["secretary"].email, PASSWORD)
     html = _page(client, f"/meetings/{draft.id}")
     r = client.post(f"/meetings/{draft.id}/publish", data={"csrf_token": csrf_from(html)}, follow_redirects=True)
@@ -82,6 +83,7 @@ def test_unknown_step_is_404(client, published, cabinet):
 def test_position_after_the_start_shows_a_clear_message(client, published, cabinet):
     item = published.items[0]
     service.start_meeting(actor(cabinet["chair"]), published)
+    db.session.commit()
     login(client, cabinet["member"].email, PASSWORD)
     html = _page(client, f"/meetings/{published.id}")
     r = client.post(f"/meetings/{published.id}/items/{item.id}/position",
@@ -171,6 +173,7 @@ def test_members_see_what_changed_on_the_meeting_page(client, published, cabinet
     _page(client, f"/meetings/{published.id}")  # first look: version 1 seen
     service.add_item(actor(cabinet["secretary"]), published, service.ItemData(title="Bổ sung khẩn"))
     service.publish(actor(cabinet["secretary"]), published)
+    db.session.commit()
     html = _page(client, f"/meetings/{published.id}")
     assert "Đã thêm:" in html and "Bổ sung khẩn" in html
     client.post(f"/meetings/{published.id}/seen", data={"csrf_token": csrf_from(html)})

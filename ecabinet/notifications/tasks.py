@@ -1,4 +1,4 @@
-"""Background jobs of the meetings domain: notification emails, sent by the huey worker, never on a request."""
+"""Background jobs of the notifications domain: notification emails, sent by the huey worker, never on a request."""
 
 from __future__ import annotations
 
