@@ -100,6 +100,7 @@ def open_ballot(meeting_id: int) -> int:
         ballot = voting.create_ballot(chair, voting.BallotData(title="Thông qua Nghị quyết thử tải", kind="live",
                                                                meeting_id=meeting_id))
         voting.open_ballot(chair, ballot)
+        db.session.commit()
         ballot_id, eligible = ballot.id, ballot.eligible_count
         db.session.remove()
         db.engine.dispose()

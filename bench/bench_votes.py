@@ -57,6 +57,7 @@ def setup(app, voters: int, ballots: int) -> tuple[list[int], list[int]]:
     from ecabinet.accounts.models import Role
     from ecabinet.core.actor import Actor
     from ecabinet.core.types import utcnow
+    from ecabinet.extensions import db
     from ecabinet.voting import service
 
     system = Actor.system("bench")
@@ -76,6 +77,7 @@ def setup(app, voters: int, ballots: int) -> tuple[list[int], list[int]]:
             service.approve_ballot(Actor(chair), b)
             service.send_ballot(Actor(secretary), b)
             ballot_ids.append(b.id)
+        db.session.commit()  # the services only stage: this setup is their boundary
         return user_ids, ballot_ids
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from ecabinet.accounts import service as accounts
+from ecabinet.core import uow
 from ecabinet.core.actor import Actor
 from ecabinet.core.types import utcnow
 from ecabinet.extensions import db
@@ -37,7 +38,7 @@ def _answer(rng: random.Random, question_ids: list[int]) -> dict:
 
 
 def _written(title: str, questions: list[str], days: int) -> Ballot:
-    from ecabinet.demo import CHAIR, SECRETARIES, email_of
+    from ecabinet.accounts.demo import CHAIR, SECRETARIES, email_of
 
     secretary = Actor(accounts.find_user_by_email(email_of(SECRETARIES[0][0])), label="demo")
     chair = Actor(accounts.find_user_by_email(email_of(CHAIR[0])), label="demo")
@@ -52,6 +53,8 @@ def _written(title: str, questions: list[str], days: int) -> Ballot:
 
 def _answers_from(ballot: Ballot, count: int, seed: int) -> int:
     rng = random.Random(seed)  # noqa: S311 - demo data, reproducible
+    # A vote is a unit of work of its own (it starts a fresh transaction): what is loaded so far goes first.
+    uow.commit()
     voters = service.voters_of(ballot)[:count]
     qids = [q.id for q in ballot.questions]
     for v in voters:
@@ -81,7 +84,7 @@ def load_voting_demo(password: str) -> list[str]:
 
     meeting = db.session.scalar(select(Meeting).where(Meeting.title == DEMO_TITLE))
     if meeting is not None and db.session.scalar(select(Ballot.id).where(Ballot.title == LIVE_TITLE)) is None:
-        from ecabinet.demo import SECRETARIES, email_of
+        from ecabinet.accounts.demo import SECRETARIES, email_of
 
         item = next((i for i in meeting.items if i.kind is ItemKind.DECISION), None)
         secretary = Actor(accounts.find_user_by_email(email_of(SECRETARIES[0][0])), label="demo")

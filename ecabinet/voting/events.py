@@ -12,25 +12,30 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ecabinet.core import uow
 from ecabinet.core.actor import current_actor
 from ecabinet.core.errors import DomainError
 from ecabinet.core.policy import guarded_event
-from ecabinet.extensions import db
 from ecabinet.live.service import state_of
-from ecabinet.voting import policy, service
+from ecabinet.voting import policy, schemas, service
+from ecabinet.voting import room as _room  # noqa: F401 - fills the live room's ballot hooks at app start
 
 
 def _answer(action: Callable[[], dict[str, Any]], meeting_id: int, seq: int | None = None) -> dict[str, Any]:
-    """``seq``: the meeting's event number, when the caller read it already; else read after the commit."""
+    """``seq``: the meeting's event number, when the caller read it already; else the handler commits
+    here (the guard's commit after it then has nothing left) and reads the number the commit gave."""
     try:
         result = action()
     except DomainError as exc:
-        db.session.rollback()
+        uow.rollback()
         return {"ok": False, "error": "refused", "message": exc.translated()}
-    return {"ok": True, "seq": state_of(meeting_id).last_seq if seq is None else seq, **result}
+    if seq is None:
+        uow.commit()
+        seq = state_of(meeting_id).last_seq
+    return {"ok": True, "seq": seq, **result}
 
 
-@guarded_event("vote.list", policy.can_list_event)
+@guarded_event("vote.list", policy.can_list_event, schema=schemas.ListBallots)
 def on_list(user, data):  # noqa: ANN001
     from ecabinet.meetings.service import get_meeting
 
@@ -40,7 +45,7 @@ def on_list(user, data):  # noqa: ANN001
     return {"ok": True, "ballots": ballots}
 
 
-@guarded_event("vote.cast", policy.can_vote_event)
+@guarded_event("vote.cast", policy.can_vote_event, schema=schemas.CastVote)
 def on_cast(user, data):  # noqa: ANN001
     answers = data.get("answers", data.get("choice"))
     # A vote is not a numbered event, so the meeting's number is the same before and after it: read
@@ -55,7 +60,7 @@ def on_cast(user, data):  # noqa: ANN001
     return _answer(cast, data["meeting_id"], seq)
 
 
-@guarded_event("chair.open_vote", policy.can_run_event)
+@guarded_event("chair.open_vote", policy.can_run_event, schema=schemas.BallotAction)
 def on_open(user, data):  # noqa: ANN001
     def run() -> dict[str, Any]:
         ballot = service.get_ballot(data["ballot_id"])
@@ -65,7 +70,7 @@ def on_open(user, data):  # noqa: ANN001
     return _answer(run, data["meeting_id"])
 
 
-@guarded_event("chair.close_vote", policy.can_run_event)
+@guarded_event("chair.close_vote", policy.can_run_event, schema=schemas.BallotAction)
 def on_close(user, data):  # noqa: ANN001
     def run() -> dict[str, Any]:
         ballot = service.get_ballot(data["ballot_id"])

@@ -1,11 +1,12 @@
-"""The voting domain's part of the meeting record, for the minutes (and their ZIP export)."""
+"""The voting domain's part of the meeting record, for the minutes (and their ZIP export).
+
+The minutes domain sits above voting and imports ``record_section`` (voting never imports the minutes)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ecabinet.meetings.models import Meeting
-from ecabinet.minutes.record import record_sections
 from ecabinet.voting import service
 
 RULES = {"majority_cast": "đa số phiếu biểu quyết", "majority_all": "quá nửa tổng số thành viên",
@@ -14,8 +15,9 @@ OUTCOMES = {"adopted": "thông qua", "rejected": "không thông qua", "no_quorum
             "partly_adopted": "thông qua một phần"}
 
 
-@record_sections.connect
-def ballots_of_meeting(meeting: Meeting) -> dict[str, Any]:
+def record_section(meeting: Meeting) -> dict[str, Any]:
+    """The closed ballots of the meeting, each question with its counts, rule, result and receipts, also
+    grouped by agenda item."""
     items: dict[int, dict[str, list]] = {}
     ballots = []
     for closed in service.results_for_meeting(meeting):

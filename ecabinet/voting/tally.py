@@ -107,7 +107,7 @@ def send(ballot_id: int, meeting_id: int) -> float:
     ballot = db.session.get(Ballot, ballot_id)
     if ballot is None or ballot.status is not BallotStatus.OPEN:
         return 0.0  # the close event carries the final counts
-    # Readers kept from the ballot's item get nothing (a numbered event would reach them redacted).
+    # Readers kept from the ballot's item get nothing: a tally may carry the running counts of its vote.
     blocked = blocked_sids(get_meeting(meeting_id), ballot.item_id)
     message = tally(ballot)
     db.session.rollback()  # the counts are read: give the connection back before the long part

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from ecabinet.core.types import utcnow
+from ecabinet.extensions import db
 from tests.live.conftest import in_session, room_client  # noqa: F401 - fixtures reused here
 from tests.meetings.conftest import actor, cabinet, draft, published  # noqa: F401 - fixtures reused here
 
@@ -27,6 +28,7 @@ def quorate(in_session, cabinet):  # noqa: F811
     for role in VOTERS:
         p = service.participant_of(in_session, cabinet[role])
         service.check_in(actor(cabinet["secretary"]), in_session, p, CheckInMode.ROOM)
+    db.session.commit()
     return in_session
 
 
@@ -35,7 +37,9 @@ def make_live(meeting, people, **kw):
 
     data = service.BallotData(title=kw.pop("title", "Thông qua Nghị quyết A"), kind="live", meeting_id=meeting.id,
                               item_id=kw.pop("item_id", meeting.items[0].id), **kw)
-    return service.create_ballot(actor(people["secretary"]), data)
+    ballot = service.create_ballot(actor(people["secretary"]), data)
+    db.session.commit()
+    return ballot
 
 
 @pytest.fixture
@@ -44,6 +48,7 @@ def live_open(quorate, cabinet):  # noqa: F811
 
     ballot = make_live(quorate, cabinet)
     service.open_ballot(actor(cabinet["chair"]), ballot)
+    db.session.commit()
     return ballot
 
 
@@ -52,7 +57,9 @@ def make_written(people, questions=("Câu hỏi 1", "Câu hỏi 2"), hours=72, *
 
     data = service.BallotData(title=kw.pop("title", "Lấy ý kiến thành viên Chính phủ"), kind="written",
                               questions=list(questions), deadline=utcnow() + timedelta(hours=hours), **kw)
-    return service.create_ballot(actor(people["secretary"]), data)
+    ballot = service.create_ballot(actor(people["secretary"]), data)
+    db.session.commit()
+    return ballot
 
 
 @pytest.fixture
@@ -62,6 +69,7 @@ def written_open(cabinet):  # noqa: F811
     ballot = make_written(cabinet)
     service.approve_ballot(actor(cabinet["chair"]), ballot)
     service.send_ballot(actor(cabinet["secretary"]), ballot)
+    db.session.commit()
     return ballot
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ecabinet.extensions import db
 from tests.conftest import PASSWORD
 from tests.helpers import login
 from tests.meetings.conftest import actor
@@ -20,6 +21,7 @@ def test_every_voting_route_for_every_role(app, quorate, cabinet, client, role):
     written = make_written(cabinet)
     service.approve_ballot(actor(cabinet["chair"]), written)
     service.send_ballot(actor(cabinet["secretary"]), written)
+    db.session.commit()
     if role != "anonymous":
         login(client, f"{role}@example.gov.vn", PASSWORD)
     args = {"ballot_id": live.id, "meeting_id": quorate.id}
@@ -47,6 +49,7 @@ def test_member_sees_live_ballot_page(quorate, cabinet, client):
     from ecabinet.voting import service
 
     service.open_ballot(actor(cabinet["chair"]), live)
+    db.session.commit()
     login(client, "member@example.gov.vn", PASSWORD)
     page = client.get(f"/ballots/{live.id}")
     assert page.status_code == 200

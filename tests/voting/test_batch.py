@@ -14,19 +14,20 @@ from ecabinet.core.actor import Actor
 from ecabinet.extensions import db
 from ecabinet.voting import service
 from ecabinet.voting.models import BallotParticipation, BallotVote
+from ecabinet.voting.service import batch, casting
 from tests.voting.conftest import cvid
 
 
 def _prepared(ballot, user, choice="approve", key=None):
-    return service._prepare(Actor(user, "127.0.0.1"), ballot.id, choice, key or cvid(), None, None)
+    return casting._prepare(Actor(user, "127.0.0.1"), ballot.id, choice, key or cvid(), None, None)
 
 
 def _lead(casts):
     """Queue all but the last cast, then submit the last: it leads one batch holding all of them."""
-    batcher = current_app.extensions.setdefault(service._BATCHER_KEY, service._Batcher())
+    batcher = current_app.extensions.setdefault(batch._BATCHER_KEY, batch._Batcher())
     batches = batcher.batches
     batcher.queue.extend(casts[:-1])
-    service._submit(casts[-1])
+    batch.submit(casts[-1])
     assert batcher.batches == batches + 1 and not batcher.queue and not batcher.leading
     return [c.outcome for c in casts]
 
@@ -59,7 +60,7 @@ def test_a_refused_vote_in_a_batch_does_not_affect_the_others(app, live_open, ca
              _prepared(live_open, cabinet["member2"])]
     outcomes = _lead(casts)
     assert isinstance(outcomes[0], service.Receipt) and isinstance(outcomes[2], service.Receipt)
-    assert outcomes[1] is service._SOLO  # not eligible: the single-vote path gives the reason
+    assert outcomes[1] is batch._SOLO  # not eligible: the single-vote path gives the reason
     assert _stored(live_open.id) == (2, 2)
 
 
@@ -79,7 +80,7 @@ def test_a_second_cast_of_one_voter_in_a_batch_is_answered_as_a_retry(app, live_
     key = cvid()
     casts = [_prepared(live_open, cabinet["member"], key=key), _prepared(live_open, cabinet["member"], key=key)]
     first, second = _lead(casts)
-    assert isinstance(first, service.Receipt) and second is service._SOLO
+    assert isinstance(first, service.Receipt) and second is batch._SOLO
     retry = service.cast_vote(Actor(cabinet["member"]), live_open.id, "approve", key)
     assert retry.repeated and retry.code == first.code
     assert _stored(live_open.id) == (1, 1)
@@ -88,5 +89,6 @@ def test_a_second_cast_of_one_voter_in_a_batch_is_answered_as_a_retry(app, live_
 def test_a_batch_on_a_closed_ballot_stores_nothing(app, live_open, cabinet):
     casts = [_prepared(live_open, cabinet[r]) for r in ("member", "member2")]
     service.close_ballot(Actor(cabinet["chair"]), live_open)
-    assert _lead(casts) == [service._SOLO, service._SOLO]  # each caller is then refused with "closed"
+    db.session.commit()
+    assert _lead(casts) == [batch._SOLO, batch._SOLO]  # each caller is then refused with "closed"
     assert _stored(live_open.id) == (0, 0)

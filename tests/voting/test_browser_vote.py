@@ -8,6 +8,7 @@ import re
 
 from playwright.sync_api import expect
 
+from ecabinet.extensions import db
 from tests.conftest import PASSWORD
 from tests.live.test_room_browser import _sign_in
 from tests.meetings.conftest import actor
@@ -53,6 +54,7 @@ def test_written_opinion_in_the_browser(cabinet, live_server, browser):
     ballot = make_written(cabinet, questions=("Đồng ý ban hành Nghị định?",))
     service.approve_ballot(actor(cabinet["chair"]), ballot)
     service.send_ballot(actor(cabinet["secretary"]), ballot)
+    db.session.commit()
     context, page = _sign_in(browser, live_server.url, "member@example.gov.vn", "/ballots")
     try:
         page.get_by_test_id("pending-ballots").get_by_role("link").click()

@@ -57,6 +57,7 @@ def test_named_ballot_change_from_another_device(live_open, cabinet):
 def test_refused_change_when_ballot_forbids_it(quorate, cabinet):
     ballot = make_live(quorate, cabinet, allow_change=False)
     service.open_ballot(actor(cabinet["chair"]), ballot)
+    db.session.commit()
     service.cast_vote(actor(cabinet["member"]), ballot.id, "approve", cvid())
     with pytest.raises(VotingError, match="does not allow changing"):
         service.cast_vote(actor(cabinet["member"]), ballot.id, "reject", cvid())
@@ -65,6 +66,7 @@ def test_refused_change_when_ballot_forbids_it(quorate, cabinet):
 
 def test_refused_on_closed_ballot(live_open, cabinet):
     service.close_ballot(actor(cabinet["chair"]), live_open)
+    db.session.commit()
     with pytest.raises(VotingError, match="closed"):
         service.cast_vote(actor(cabinet["member"]), live_open.id, "approve", cvid())
     assert _counts(live_open.id) == (0, 0)
@@ -91,10 +93,12 @@ def test_refused_for_recused_member(quorate, cabinet):
     quorate.status = MeetingStatus.PUBLISHED  # interests are declared before or during the meeting
     db.session.commit()
     meetings.declare_interest(actor(cabinet["member3"]), item, "Người thân liên quan")
+    db.session.commit()
     quorate.status = MeetingStatus.IN_SESSION
     db.session.commit()
     ballot = make_live(quorate, cabinet, item_id=item.id)
     service.open_ballot(actor(cabinet["chair"]), ballot)
+    db.session.commit()
     assert ballot.eligible_count == 3
     with pytest.raises(VotingError, match="recused"):
         service.cast_vote(actor(cabinet["member3"]), ballot.id, "approve", cvid())
@@ -159,6 +163,7 @@ def test_reauth_window_is_configurable(app, cabinet):
     ballot = make_written(cabinet, questions=("Một câu",))
     service.approve_ballot(actor(cabinet["chair"]), ballot)
     service.send_ballot(actor(cabinet["secretary"]), ballot)
+    db.session.commit()
     receipt = service.cast_vote(actor(cabinet["member"]), ballot.id, "agree", cvid(),
                                 authenticated_at=utcnow() - timedelta(minutes=20))
     assert receipt.code

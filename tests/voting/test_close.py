@@ -22,6 +22,7 @@ def _vote(cabinet, ballot, **choices):
 def test_close_computes_result_and_records_rule(live_open, cabinet):
     _vote(cabinet, live_open, member="approve", member2="approve", member3="reject", chair="abstain")
     result = service.close_ballot(actor(cabinet["chair"]), live_open)
+    db.session.commit()
     assert result["outcome"] == "adopted" and result["rule"] == "majority_cast"
     assert result["questions"][0]["counts"] == {"approve": 2, "reject": 1, "abstain": 1}
     db.session.rollback()
@@ -37,10 +38,12 @@ def test_close_computes_result_and_records_rule(live_open, cabinet):
 def test_close_tie_rejects(live_open, cabinet):
     _vote(cabinet, live_open, member="approve", member2="reject")
     assert service.close_ballot(actor(cabinet["chair"]), live_open)["outcome"] == "rejected"
+    db.session.commit()
 
 
 def test_close_twice_refused(live_open, cabinet):
     service.close_ballot(actor(cabinet["chair"]), live_open)
+    db.session.commit()
     with pytest.raises(VotingError, match="closed"):
         service.close_ballot(actor(cabinet["chair"]), live_open)
 
@@ -56,13 +59,16 @@ def test_close_without_quorum_records_no_quorum(live_open, cabinet, in_session):
     _vote(cabinet, live_open, member="approve", member2="approve", member3="approve")
     for role in ("member", "member2", "member3"):
         meetings.check_out(actor(cabinet["secretary"]), in_session, meetings.participant_of(in_session, cabinet[role]))
+        db.session.commit()
     result = service.close_ballot(actor(cabinet["chair"]), live_open)
+    db.session.commit()
     assert result["outcome"] == "no_quorum" and result["quorum"]["reached"] is False
 
 
 def test_closed_ballot_is_locked_in_the_database(live_open, cabinet):
     _vote(cabinet, live_open, member="approve")
     service.close_ballot(actor(cabinet["chair"]), live_open)
+    db.session.commit()
     for sql in ("UPDATE ballot SET outcome = 'rejected' WHERE id = :id",
                 "UPDATE ballot_vote SET answers = '{}' WHERE ballot_id = :id",
                 "DELETE FROM ballot_vote WHERE ballot_id = :id"):
@@ -74,6 +80,7 @@ def test_closed_ballot_is_locked_in_the_database(live_open, cabinet):
 def test_results_feed_the_meeting_record(live_open, cabinet, in_session):
     _vote(cabinet, live_open, member="approve", member2="approve")
     service.close_ballot(actor(cabinet["chair"]), live_open)
+    db.session.commit()
     rows = service.results_for_meeting(in_session)
     assert [r["ballot_id"] for r in rows] == [live_open.id] and rows[0]["result"]["outcome"] == "adopted"
 
@@ -81,19 +88,24 @@ def test_results_feed_the_meeting_record(live_open, cabinet, in_session):
 def test_two_thirds_rule_at_close(quorate, cabinet):
     ballot = make_live(quorate, cabinet, rule="two_thirds")
     service.open_ballot(actor(cabinet["chair"]), ballot)
+    db.session.commit()
     _vote(cabinet, ballot, member="approve", member2="approve", member3="reject")
     assert service.close_ballot(actor(cabinet["chair"]), ballot)["outcome"] == "adopted"
+    db.session.commit()
 
 
 def test_majority_of_all_members_at_close(quorate, cabinet):
     ballot = make_live(quorate, cabinet, rule="majority_all")
     service.open_ballot(actor(cabinet["chair"]), ballot)
+    db.session.commit()
     _vote(cabinet, ballot, member="approve", member2="approve")
     assert service.close_ballot(actor(cabinet["chair"]), ballot)["outcome"] == "rejected"  # 2 of 4 is not > half
+    db.session.commit()
 
 
 def test_published_receipts_named(live_open, cabinet):
     service.cast_vote(actor(cabinet["member"]), live_open.id, "approve", cvid())
     service.close_ballot(actor(cabinet["chair"]), live_open)
+    db.session.commit()
     rows = service.published_receipts(live_open)
     assert rows[0]["voter"] == "Test member"

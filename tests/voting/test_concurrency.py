@@ -79,7 +79,9 @@ def test_votes_racing_the_close_are_counted_or_refused_never_lost(app, live_open
     def close():
         from ecabinet.accounts.models import User
 
-        return service.close_ballot(Actor(db.session.get(User, chair_id)), db.session.get(Ballot, ballot_id))
+        result = service.close_ballot(Actor(db.session.get(User, chair_id)), db.session.get(Ballot, ballot_id))
+        db.session.commit()  # the close's boundary (a request would commit it)
+        return result
 
     for _ in range(3):
         results = _run_in_threads(app, [cast(uid) for uid in voters.values()] + [close])

@@ -51,6 +51,7 @@ def test_substitute_votes_when_chair_allows(quorate, cabinet):
     db.session.commit()
     ballot = make_live(quorate, cabinet)
     service.open_ballot(actor(cabinet["chair"]), ballot)
+    db.session.commit()
     voters = {v.voter_id: v.for_member_id for v in service.voters_of(ballot)}
     assert voters[deputy.id] == cabinet["member3"].id and cabinet["member3"].id not in voters
 
@@ -81,7 +82,7 @@ def test_written_drafted_only_by_secretariat(cabinet):
 
 
 def test_written_sent_to_all_members_and_chair_with_notification(written_open, cabinet):
-    from ecabinet.meetings.models import Notification
+    from ecabinet.notifications.models import Notification
 
     voters = {v.voter_id for v in service.voters_of(written_open)}
     assert voters == {cabinet[r].id for r in ("chair", "member", "member2", "member3")}

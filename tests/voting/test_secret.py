@@ -17,6 +17,7 @@ from tests.voting.conftest import cvid, make_live
 def _secret_ballot(quorate, cabinet):
     ballot = make_live(quorate, cabinet, secret=True)
     service.open_ballot(actor(cabinet["chair"]), ballot)
+    db.session.commit()
     return ballot
 
 
@@ -46,6 +47,7 @@ def test_secret_receipts_published_without_names(quorate, cabinet):
     ballot = _secret_ballot(quorate, cabinet)
     receipt = service.cast_vote(actor(cabinet["member"]), ballot.id, "approve", cvid())
     service.close_ballot(actor(cabinet["chair"]), ballot)
+    db.session.commit()
     rows = service.published_receipts(ballot)
     assert rows == [{"receipt": receipt.code, "answers": {str(ballot.questions[0].id): {"choice": "approve"}},
                      "voter": None}]
@@ -78,6 +80,7 @@ def test_close_rewrites_secret_votes_in_key_order(quorate, cabinet):
     for role in ("member", "member2", "member3", "chair"):
         service.cast_vote(actor(cabinet[role]), ballot.id, "approve", cvid())
     service.close_ballot(actor(cabinet["chair"]), ballot)
+    db.session.commit()
     db.session.rollback()
     if db.engine.dialect.name == "postgresql":
         rows = db.session.execute(text("SELECT id, xmin::text AS x FROM ballot_vote WHERE ballot_id = :b "

@@ -14,9 +14,11 @@ from tests.voting.conftest import cvid, make_live
 def _closed(quorate, cabinet, secret=False):
     ballot = make_live(quorate, cabinet, secret=secret)
     service.open_ballot(actor(cabinet["chair"]), ballot)
+    db.session.commit()
     for role, choice in (("member", "approve"), ("member2", "approve"), ("member3", "reject")):
         service.cast_vote(actor(cabinet[role]), ballot.id, choice, cvid())
     service.close_ballot(actor(cabinet["chair"]), ballot)
+    db.session.commit()
     return ballot
 
 

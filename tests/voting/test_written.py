@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from ecabinet.extensions import db
-from ecabinet.meetings.models import Notification
+from ecabinet.notifications.models import Notification
 from ecabinet.voting import service
 from ecabinet.voting.models import BallotReminder, BallotStatus
 from tests.meetings.conftest import actor
@@ -19,6 +19,7 @@ def _send(cabinet, **kw):
     ballot = make_written(cabinet, **kw)
     service.approve_ballot(actor(cabinet["chair"]), ballot)
     service.send_ballot(actor(cabinet["secretary"]), ballot)
+    db.session.commit()
     return ballot
 
 
@@ -40,13 +41,18 @@ def test_written_ballot_runs_to_its_summary_at_the_deadline(cabinet):
     # Reminders: at 48 h before the deadline, once; then at 24 h; only to those who have not answered.
     at_48 = ballot.deadline - timedelta(hours=47)
     assert service.send_due_reminders(at_48) == {ballot.id: [cabinet["member3"].id]}
+    db.session.commit()
     assert service.send_due_reminders(at_48 + timedelta(minutes=1)) == {}
+    db.session.commit()
     assert service.send_due_reminders(ballot.deadline - timedelta(hours=23)) == {ballot.id: [cabinet["member3"].id]}
+    db.session.commit()
     assert sorted(db.session.scalars(select(BallotReminder.hours_before))) == [24, 48]
 
     # Not yet due: nothing closes. At the deadline the job closes it.
     assert service.close_due_ballots(ballot.deadline - timedelta(minutes=1)) == []
+    db.session.commit()
     assert service.close_due_ballots(ballot.deadline + timedelta(seconds=1)) == [ballot.id]
+    db.session.commit()
     db.session.rollback()
     assert ballot.status is BallotStatus.CLOSED
     summary = service.summary(ballot)
@@ -73,6 +79,7 @@ def test_written_ballot_without_quorum_at_deadline(cabinet):
     ballot = _send(cabinet, questions=("Một câu",))
     service.cast_vote(actor(cabinet["member"]), ballot.id, "agree", cvid(), authenticated_at=fresh())
     service.close_due_ballots(ballot.deadline + timedelta(seconds=1))
+    db.session.commit()
     db.session.rollback()
     assert ballot.outcome == "no_quorum"
 
@@ -81,9 +88,11 @@ def test_reminder_thresholds_passed_together_are_sent_once(cabinet):
     ballot = _send(cabinet, hours=3)  # sent 3 h before the deadline: 48 h and 24 h are already past
     now = ballot.deadline - timedelta(hours=2, minutes=59)
     assert set(service.send_due_reminders(now)) == {ballot.id}
+    db.session.commit()
     notes = db.session.scalars(select(Notification).where(Notification.key == service.N_REMINDER)).all()
     assert len(notes) == 4
     assert service.send_due_reminders(now) == {}
+    db.session.commit()
 
 
 def test_pending_ballots_for_a_member(cabinet):
