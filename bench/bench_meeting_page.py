@@ -55,7 +55,9 @@ def build(app, items: int, per_item: int, folder: Path) -> tuple[int, str]:
     make_demo_pdf("Tờ trình dự thảo Nghị định", ["Nội dung tờ trình, trang một.", "Trang hai."], pdf,
                   one_page_per_paragraph=True)
     inspected: dict[bytes, object] = {}
-    real_inspect = documents.inspect_pdf
+    from ecabinet.documents.service import uploads
+
+    real_inspect = uploads.inspect_pdf
 
     def inspect_once(path, limits=None):  # the same bytes every time: the child's verdict is reused
         key = Path(path).read_bytes()
@@ -63,7 +65,7 @@ def build(app, items: int, per_item: int, folder: Path) -> tuple[int, str]:
             inspected[key] = real_inspect(path, limits)
         return copy.deepcopy(inspected[key])
 
-    documents.inspect_pdf = inspect_once
+    uploads.inspect_pdf = inspect_once
     system = Actor.system("bench")
     with app.app_context():
         def user(email, name, role):

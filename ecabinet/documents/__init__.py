@@ -1,15 +1,6 @@
-"""Briefing documents: the PDF engine (intake, content-addressed storage, watermarking, board books).
+"""Briefing documents: uploads, versions, readers' copies, board books, annotations and search.
 
-The modules here are framework-free and hold no database models. Nothing is imported eagerly:
-``ecabinet.documents.pdfworker`` is started as a child process for every untrusted PDF and must
-start fast, without pulling in reportlab or the web stack.
-
-Public API (see docs/documents-engine.md):
-
-- ``intake.inspect_pdf(path, limits) -> PdfInfo`` (raises ``intake.IntakeError``)
-- ``storage.BlobStore(root)``: ``put_stream``, ``open``, ``path``, ``exists``
-- ``stamping.stamp_pdf(sources, out_path, watermark)`` and ``stamp_pdf_isolated(...)``
-- ``boardbook.build_board_book(spec, out_path, watermark, progress)`` and ``build_board_book_isolated(...)``
-- ``textfold.fold_vietnamese(text)``
-- ``demo_pdf.make_demo_pdf(title, paragraphs, out_path)``
+The PDF work itself (intake, blob storage, watermarking, board books, text positions) is done by the
+engine in ``ecabinet.pdf``; this domain gives it the configured limits and paths, and keeps the
+records. ``demo_pdf.make_demo_pdf(title, paragraphs, out_path)`` writes demo briefing papers.
 """

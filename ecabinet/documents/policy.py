@@ -19,22 +19,18 @@ from __future__ import annotations
 
 from ecabinet.accounts.models import Role, User
 from ecabinet.core.policy import Hidden
+from ecabinet.documents.models import Document
+from ecabinet.documents.queries import get_document
+from ecabinet.documents.queries import readable_documents as readable_documents  # the views read it here
+from ecabinet.documents.queries import readable_item_ids as readable_item_ids
 from ecabinet.meetings import policy as meetings_policy
-from ecabinet.meetings.models import Meeting, MeetingItem
 
 
 def is_secretary(user: User) -> bool:
     return user.is_active and user.role is Role.SECRETARY
 
 
-def get_document(document_id: int | None):
-    from ecabinet.documents.models import Document
-    from ecabinet.extensions import db
-
-    return db.session.get(Document, document_id) if document_id is not None else None
-
-
-def _document(user: User, document_id: int | None):
+def _document(user: User, document_id: int | None) -> Document:
     document = get_document(document_id)
     if document is None:
         raise Hidden()
@@ -43,7 +39,7 @@ def _document(user: User, document_id: int | None):
     return document
 
 
-def may_view(user: User, document) -> bool:
+def may_view(user: User, document: Document) -> bool:
     """For lists and search results: may this user see this document? Never raises."""
     try:
         return meetings_policy.can_view_item(user, meeting_id=document.meeting_id, item_id=document.item_id)
@@ -51,32 +47,8 @@ def may_view(user: User, document) -> bool:
         return False
 
 
-def may_download(user: User, document) -> bool:
+def may_download(user: User, document: Document) -> bool:
     return may_view(user, document) and (not document.confidential or is_secretary(user))
-
-
-def readable_item_ids(user: User, meeting: Meeting) -> list[int]:
-    """The items whose documents this user may see, in agenda order (a document is visible exactly when
-    its item is)."""
-    return [item.id for item in meetings_policy.visible_items(user, meeting)]
-
-
-def readable_documents(user: User, meeting: Meeting) -> list[tuple[MeetingItem, list]]:
-    """Each agenda item the user may see, in agenda order, with the documents on it (in order)."""
-    from sqlalchemy import select
-
-    from ecabinet.documents.models import Document
-    from ecabinet.extensions import db
-
-    items = meetings_policy.visible_items(user, meeting)
-    if not items:
-        return []
-    documents = db.session.scalars(select(Document).where(Document.meeting_id == meeting.id)
-                                   .order_by(Document.position, Document.id)).all()
-    by_item: dict[int, list] = {}
-    for document in documents:
-        by_item.setdefault(document.item_id, []).append(document)
-    return [(item, by_item.get(item.id, [])) for item in items]
 
 
 # --- rules for views (user, **url arguments) -> bool ---------------------------------------------

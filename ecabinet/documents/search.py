@@ -21,9 +21,9 @@ from sqlalchemy import event, insert, select, text, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, selectinload
 
-from ecabinet.documents.textfold import fold_vietnamese
 from ecabinet.extensions import db
 from ecabinet.meetings.models import Meeting, MeetingItem
+from ecabinet.pdf.textfold import fold_vietnamese
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 MAX_TOKENS = 8

@@ -13,14 +13,17 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ecabinet.core import uow
 from ecabinet.core.actor import current_actor
 from ecabinet.core.errors import DomainError
 from ecabinet.core.policy import Denied, guard
+from ecabinet.core.schemas import json_body
 from ecabinet.documents import policy, search, service
 from ecabinet.documents.forms import ConfidentialForm, SearchForm
-from ecabinet.documents.intake import IntakeError
 from ecabinet.documents.models import Document
+from ecabinet.documents.schemas import AnnotationChange, NewAnnotation
 from ecabinet.meetings.models import Meeting, MeetingItem
+from ecabinet.pdf.errors import IntakeError, PdfError
 
 bp = Blueprint("documents", __name__)
 
@@ -74,8 +77,11 @@ def _meeting(meeting_id: int) -> Meeting:
 def _json_error(exc: Exception, status: int | None = None):
     if isinstance(exc, Denied):
         return jsonify(error=_(exc.message)), 403
-    assert isinstance(exc, DomainError)
-    body: dict[str, Any] = {"error": exc.translated()}
+    if isinstance(exc, PdfError):  # the engine's refusals: messages marked in ecabinet/pdf/errors.py
+        body: dict[str, Any] = {"error": _(exc.message, **exc.params)}
+    else:
+        assert isinstance(exc, DomainError)
+        body = {"error": exc.translated()}
     if isinstance(exc, IntakeError):
         body["code"] = exc.code
     return jsonify(body), status or exc.status
@@ -121,7 +127,7 @@ def upload(meeting_id: int, item_id: int):
         document = service.upload(current_actor(), item, file.stream, file.filename or "",
                                   title=request.form.get("title") or None,
                                   confidential=request.form.get("confidential") in ("1", "true", "on"))
-    except (DomainError, Denied) as exc:
+    except (DomainError, PdfError, Denied) as exc:
         return _json_error(exc)
     return jsonify(ok=True, document=document_dict(document)), 201
 
@@ -133,7 +139,7 @@ def new_version(document_id: int):
     try:
         file = _uploaded_file()
         service.replace(current_actor(), document, file.stream, file.filename or "")
-    except (DomainError, Denied) as exc:
+    except (DomainError, PdfError, Denied) as exc:
         return _json_error(exc)
     return jsonify(ok=True, document=document_dict(document)), 201
 
@@ -175,7 +181,7 @@ def stream(document_id: int):
     document = _document(document_id)
     try:
         served = service.open_copy(current_actor(), document, purpose="view", record="Range" not in request.headers)
-    except (DomainError, Denied) as exc:
+    except (DomainError, PdfError, Denied) as exc:
         return _json_error(exc)
     return _pdf_response(served, attachment=False)
 
@@ -186,7 +192,7 @@ def download(document_id: int):
     document = _document(document_id)
     try:
         served = service.open_copy(current_actor(), document, purpose="download")
-    except (DomainError, Denied) as exc:
+    except (DomainError, PdfError, Denied) as exc:
         return _json_error(exc, 403)
     return _pdf_response(served, attachment=True)
 
@@ -211,7 +217,7 @@ def annotations(document_id: int):
     user = current_user
     if request.method == "POST":
         try:
-            annotation = service.add_annotation(current_actor(), document, request.get_json(silent=True) or {})
+            annotation = service.add_annotation(current_actor(), document, json_body(NewAnnotation).given())
         except (DomainError, Denied) as exc:
             return _json_error(exc)
         return jsonify(annotation=service.annotation_dict(annotation, user)), 201
@@ -228,7 +234,7 @@ def annotation(document_id: int, annotation_id: int):
             service.delete_annotation(current_actor(), document, annotation_id)
             return jsonify(ok=True)
         changed = service.update_annotation(current_actor(), document, annotation_id,
-                                            request.get_json(silent=True) or {})
+                                            json_body(AnnotationChange).given())
     except (DomainError, Denied) as exc:
         return _json_error(exc, 404 if isinstance(exc, DomainError) else None)
     return jsonify(annotation=service.annotation_dict(changed, current_user))
@@ -250,7 +256,11 @@ def receipts(meeting_id: int):
 def board_book(meeting_id: int):
     meeting = _meeting(meeting_id)
     if request.method == "POST":
-        service.request_board_book(current_actor(), meeting)
+        book = service.request_board_book(current_actor(), meeting)
+        # The job is queued once the request commits; the answer says whether the queue took it.
+        uow.commit()
+        if service.board_book_unqueued(book):
+            abort(503)
         return jsonify(service.board_book_state(current_user, meeting)), 202
     return render_template("documents/board_book.html", meeting=meeting,
                            state=service.board_book_state(current_user, meeting),

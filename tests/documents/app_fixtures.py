@@ -61,6 +61,7 @@ def with_guest(published, cabinet):
     from ecabinet.meetings import service
 
     service.invite_guest(actor(cabinet["secretary"]), published.items[0], cabinet["guest"])
+    db.session.commit()
     return published
 
 
@@ -69,7 +70,10 @@ def meeting_doc(with_guest, cabinet, storage, briefing):
     """A document on item 1 (the guest's item) of the published meeting."""
     from ecabinet.documents import service
 
-    return service.upload(actor(cabinet["secretary"]), with_guest.items[0], io.BytesIO(briefing), "to-trinh.pdf")
+    document = service.upload(actor(cabinet["secretary"]), with_guest.items[0], io.BytesIO(briefing),
+                              "to-trinh.pdf")
+    db.session.commit()
+    return document
 
 
 @pytest.fixture

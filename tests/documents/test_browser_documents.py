@@ -7,6 +7,7 @@ import io
 
 from playwright.sync_api import expect
 
+from ecabinet.extensions import db
 from tests.conftest import PASSWORD
 from tests.documents.app_fixtures import *  # noqa: F403
 from tests.documents.app_fixtures import V2, actor
@@ -31,6 +32,7 @@ def test_tablet_viewer_note_and_new_version(with_guest, cabinet, live_server, br
 
     app.config["STORAGE_DIR"] = str(tmp_path / "instance" / "storage")
     document = service.upload(actor(cabinet["secretary"]), with_guest.items[0], io.BytesIO(briefing), "a.pdf")
+    db.session.commit()
     v2 = tmp_path / "to-trinh-v2.pdf"
     make_demo_pdf("Tờ trình dự thảo Nghị định về đầu tư công (sửa đổi)", V2, v2)
     base = live_server.url

@@ -13,16 +13,18 @@ from sqlalchemy import select
 from ecabinet.audit.models import AuditEntry
 from ecabinet.documents import search, service
 from ecabinet.extensions import db
-from tests.documents import crafted
 from tests.documents.app_fixtures import *  # noqa: F403
 from tests.documents.app_fixtures import actor, signed_in
 from tests.helpers import http_login
+from tests.pdf import crafted
 
 
 def test_board_book_is_built_cached_and_invalidated(meeting_doc, cabinet, immediate_jobs, briefing_v2, client):
     meeting = meeting_doc.item.meeting
     member = cabinet["member"]
     book = service.request_board_book(actor(member), meeting)
+    db.session.commit()  # the job is queued once the request commits (and runs at once: immediate jobs)
+    db.session.refresh(book)
     assert book.status == "ready" and book.page_count > meeting_doc.latest.page_count
     state = service.board_book_state(member, meeting)
     assert state["status"] == "ready" and state["done"] == state["total"]
@@ -37,7 +39,10 @@ def test_board_book_is_built_cached_and_invalidated(meeting_doc, cabinet, immedi
     # A new version changes the inputs: the book is stale until rebuilt.
     service.replace(actor(cabinet["secretary"]), meeting_doc, io.BytesIO(briefing_v2), "v2.pdf")
     assert service.board_book_state(member, meeting)["status"] == "stale"
-    assert service.request_board_book(actor(member), meeting).copy_code != code
+    book = service.request_board_book(actor(member), meeting)
+    db.session.commit()
+    db.session.refresh(book)
+    assert book.copy_code != code
     built = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "document.board_book_built")).all()
     assert len(built) == 2 and json.loads(built[-1].details)["reader_id"] == member.id
 
@@ -47,6 +52,7 @@ def test_board_book_holds_only_what_the_reader_may_see(with_guest, cabinet, stor
     service.upload(sec, with_guest.items[0], io.BytesIO(briefing), "own.pdf", title="Tài liệu của khách")
     service.upload(sec, with_guest.items[1], io.BytesIO(briefing), "other.pdf", title="Tài liệu mục hai")
     service.request_board_book(actor(cabinet["guest"]), with_guest)
+    db.session.commit()
     path, _name, _code = service.open_board_book(actor(cabinet["guest"]), with_guest)
     outline = json.dumps([str(o) for o in PdfReader(path).outline], ensure_ascii=False)
     assert "Tài liệu của khách" in outline and "Tài liệu mục hai" not in outline
@@ -82,6 +88,7 @@ def test_search_ignores_diacritics_and_respects_the_policy(with_guest, cabinet, 
     from tests.meetings.conftest import make_outsider
 
     assert search.search(make_outsider(), "nghi dinh") == []
+    db.session.commit()
     signed_in(client, "member@example.gov.vn")
     page = client.get("/search?q=nghi+dinh").get_data(as_text=True)
     assert own.title in page

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ecabinet.documents import search
 from ecabinet.documents.models import Document
+from ecabinet.extensions import db
 from tests.documents.app_fixtures import count_rows, storage  # noqa: F401
 
 
@@ -13,6 +14,7 @@ def test_demo_documents(app, storage):  # noqa: F811
     from ecabinet.documents.demo import load_documents_demo
 
     load_demo("demo-password-123")
+    db.session.commit()  # the command's boundary
     count = count_rows(Document)
     assert count >= 3
     assert load_documents_demo("x") == ["Demo documents already loaded."]

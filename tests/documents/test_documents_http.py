@@ -14,10 +14,10 @@ from sqlalchemy import select
 from ecabinet.audit.models import AuditEntry
 from ecabinet.documents.models import Document, DocumentVersion
 from ecabinet.extensions import db
-from tests.documents import crafted
 from tests.documents.app_fixtures import *  # noqa: F403
 from tests.documents.app_fixtures import actor, blob_files, count_rows, signed_in, upload_http
-from tests.documents.conftest import corpus_files, corpus_pages, require_corpus
+from tests.pdf import crafted
+from tests.pdf.conftest import corpus_files, corpus_pages, require_corpus
 
 
 def _upload_url(meeting, item) -> str:
@@ -149,6 +149,7 @@ def test_confidential_refuses_download_but_the_viewer_works(client, meeting_doc,
     from tests.documents.app_fixtures import actor
 
     service.set_confidential(actor(cabinet["secretary"]), meeting_doc, True)
+    db.session.commit()
     signed_in(client, "member@example.gov.vn")
     assert client.get(f"/documents/{meeting_doc.id}/download").status_code == 403
     assert client.get(f"/documents/{meeting_doc.id}/file").status_code == 200
@@ -198,6 +199,7 @@ def _walk_setup(with_guest, cabinet, briefing):
     other = service.upload(sec, with_guest.items[1], io.BytesIO(briefing), "other.pdf", confidential=True)
     note = service.add_annotation(actor(cabinet["member"]), own, {"kind": "note", "page": 1, "body": "x"})
     make_outsider()
+    db.session.commit()
     return own, other, note
 
 

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from ecabinet.audit.models import AuditEntry
 from ecabinet.core.policy import Denied
 from ecabinet.documents import service
-from ecabinet.documents.intake import IntakeError
 from ecabinet.documents.models import Annotation, Document, DocumentVersion, SearchEntry
 from ecabinet.extensions import db
+from ecabinet.pdf.errors import IntakeError
 from tests.documents.app_fixtures import *  # noqa: F403
 from tests.documents.app_fixtures import actor, blob_files, count_rows
 
@@ -24,6 +24,7 @@ def test_upload_stores_facts_once_by_content(with_guest, cabinet, storage, brief
     item = with_guest.items[0]
     first = service.upload(sec, item, io.BytesIO(briefing), "to-trinh.pdf")
     second = service.upload(sec, item, io.BytesIO(briefing), "to-trinh-copy.pdf", title="Bản sao")
+    db.session.commit()
     v1 = first.latest
     assert v1.page_count >= 1 and v1.size == len(briefing) and len(v1.sha256) == 64
     assert first.title == "Tờ trình dự thảo Nghị định về đầu tư công"
@@ -37,14 +38,57 @@ def test_upload_stores_facts_once_by_content(with_guest, cabinet, storage, brief
 
 def test_an_upload_queues_the_prepared_copy_readers_copies_are_made_from(with_guest, cabinet, storage, briefing,
                                                                         immediate_jobs):
-    from ecabinet.documents.fastcopy import FORMAT
-    from ecabinet.documents.storage import BlobStore
+    from ecabinet.pdf.copies import FORMAT
+    from ecabinet.pdf.storage import BlobStore
 
     document = service.upload(actor(cabinet["secretary"]), with_guest.items[0], io.BytesIO(briefing), "to-trinh.pdf")
+    db.session.commit()  # the job is queued once the upload is committed
     prepared = BlobStore(storage).prepared_path(document.latest.sha256, FORMAT)
     assert prepared.is_file() and PdfReader(prepared).get_num_pages() == document.latest.page_count
     copy = service.open_copy(actor(cabinet["member"]), document, purpose="download")
     assert "Mã bản sao" in PdfReader(copy.path).pages[0].extract_text()
+
+
+@pytest.fixture
+def queued_preparations():
+    """The prepared-copy jobs queued, in order, instead of running them."""
+    import ecabinet.jobs  # noqa: F401 - registers the real jobs first, so they do not replace the stand-in
+    from ecabinet.documents import jobs
+
+    real = jobs.queued_jobs.get(jobs.PREPARE_COPIES)
+    queued: list[str] = []
+    jobs.queued_jobs.register(jobs.PREPARE_COPIES)(queued.append)
+    yield queued
+    jobs.queued_jobs.register(jobs.PREPARE_COPIES)(real)
+
+
+def test_an_uploads_preparation_is_queued_after_its_commit_and_never_after_a_rollback(
+        with_guest, cabinet, storage, briefing, briefing_v2, queued_preparations):
+    sec = actor(cabinet["secretary"])
+    service.upload(sec, with_guest.items[0], io.BytesIO(briefing), "a.pdf")
+    assert queued_preparations == []  # not before the document's row is committed
+    db.session.rollback()
+    db.session.commit()
+    assert queued_preparations == []  # the upload was rolled back: no job for it, ever
+    document = service.upload(sec, with_guest.items[0], io.BytesIO(briefing_v2), "b.pdf")
+    sha256 = document.latest.sha256
+    assert queued_preparations == []
+    db.session.commit()
+    assert queued_preparations == [sha256]
+
+
+def test_an_upload_and_a_new_version_are_room_events_of_their_item(meeting_doc, cabinet, briefing_v2):
+    from ecabinet.live.models import MeetingEvent
+
+    service.replace(actor(cabinet["secretary"]), meeting_doc, io.BytesIO(briefing_v2), "v2.pdf")
+    db.session.commit()
+    events = db.session.execute(select(MeetingEvent.type, MeetingEvent.item_id)
+                                .where(MeetingEvent.meeting_id == meeting_doc.meeting_id,
+                                       MeetingEvent.type.like("document.%"))
+                                .order_by(MeetingEvent.seq)).all()
+    # Once each (published, not also taken from the audit log), scoped to the item for redaction.
+    assert [tuple(e) for e in events] == [("document.upload", meeting_doc.item_id),
+                                          ("document.new_version", meeting_doc.item_id)]
 
 
 def test_refused_upload_stores_nothing_and_says_why(with_guest, cabinet, storage):
@@ -96,7 +140,7 @@ def test_new_version_keeps_old_ones_notifies_and_marks_updated(meeting_doc, cabi
     state = service.read_states(member, [meeting_doc])[meeting_doc.id]
     assert state.updated_since_read and not state.read
     assert service.unread_count(member, meeting_doc.item.meeting) == 1
-    from ecabinet.meetings.models import Notification
+    from ecabinet.notifications.models import Notification
 
     notes = db.session.scalars(select(Notification).where(Notification.user_id == member.id)).all()
     assert any("version" in n.key for n in notes)
@@ -117,6 +161,7 @@ def test_annotations_carry_over_to_a_new_version(meeting_doc, cabinet, briefing_
         "kind": "note", "page": page, "body": "Đoạn này sẽ bị bỏ", "quote": "Dự thảo Nghị định quy định chi tiết"})
     plain = service.add_annotation(member, meeting_doc, {"kind": "note", "page": 1, "body": "Ghi chú trang 1"})
     service.replace(actor(cabinet["secretary"]), meeting_doc, io.BytesIO(briefing_v2), "v2.pdf")
+    db.session.commit()
     db.session.expire_all()
     new_texts = meeting_doc.latest.texts()
     expected = next(i for i, t in enumerate(new_texts, 1) if "Điều 5" in t)
@@ -145,6 +190,7 @@ def test_a_highlight_that_moves_to_another_page_gets_rectangles_measured_there(w
         "kind": "highlight", "page": 2, "quote": "Điều 5 quy định về trình tự", "rects": old_rects})
     note = service.add_annotation(member, document, {"kind": "note", "page": 2, "body": "Không trích dẫn"})
     service.replace(secretary, document, (tmp_path / "v2.pdf").open("rb"), "v2.pdf")
+    db.session.commit()
     db.session.expire_all()
     moved = db.session.get(Annotation, mark.id)
     assert moved.page == 3

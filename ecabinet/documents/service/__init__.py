@@ -1,0 +1,73 @@
+"""The rules of briefing documents: intake, versions, readers' copies, read receipts, annotations, board books.
+
+Services take an ``Actor``, never a request, and never commit: the boundary (the view, the job) does.
+All PDF work happens in child processes run by the engine (``ecabinet.pdf``); the waits are cooperative
+under gevent, so the web process never parses or stamps a PDF itself.
+
+- ``uploads``: new documents, new versions, confidentiality
+- ``copies``: the reader's watermarked copy, originals, copy codes
+- ``receipts``: who opened which version; unread marks
+- ``annotations``: notes and highlights, carried over to new versions
+- ``boardbooks``: one PDF per reader of everything they may see
+
+Beside this package: ``queries`` (lookups the policy shares), ``search`` (the full-text index, kept in
+step by a flush listener), ``jobs`` (queueing the jobs of ``tasks`` once a unit of work commits).
+"""
+
+from __future__ import annotations
+
+from ecabinet.documents.queries import documents_of, get_document, readable_documents_exist, version_of
+from ecabinet.documents.service.annotations import (
+    ANNOTATION_KINDS,
+    Locate,
+    add_annotation,
+    annotation_dict,
+    annotations_for,
+    delete_annotation,
+    find_anchor,
+    reanchor_annotations,
+    update_annotation,
+)
+from ecabinet.documents.service.boardbooks import (
+    board_book_of,
+    board_book_state,
+    board_book_unqueued,
+    book_inputs_hash,
+    book_path,
+    build_board_book_now,
+    open_board_book,
+    request_board_book,
+)
+from ecabinet.documents.service.common import (
+    DEFAULTS,
+    DocumentError,
+    blobs,
+    intake_limits,
+    new_copy_code,
+    setting,
+    storage_dir,
+    watermark_for,
+)
+from ecabinet.documents.service.copies import Served, find_copy, open_copy, open_original, prune_copies
+from ecabinet.documents.service.receipts import (
+    ListedDocument,
+    ReadState,
+    ReceiptRow,
+    listed_documents,
+    read_states,
+    receipts_overview,
+    touch_receipt,
+    unread_count,
+)
+from ecabinet.documents.service.uploads import prepare_version, replace, set_confidential, upload
+
+__all__ = [
+    "ANNOTATION_KINDS", "DEFAULTS", "DocumentError", "ListedDocument", "Locate", "ReadState", "ReceiptRow", "Served",
+    "add_annotation", "annotation_dict", "annotations_for", "blobs", "board_book_of", "board_book_state",
+    "board_book_unqueued", "book_inputs_hash", "book_path", "build_board_book_now", "delete_annotation",
+    "documents_of", "find_anchor", "find_copy", "get_document", "intake_limits", "listed_documents",
+    "new_copy_code", "open_board_book", "open_copy", "open_original", "prepare_version", "prune_copies",
+    "read_states", "readable_documents_exist", "reanchor_annotations", "receipts_overview", "replace",
+    "request_board_book", "set_confidential", "setting", "storage_dir", "touch_receipt", "unread_count",
+    "update_annotation", "upload", "version_of", "watermark_for",
+]

@@ -1,0 +1,126 @@
+"""Readers' copies: each member gets a copy watermarked with their name and an audited copy code;
+the secretariat gets the original. Copies are cached for a while and pruned by a periodic job."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from ecabinet.audit import service as audit
+from ecabinet.core.actor import Actor
+from ecabinet.core.policy import Denied
+from ecabinet.core.types import utcnow
+from ecabinet.documents import policy
+from ecabinet.documents.models import Document, DocumentCopy, DocumentVersion
+from ecabinet.documents.queries import version_of
+from ecabinet.documents.service.common import (
+    DocumentError,
+    blobs,
+    new_copy_code,
+    setting,
+    storage_subdir,
+    watermark_for,
+)
+from ecabinet.documents.service.receipts import touch_receipt
+from ecabinet.extensions import db
+from ecabinet.pdf.textfold import fold_vietnamese
+
+
+@dataclass
+class Served:
+    path: Path
+    filename: str
+    copy_code: str | None   # None: the original (secretariat only)
+    version: DocumentVersion
+
+
+def _download_name(document: Document, version: DocumentVersion, copy_code: str | None) -> str:
+    base = re.sub(r"[^\w\- ]+", "", fold_vietnamese(document.title)).strip().replace(" ", "-")[:80] or "tai-lieu"
+    return f"{base}-v{version.number}" + (f"-{copy_code}" if copy_code else "") + ".pdf"
+
+
+def _reader_copy(actor: Actor, document: Document, version: DocumentVersion) -> tuple[Path, str]:
+    """The reader's watermarked copy of a version: reused from the cache for a while, else stamped now."""
+    from ecabinet.pdf.copies import stamp_pdf_isolated
+
+    user = actor.user
+    fresh_since = utcnow() - timedelta(minutes=setting("DOCUMENT_COPY_CACHE_MINUTES"))
+    cached = db.session.scalars(select(DocumentCopy).where(
+        DocumentCopy.version_id == version.id, DocumentCopy.user_id == user.id, DocumentCopy.kind == "document",
+        DocumentCopy.created_at >= fresh_since).order_by(DocumentCopy.id.desc())).first()
+    if cached is not None:
+        path = storage_subdir("copies") / f"{cached.copy_code}.pdf"
+        if path.is_file():
+            return path, cached.copy_code
+    code = new_copy_code()
+    path = storage_subdir("copies") / f"{code}.pdf"
+    stamp_pdf_isolated([blobs().path(version.sha256)], path, watermark_for(user, code))
+    db.session.add(DocumentCopy(copy_code=code, version_id=version.id, meeting_id=document.meeting_id,
+                                user_id=user.id, kind="document"))
+    # Not linked to the meeting's event stream (meeting_id=None): a copy is not a change to the meeting.
+    audit.record(actor, "document.copy_made", object_type="document", object_id=document.id,
+                 details={"copy_code": code, "version": version.number, "meeting": document.meeting_id,
+                          "reader": user.name, "organisation": user.organisation})
+    return path, code
+
+
+def open_copy(actor: Actor, document: Document, *, purpose: str, record: bool = True) -> Served:
+    """The file a reader gets, for ``purpose`` 'view' (the viewer stream) or 'download'.
+
+    Members get their own watermarked copy; the secretariat gets the original. ``record`` (False for
+    the viewer's follow-up Range requests) writes the read receipt and the audit entry with the copy code.
+    """
+    user = actor.user
+    if user is None or not policy.may_view(user, document):
+        raise Denied()
+    if purpose == "download" and not policy.may_download(user, document):
+        raise DocumentError("This document is confidential: it can be read in the app but not downloaded.")
+    version = version_of(document)
+    if policy.is_secretary(user):
+        path, code = blobs().path(version.sha256), None
+    else:
+        path, code = _reader_copy(actor, document, version)
+    if record:
+        touch_receipt(user, version)
+        audit.record(actor, "document.downloaded" if purpose == "download" else "document.viewed",
+                     object_type="document", object_id=document.id,
+                     details={"copy_code": code, "version": version.number, "meeting": document.meeting_id,
+                              "original": code is None})
+    return Served(path, _download_name(document, version, code), code, version)
+
+
+def open_original(actor: Actor, document: Document, number: int | None = None) -> Served:
+    """Any version's original, unwatermarked: the secretariat only."""
+    if actor.user is None or not policy.is_secretary(actor.user):
+        raise Denied()
+    version = version_of(document, number)
+    if version is None:
+        raise DocumentError("This version does not exist.")
+    audit.record(actor, "document.original_downloaded", object_type="document", object_id=document.id,
+                 details={"version": version.number, "meeting": document.meeting_id})
+    return Served(blobs().path(version.sha256), _download_name(document, version, None), None, version)
+
+
+def find_copy(copy_code: str) -> DocumentCopy | None:
+    """Who a leaked copy was made for."""
+    return db.session.scalar(select(DocumentCopy).where(DocumentCopy.copy_code == copy_code.strip().upper()))
+
+
+def prune_copies(max_age_minutes: int | None = None) -> int:
+    """Delete cached reader copies older than the cache time (their records stay)."""
+    limit = time.time() - 60 * (max_age_minutes if max_age_minutes is not None
+                                else setting("DOCUMENT_COPY_CACHE_MINUTES"))
+    removed = 0
+    for path in storage_subdir("copies").glob("*.pdf"):
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            pass
+    return removed

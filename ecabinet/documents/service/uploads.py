@@ -1,0 +1,198 @@
+"""Taking documents in: uploads, new versions, confidentiality.
+
+Every upload is validated in a limited child process before its bytes are kept (once, by content hash).
+The prepared copy that readers' copies are made from is queued as a job once the upload commits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import func, select
+
+from ecabinet.audit import service as audit
+from ecabinet.core import domain_events
+from ecabinet.core.actor import Actor
+from ecabinet.core.policy import Denied
+from ecabinet.documents import jobs, policy, search
+from ecabinet.documents.models import Document, DocumentVersion
+from ecabinet.documents.service.annotations import reanchor_annotations
+from ecabinet.documents.service.common import (
+    blobs,
+    child_timeout,
+    intake_limits,
+    participants_of,
+    storage_subdir,
+)
+from ecabinet.extensions import db
+from ecabinet.meetings.models import MeetingItem
+from ecabinet.notifications.service import notify
+from ecabinet.pdf.errors import IntakeError
+from ecabinet.pdf.intake import PdfInfo, inspect_pdf
+from ecabinet.pdf.limits import IntakeLimits, MiB
+from ecabinet.pdf.textpos import locate_quotes_isolated
+
+NEW_VERSION_NOTICE = "A new version of “%(title)s” (version %(version)s) is available."
+
+
+# --- intake --------------------------------------------------------------------------------------
+
+def _receive(stream: BinaryIO, limits: IntakeLimits) -> Path:
+    """Copy the upload to a private temporary file (bounded in size), yielding between chunks."""
+    fd, name = tempfile.mkstemp(prefix="upload-", suffix=".pdf", dir=storage_subdir("incoming"))
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := stream.read(1024 * 1024):
+                size += len(chunk)
+                if size > limits.max_bytes:
+                    raise IntakeError.of("too_large", max_mb=limits.max_bytes // MiB)
+                out.write(chunk)
+                time.sleep(0)  # cooperative under gevent
+    except BaseException:
+        os.unlink(name)
+        raise
+    return Path(name)
+
+
+def _intake(stream: BinaryIO) -> PdfInfo:
+    """Validate in the limited child process; only then store the bytes, once, by content hash."""
+    limits = intake_limits()
+    tmp = _receive(stream, limits)
+    try:
+        info = inspect_pdf(tmp, limits)  # raises IntakeError with a specific message
+        sha256, _size, _path = blobs().put_file(tmp, limits.max_bytes)
+        if sha256 != info.sha256:  # the file changed under us: never trust it
+            raise IntakeError.of("failed")
+        return _clean_texts(info)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def prepare_version(sha256: str) -> bool:
+    """Make the prepared copy that readers' copies of this stored file are made from (a job, after intake)."""
+    from ecabinet.pdf.copies import prepare_isolated
+
+    return prepare_isolated(blobs().path(sha256), timeout_s=child_timeout())
+
+
+def _queue_preparation(sha256: str) -> None:
+    """Best effort: without it the first reader's copy of the version makes the prepared copy itself."""
+    jobs.enqueue_after_commit(jobs.PREPARE_COPIES, sha256)
+
+
+def _clean_title(title: str | None, info: PdfInfo, filename: str) -> str:
+    for candidate in (title, info.title, Path(filename or "").stem):
+        candidate = re.sub(r"\s+", " ", candidate or "").strip()
+        if candidate:
+            return candidate[:300]
+    return "Tài liệu"
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def _clean_texts(info: PdfInfo) -> PdfInfo:
+    """Extracted text may hold NUL and other control bytes (PostgreSQL refuses NUL in text)."""
+    info.page_texts = [_CONTROL.sub(" ", t) for t in info.page_texts]
+    info.title = _CONTROL.sub(" ", info.title or "")
+    return info
+
+
+def _new_version(actor: Actor, document: Document, info: PdfInfo, filename: str, number: int) -> DocumentVersion:
+    version = DocumentVersion(document=document, number=number, sha256=info.sha256, size=info.size,
+                              page_count=info.page_count, pdf_title=(info.title or "")[:300],
+                              filename=os.path.basename(filename or "")[:300],
+                              page_texts=json.dumps(info.page_texts, ensure_ascii=False),
+                              text_truncated=info.text_truncated, active_content=",".join(info.active_content)[:300],
+                              uploaded_by_id=actor.user_id)
+    db.session.add(version)
+    return version
+
+
+def _require_editor(actor: Actor, item: MeetingItem) -> None:
+    if actor.user is not None and not policy.can_upload(actor.user, meeting_id=item.meeting_id, item_id=item.id):
+        raise Denied()
+
+
+def _refused(actor: Actor, item: MeetingItem, filename: str, exc: IntakeError) -> None:
+    # Staged in the caller's unit of work, which commits it: the refusal is not a broken rule of the
+    # domain (the engine's errors do not doom it), and nothing of the upload was staged before intake.
+    audit.record(actor, "document.upload_refused", object_type="meeting_item", object_id=item.id,
+                 details={"meeting": item.meeting_id, "filename": os.path.basename(filename or "")[:200],
+                          "code": exc.code})
+
+
+# --- uploads and versions ------------------------------------------------------------------------
+
+def upload(actor: Actor, item: MeetingItem, stream: BinaryIO, filename: str = "", *, title: str | None = None,
+           confidential: bool = False) -> Document:
+    """Attach a new document (version 1) to an agenda item. Raises IntakeError for a refused file."""
+    _require_editor(actor, item)
+    try:
+        info = _intake(stream)
+    except IntakeError as exc:
+        _refused(actor, item, filename, exc)
+        raise
+    position = (db.session.scalar(select(func.max(Document.position)).where(Document.item_id == item.id)) or 0) + 1
+    document = Document(meeting_id=item.meeting_id, item_id=item.id, title=_clean_title(title, info, filename),
+                        position=position, confidential=confidential, current_version=1,
+                        created_by_id=actor.user_id)
+    db.session.add(document)
+    _new_version(actor, document, info, filename, 1)
+    db.session.flush()
+    search.index_document(db.session, document, info.page_texts)
+    audit.record(actor, "document.upload", object_type="document", object_id=document.id,
+                 meeting_id=document.meeting_id,
+                 details={"item": item.id, "title": document.title, "version": 1, "sha256": info.sha256,
+                          "pages": info.page_count, "size": info.size, "active_content": info.active_content})
+    domain_events.publish(document.meeting_id, "document.upload", item_id=item.id, item=item.id,
+                          document_id=document.id)
+    _queue_preparation(info.sha256)
+    return document
+
+
+def replace(actor: Actor, document: Document, stream: BinaryIO, filename: str = "") -> DocumentVersion:
+    """Upload version n+1. Old versions stay; annotations carry over; readers are notified."""
+    _require_editor(actor, document.item)
+    try:
+        info = _intake(stream)
+    except IntakeError as exc:
+        _refused(actor, document.item, filename, exc)
+        raise
+    number = document.current_version + 1
+    version = _new_version(actor, document, info, filename, number)
+    document.current_version = number
+    db.session.flush()
+    moved = reanchor_annotations(document, info.page_texts, number, locate=lambda targets: locate_quotes_isolated(
+        blobs().path(info.sha256), targets, timeout_s=child_timeout()))
+    search.index_document(db.session, document, info.page_texts)
+    readers = [u.id for u in participants_of(document) if u.id != actor.user_id and policy.may_view(u, document)]
+    notify(readers, NEW_VERSION_NOTICE, params={"title": document.title, "version": number},
+           meeting_id=document.meeting_id)
+    audit.record(actor, "document.new_version", object_type="document", object_id=document.id,
+                 meeting_id=document.meeting_id,
+                 details={"item": document.item_id, "version": number, "sha256": info.sha256,
+                          "pages": info.page_count, "annotations_placed": moved[0], "annotations_unplaced": moved[1]})
+    domain_events.publish(document.meeting_id, "document.new_version", item_id=document.item_id,
+                          item=document.item_id, document_id=document.id, version=number)
+    _queue_preparation(info.sha256)
+    return version
+
+
+def set_confidential(actor: Actor, document: Document, confidential: bool) -> None:
+    _require_editor(actor, document.item)
+    if document.confidential == confidential:
+        return
+    document.confidential = confidential
+    action = "document.confidential" if confidential else "document.not_confidential"
+    audit.record(actor, action, object_type="document", object_id=document.id, meeting_id=document.meeting_id,
+                 details={"item": document.item_id})
+    domain_events.publish(document.meeting_id, action, item_id=document.item_id, item=document.item_id,
+                          document_id=document.id)
