@@ -41,6 +41,7 @@ run: setup
 
 test: setup
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-logo pyproject.toml .ci/importlinter-external.toml
 	$(PY) .ci/audit.py
 	$(PY) -m pytest $(PYTEST_ARGS)
 

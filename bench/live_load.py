@@ -345,6 +345,7 @@ def populate(n_users: int) -> dict[str, Any]:
             meetings.add_item(sec, meeting, meetings.ItemData(title=f"Tờ trình {n + 1}", duration_minutes=20))
         meetings.publish(sec, meeting)
         meetings.start_meeting(Actor(user=chair, ip="127.0.0.1"), meeting)
+        db.session.commit()  # the services only stage: this setup is their boundary
         result = {"meeting_id": meeting.id, "item_ids": [i.id for i in meeting.items], "chair": chair.email,
                   "members": members, "participants": len(meeting.participants)}
         db.session.remove()

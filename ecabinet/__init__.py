@@ -82,11 +82,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from ecabinet.accounts.auth import init_login
     from ecabinet.core.i18n import init_i18n
+    from ecabinet.core.schemas import PayloadJSON, init_payloads
     from ecabinet.core.security import init_security
 
     init_login(app)
     init_i18n(app)
     init_security(app)
+    init_payloads(app)  # before the blueprints: their <int:...> rules take its bounded converter
 
     _import_event_handlers()
     allowed = app.config["SOCKETIO_ALLOWED_ORIGINS"]
@@ -100,6 +102,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ping_interval=20,
         ping_timeout=20,
         max_http_buffer_size=64 * 1024,
+        json=PayloadJSON,  # an odd packet (too deep, a number too long) still reaches its handler's guard
     )
 
     _register_domains(app)
@@ -138,21 +141,29 @@ def _register_domains(app: Flask) -> None:
     from ecabinet.cli import cli
     from ecabinet.core.views import bp as core_bp
     from ecabinet.core.views import register_error_pages
+    from ecabinet.demo import demo_command
+    from ecabinet.documents import home as _documents_home  # noqa: F401 - its part of the home page
     from ecabinet.documents import models as _documents_models  # noqa: F401
     from ecabinet.documents import record as _documents_record  # noqa: F401 - its part of the minutes
     from ecabinet.documents import search as _documents_search  # noqa: F401
     from ecabinet.documents.views import bp as documents_bp
+    from ecabinet.home.views import bp as home_bp
     from ecabinet.live import models as _live_models  # noqa: F401
     from ecabinet.live.views import bp as live_bp
     from ecabinet.meetings import models as _meetings_models  # noqa: F401
     from ecabinet.meetings.views import bp as meetings_bp
     from ecabinet.minutes import models as _minutes_models  # noqa: F401
     from ecabinet.minutes.views import bp as minutes_bp
+    from ecabinet.notifications import models as _notifications_models  # noqa: F401
+    from ecabinet.notifications.views import bp as notifications_bp
+    from ecabinet.voting import home as _voting_home  # noqa: F401 - its part of the home page
     from ecabinet.voting import models as _voting_models  # noqa: F401
     from ecabinet.voting import record as _voting_record  # noqa: F401 - its part of the minutes
     from ecabinet.voting.views import bp as voting_bp
 
-    for bp in (core_bp, accounts_bp, audit_bp, meetings_bp, live_bp, minutes_bp, documents_bp, voting_bp):
+    for bp in (core_bp, accounts_bp, audit_bp, meetings_bp, live_bp, minutes_bp, documents_bp, voting_bp,
+               notifications_bp, home_bp):
         app.register_blueprint(bp)
     register_error_pages(app)
+    cli.add_command(demo_command)
     app.cli.add_command(cli)

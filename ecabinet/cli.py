@@ -7,8 +7,10 @@ import sys
 
 import click
 
+from ecabinet.core import uow
 from ecabinet.core.actor import Actor
 
+# The demo command is added by the app factory (ecabinet/demo.py): the demo data sits beside the CLI.
 cli = click.Group("ecabinet", help="e-Cabinet administration.")
 
 
@@ -30,6 +32,7 @@ def create_admin(email: str, name: str, password: str | None) -> None:
                                    password)
     except service.AccountError as exc:
         raise click.ClickException(str(exc)) from exc
+    uow.commit()  # the command is the boundary
     click.echo(f"Administrator {user.email} created.")
 
 
@@ -45,16 +48,6 @@ def audit_verify() -> None:
     click.echo(f"Audit chain BROKEN at entry {report.first_broken_id}: {report.problem} "
                f"(after {report.entries - 1} good entries)", err=True)
     sys.exit(1)
-
-
-@cli.command("demo")
-@click.option("--password", default="demo-password-2026", show_default=True, help="Password of every demo account.")
-def demo(password: str) -> None:
-    """Load the demo cabinet (once) and print its logins."""
-    from ecabinet.demo import load_demo
-
-    for line in load_demo(password):
-        click.echo(line)
 
 
 @cli.command("serve")

@@ -6,7 +6,9 @@ Jobs live in a SQLite file under instance/ by default and in Redis when REDIS_UR
 
 from __future__ import annotations
 
+import importlib
 import os
+from pathlib import Path
 
 from huey import RedisHuey, SqliteHuey
 
@@ -25,26 +27,26 @@ huey = _make_huey()
 
 _app = None
 
+# The app factory, named rather than imported: the queue sits at the bottom of the layers, and the
+# factory imports every domain (the worker loads this module alone).
+APP_FACTORY = "ecabinet:create_app"
+
 
 def app_context():
     """Jobs run outside any request: give them the app (built once per worker process)."""
     global _app
     if _app is None:
-        from ecabinet import create_app
-
-        _app = create_app()
+        module, _, name = APP_FACTORY.partition(":")
+        _app = getattr(importlib.import_module(module), name)()
     return _app.app_context()
 
 
 def _register_tasks() -> None:
     """The worker loads this module only: import every domain's tasks so their jobs and periodic jobs
     (closing ballots at their deadline, reminders, pruning copies) are registered with it."""
-    import importlib
     import pkgutil
 
-    import ecabinet
-
-    for module in pkgutil.iter_modules(ecabinet.__path__):
+    for module in pkgutil.iter_modules([str(Path(__file__).parent)]):
         if module.ispkg:
             try:
                 importlib.import_module(f"ecabinet.{module.name}.tasks")

@@ -191,6 +191,7 @@ def users(app):
     from ecabinet.accounts import service
     from ecabinet.accounts.models import Role
     from ecabinet.core.actor import Actor
+    from ecabinet.extensions import db
 
     made = {}
     for role in Role:
@@ -199,6 +200,7 @@ def users(app):
             service.UserData(email=f"{role.value}@example.gov.vn", name=f"Test {role.value}",
                              title=f"{role.value} title", organisation="Bộ Thử nghiệm", role=role),
             PASSWORD)
+    db.session.commit()  # services only flush: the fixture is the boundary
     return made
 
 

@@ -10,7 +10,9 @@ from flask_login import current_user, login_user, logout_user
 
 from ecabinet.accounts import service
 from ecabinet.accounts.models import User, UserSession
+from ecabinet.core import uow
 from ecabinet.core.actor import Actor
+from ecabinet.core.policy import socket_users
 from ecabinet.extensions import db, login_manager
 
 TOKEN_KEY = "auth_token"  # noqa: S105 - the session key's name, not a secret
@@ -30,9 +32,12 @@ def load_user(user_id: str) -> User | None:
     if row is None or str(row.user_id) != user_id:
         return None
     lifetime = timedelta(hours=current_app.config["SESSION_LIFETIME_HOURS"])
-    if not service.touch_session(row, lifetime):
-        return None
-    return row.user
+    alive = service.touch_session(row, lifetime)
+    if db.session.is_modified(row):
+        # The touch (or the idle session's end) is a boundary of its own: this authentication's, not the
+        # request's, which may yet roll back.
+        uow.commit()
+    return row.user if alive else None
 
 
 def current_session() -> UserSession | None:
@@ -67,6 +72,7 @@ SOCKET_RECHECK_SECONDS = 15.0
 _checked_sockets: dict[str, tuple[int, float]] = {}  # sid -> (user id, time.monotonic() of the full check)
 
 
+@socket_users.register("accounts")
 def socket_user(sid: str) -> User | None:
     """The signed-in user behind a Socket.IO event, or None when the session has ended."""
     checked = _checked_sockets.get(sid)

@@ -1,22 +1,14 @@
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ecabinet.core.roles import Role  # the enum lives in core; imported from here too
 from ecabinet.core.types import UTCDateTime, str_enum, utcnow
 from ecabinet.extensions import db
-
-
-class Role(enum.StrEnum):
-    ADMIN = "admin"
-    SECRETARY = "secretary"
-    CHAIR = "chair"
-    MEMBER = "member"
-    GUEST = "guest"
 
 
 def role_enum():  # noqa: ANN201

@@ -1,7 +1,8 @@
 """Account rules: creating and changing users, signing in and out, two-factor codes.
 
-Every change is audited in the same transaction. Revoking a sign-in session sends the
-``session_revoked`` signal, which the live domain answers by closing that session's sockets.
+Every change is audited in the same transaction; the caller's boundary commits it. Revoking a sign-in
+session sends the ``session_revoked`` signal once the revocation has committed, which the live domain
+answers by closing that session's sockets.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.orm import joinedload
 
 from ecabinet.accounts.models import Role, RoleSetting, User, UserSession
 from ecabinet.audit import service as audit
+from ecabinet.core import uow
 from ecabinet.core.actor import Actor
 from ecabinet.core.errors import DomainError
 from ecabinet.core.types import utcnow
@@ -128,7 +130,6 @@ def create_user(actor: Actor, data: UserData, password: str) -> User:
     db.session.flush()
     audit.record(actor, "user.create", object_type="user", object_id=user.id,
                  details={"email": user.email, "role": user.role.value})
-    db.session.commit()
     return user
 
 
@@ -151,7 +152,6 @@ def update_user(actor: Actor, user: User, data: UserData) -> User:
         # A new role means new rights: make every device sign in again under the new role.
         revoked = _revoke_all_sessions(user)
     audit.record(actor, "user.update", object_type="user", object_id=user.id, details=changes)
-    db.session.commit()
     _announce(revoked)
     return user
 
@@ -164,7 +164,6 @@ def set_active(actor: Actor, user: User, active: bool) -> None:
     user.active = active
     revoked = [] if active else _revoke_all_sessions(user)
     audit.record(actor, "user.activate" if active else "user.deactivate", object_type="user", object_id=user.id)
-    db.session.commit()
     _announce(revoked)
 
 
@@ -173,15 +172,13 @@ def reset_password(actor: Actor, user: User, new_password: str) -> None:
     user.password_changed_at = utcnow()
     revoked = _revoke_all_sessions(user)
     audit.record(actor, "user.password_reset", object_type="user", object_id=user.id)
-    db.session.commit()
     _announce(revoked)
 
 
 def change_own_password(actor: Actor, user: User, current: str, new_password: str) -> None:
     if not _password_matches(user, current):
         audit.record(actor, "user.password_change_failed", object_type="user", object_id=user.id)
-        db.session.commit()
-        raise AccountError("The current password is wrong.")
+        raise AccountError.recorded_refusal("The current password is wrong.")
     reset_password(actor, user, new_password)
 
 
@@ -205,7 +202,6 @@ def enable_totp(actor: Actor, user: User, secret: str, code: str) -> None:
         raise AccountError("The code does not match. Check the time on your phone and try again.")
     user.totp_secret = secret
     audit.record(actor, "user.totp_enable", object_type="user", object_id=user.id)
-    db.session.commit()
 
 
 def disable_totp(actor: Actor, user: User) -> None:
@@ -213,7 +209,6 @@ def disable_totp(actor: Actor, user: User) -> None:
         raise AccountError("Two-factor sign-in is mandatory for this role.")
     user.totp_secret = None
     audit.record(actor, "user.totp_disable", object_type="user", object_id=user.id)
-    db.session.commit()
 
 
 def totp_required_for(role: Role) -> bool:
@@ -232,7 +227,6 @@ def set_totp_required(actor: Actor, role: Role, required: bool) -> None:
     db.session.add(setting)
     audit.record(actor, "role.totp_required", object_type="role", object_id=role.value,
                  details={"required": required})
-    db.session.commit()
 
 
 # --- signing in and out --------------------------------------------------------------------------
@@ -252,29 +246,25 @@ def check_password(actor: Actor, email: str, password: str) -> PasswordCheck:
     if not _password_matches(user, (password or "")[:MAX_PASSWORD_LENGTH]):
         audit.record(actor, "login.failed", object_type="user", object_id=user.id if user else None,
                      details={"email": email, "reason": "bad_credentials"})
-        db.session.commit()
-        raise AccountError("The email or password is wrong.")
+        raise AccountError.recorded_refusal("The email or password is wrong.")
     assert user is not None
     if not user.active:
         audit.record(actor, "login.failed", object_type="user", object_id=user.id,
                      details={"email": email, "reason": "disabled"})
-        db.session.commit()
-        raise AccountError("This account is disabled. Please contact the secretariat.")
+        raise AccountError.recorded_refusal("This account is disabled. Please contact the secretariat.")
     return PasswordCheck(user=user, needs_totp=user.totp_enabled,
                          needs_totp_enrolment=not user.totp_enabled and totp_required_for(user.role))
 
 
 def record_invalid_login(actor: Actor, fields: list[str]) -> None:
     audit.record(actor, "login.failed", details={"reason": "invalid_form", "fields": fields})
-    db.session.commit()
 
 
 def check_second_factor(actor: Actor, user: User, code: str) -> None:
     if not user.totp_secret or not totp_valid(user.totp_secret, code):
         audit.record(actor, "login.failed", object_type="user", object_id=user.id,
                      details={"email": user.email, "reason": "bad_totp"})
-        db.session.commit()
-        raise AccountError("The code is wrong or has expired.")
+        raise AccountError.recorded_refusal("The code is wrong or has expired.")
 
 
 def _token_hash(token: str) -> str:
@@ -289,7 +279,6 @@ def start_session(actor: Actor, user: User, user_agent: str | None) -> str:
                                last_seen_at=now, authenticated_at=now, ip=actor.ip,
                                user_agent=(user_agent or "")[:300]))
     audit.record(Actor(user, actor.ip), "login.success", object_type="user", object_id=user.id)
-    db.session.commit()
     return token
 
 
@@ -316,16 +305,16 @@ SESSION_TOUCH_EVERY = timedelta(minutes=5)
 
 
 def touch_session(row: UserSession, lifetime: timedelta) -> bool:
-    """Keep a session alive on use; return False (and revoke it) once it has been idle too long."""
+    """Keep a session alive on use; return False (and revoke it) once it has been idle too long.
+
+    The caller commits the change (``row`` is then modified): the touch is a unit of work of its own."""
     now = utcnow()
     if now - row.last_seen_at > lifetime:
         row.revoked_at = now
-        db.session.commit()
         _announce([row.id])
         return False
     if now - row.last_seen_at > SESSION_TOUCH_EVERY:
         row.last_seen_at = now
-        db.session.commit()
     return True
 
 
@@ -334,15 +323,12 @@ def reauthenticate(actor: Actor, row: UserSession, password: str, code: str | No
     user = row.user
     if not _password_matches(user, password or ""):
         audit.record(actor, "reauth.failed", object_type="user", object_id=user.id)
-        db.session.commit()
-        raise AccountError("The password is wrong.")
+        raise AccountError.recorded_refusal("The password is wrong.")
     if user.totp_secret and not totp_valid(user.totp_secret, code or ""):
         audit.record(actor, "reauth.failed", object_type="user", object_id=user.id)
-        db.session.commit()
-        raise AccountError("The code is wrong or has expired.")
+        raise AccountError.recorded_refusal("The code is wrong or has expired.")
     row.authenticated_at = utcnow()
     audit.record(actor, "reauth.success", object_type="user", object_id=user.id)
-    db.session.commit()
 
 
 def end_session(actor: Actor, token: str | None) -> None:
@@ -351,7 +337,6 @@ def end_session(actor: Actor, token: str | None) -> None:
         return
     row.revoked_at = utcnow()
     audit.record(actor, "logout", object_type="user", object_id=row.user_id)
-    db.session.commit()
     _announce([row.id])
 
 
@@ -366,5 +351,6 @@ def _revoke_all_sessions(user: User) -> list[int]:
 
 
 def _announce(session_ids: list[int]) -> None:
+    """Close the sockets of these sessions once their revocation has committed (never on a rollback)."""
     if session_ids:
-        session_revoked.send(None, session_ids=session_ids)
+        uow.after_commit(session_revoked.send, None, session_ids=session_ids)

@@ -41,7 +41,7 @@ def _safe_next(target: str | None) -> str:
     # Only same-site paths: never an absolute URL or a scheme-relative "//host".
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
-    return url_for("core.home")
+    return url_for("home.index")
 
 
 def _pending_user() -> User | None:
@@ -64,7 +64,7 @@ def _finish_login(user: User):
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("core.home"))
+        return redirect(url_for("home.index"))
     form = LoginForm()
     if form.validate_on_submit():
         try:

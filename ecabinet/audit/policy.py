@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from ecabinet.accounts.models import Role, User
+from typing import TYPE_CHECKING
+
+from ecabinet.core.roles import Role
+
+if TYPE_CHECKING:
+    from ecabinet.accounts.models import User
 
 
 def can_view_audit(user: User, **_: object) -> bool:

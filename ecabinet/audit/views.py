@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
 from ecabinet.audit import policy, service
 from ecabinet.audit.models import AuditEntry
+from ecabinet.core.actor import current_actor
 from ecabinet.core.policy import guard
+from ecabinet.core.views import refused_requests
 from ecabinet.extensions import db
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 
 PAGE = 100
+
+
+@refused_requests.register("audit")
+def record_refused_request(action: str, details: dict[str, Any]) -> None:
+    """A CSRF failure or a rate limit is a security event: it is audited like a failed sign-in."""
+    service.record(current_actor(), action, details=details)
 
 
 @bp.route("/")

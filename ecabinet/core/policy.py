@@ -16,9 +16,24 @@ from typing import Any
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
+from ecabinet.core import uow
+from ecabinet.core.hooks import Hook
+from ecabinet.core.schemas import InvalidPayload, Payload, validate
+
 Rule = Callable[..., bool]
 
 POLICY_ATTR = "__ecabinet_policy__"
+
+# Who is signed in behind a socket: ``fn(sid) -> user or None``. Sign-in sessions belong to the accounts
+# domain, above this one, which fills the hook when it is imported.
+socket_users: Hook[Callable[[str], Any]] = Hook("core.socket_users")
+
+
+def socket_user(sid: str) -> Any:
+    """The signed-in user behind a socket, or None (also when no domain answers)."""
+    for lookup in socket_users:
+        return lookup(sid)
+    return None
 
 
 class Denied(Exception):
@@ -34,9 +49,16 @@ class Hidden(Exception):
 
 
 def public(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark a view as open to anyone, on purpose."""
-    setattr(view, POLICY_ATTR, "public")
-    return view
+    """Mark a view as open to anyone, on purpose. Like ``guard``, it is the view's unit-of-work boundary."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        result = view(*args, **kwargs)
+        uow.commit()
+        return result
+
+    setattr(wrapper, POLICY_ATTR, "public")
+    return wrapper
 
 
 def user_or_none():
@@ -60,7 +82,10 @@ def guard(rule: Rule) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
                 abort(404)
             if not allowed:
                 abort(403)
-            return view(*args, **kwargs)
+            result = view(*args, **kwargs)
+            # The boundary: the view's one commit (rolled back instead when a DomainError doomed it).
+            uow.commit()
+            return result
 
         setattr(wrapper, POLICY_ATTR, rule)
         return wrapper
@@ -70,14 +95,21 @@ def guard(rule: Rule) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
 # The Socket.IO event registry: event name -> rule. Filled by guarded_event.
 EVENT_RULES: dict[str, Rule] = {}
+# Event name -> the schema its payload is validated against before the rule runs.
+EVENT_SCHEMAS: dict[str, type[Payload]] = {}
 
 
-def guarded_event(name: str, rule: Rule, namespace: str = "/") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def guarded_event(name: str, rule: Rule, namespace: str = "/",
+                  schema: type[Payload] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a Socket.IO handler behind its rule.
 
     The handler receives ``(user, data)``. A refused rule is answered with an error acknowledgement;
     nothing else runs. A revoked session or disabled account disconnects the socket. When the database
     is unavailable the answer is ``{"ok": false, "error": "unavailable", "message": ...}``.
+
+    With a ``schema``, the payload is validated before the rule: one that does not fit is answered with
+    ``{"ok": false, "error": "invalid", "fields": {...}}``; the rule and the handler receive the
+    validated fields as a dict (``Payload.given``).
     """
     from flask_socketio import disconnect
 
@@ -86,7 +118,9 @@ def guarded_event(name: str, rule: Rule, namespace: str = "/") -> Callable[[Call
 
     def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(handler)
-        def wrapper(data: Any = None) -> Any:
+        def wrapper(*args: Any) -> Any:
+            # No argument, or several, is not one payload object: the schema answers it as invalid.
+            data = args[0] if len(args) == 1 else (list(args) or None)
             try:
                 return decided(data)
             except Exception as exc:
@@ -100,22 +134,30 @@ def guarded_event(name: str, rule: Rule, namespace: str = "/") -> Callable[[Call
         def decided(data: Any) -> Any:
             from flask import request
 
-            from ecabinet.accounts.auth import socket_user
-
             user = socket_user(request.sid)
             if user is None:
                 disconnect()
                 return {"ok": False, "error": "not_signed_in"}
+            if schema is not None:
+                try:
+                    data = validate(schema, data).given()
+                except InvalidPayload as exc:
+                    return exc.socket_answer()
             try:
                 allowed = rule(user, data=data)
             except Hidden:
                 return {"ok": False, "error": "not_found"}
             if not allowed:
                 return {"ok": False, "error": "forbidden"}
-            return handler(user, data)
+            answer = handler(user, data)
+            # The boundary: a handler that must answer with the committed state commits itself first.
+            uow.commit()
+            return answer
 
         setattr(wrapper, POLICY_ATTR, rule)
         EVENT_RULES[name] = rule
+        if schema is not None:
+            EVENT_SCHEMAS[name] = schema
         socketio.on_event(name, wrapper, namespace=namespace)
         return wrapper
 

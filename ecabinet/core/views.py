@@ -1,33 +1,28 @@
-"""The home page, the language switch and the error pages."""
+"""The language switch, the health check and the error pages."""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, session
 from flask_babel import gettext as _
-from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from ecabinet.accounts import policy as account_policy
-from ecabinet.audit import service as audit
-from ecabinet.core.actor import current_actor
+from ecabinet.core import uow
 from ecabinet.core.errors import DATABASE_UNAVAILABLE, database_unavailable, disk_full, forget_signed_in_user
+from ecabinet.core.hooks import Hook
 from ecabinet.core.i18n import LANGUAGES
-from ecabinet.core.policy import guard, public
+from ecabinet.core.policy import public
 from ecabinet.extensions import db, socketio
 
 bp = Blueprint("core", __name__)
 
-
-@bp.route("/")
-@guard(account_policy.signed_in)
-def home():
-    from ecabinet.meetings import service as meetings
-
-    return render_template("core/home.html", user=current_user, home=meetings.member_home(current_user),
-                           notification_text=meetings.notification_text)
+# Requests refused before any view ran that leave a security record (a CSRF failure, a rate limit):
+# ``fn(action, details)``. The audit domain, above this one, fills it.
+refused_requests: Hook[Callable[[str, dict[str, Any]], None]] = Hook("core.refused_requests")
 
 
 @bp.route("/language/<code>", methods=["POST"])
@@ -76,12 +71,14 @@ ERROR_TEXT = {
 RETRY_AFTER_SECONDS = 5
 
 
-def _audit_failure(action: str, details: dict) -> None:
+def _audit_failure(action: str, details: dict[str, Any]) -> None:
+    """Record a refused request; the error page is its boundary (no view ran to commit)."""
     try:
-        audit.record(current_actor(), action, details={"path": request.path, **details})
-        db.session.commit()
+        for record in refused_requests:
+            record(action, {"path": request.path, **details})
+        uow.commit()
     except Exception:  # noqa: BLE001 - an error page must render even if the database is down
-        db.session.rollback()
+        uow.rollback()
 
 
 def _render_error(code: int, message: str | None = None):

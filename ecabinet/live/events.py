@@ -12,19 +12,20 @@ from flask_socketio import join_room, leave_room
 
 from ecabinet.accounts.auth import current_session, forget_socket, socket_checked
 from ecabinet.audit import service as audit
+from ecabinet.core import uow
 from ecabinet.core.actor import current_actor
 from ecabinet.core.errors import DomainError, database_unavailable, unavailable_answer
 from ecabinet.core.policy import guarded_event
 from ecabinet.core.security import origin_allowed
-from ecabinet.extensions import db, socketio
-from ecabinet.live import policy, presence, service
+from ecabinet.extensions import socketio
+from ecabinet.live import policy, presence, schemas, service
 from ecabinet.meetings.models import Meeting
 
 
 def _refuse(reason: str) -> None:
     audit.record(current_actor(), "security.socket_refused", details={"reason": reason,
                                                                       "origin": request.headers.get("Origin")})
-    db.session.commit()
+    uow.commit()  # the refusal is the connect handler's answer: the audit stands on its own
     raise ConnectionRefusedError(reason)
 
 
@@ -38,6 +39,7 @@ def on_connect(auth=None):  # noqa: ANN001
         if not current_user.is_authenticated or row is None:
             _refuse("not_signed_in")
         service.register_connection(request.sid, current_user.id, row.id)
+        uow.commit()  # the connect handler is a boundary
         socket_checked(request.sid, current_user.id)
     except Exception as exc:
         if not database_unavailable(exc):
@@ -53,6 +55,7 @@ def on_disconnect(reason=None):  # noqa: ANN001
     forget_socket(request.sid)
     try:
         meeting_id = service.unregister_connection(request.sid)
+        uow.commit()  # the disconnect handler is a boundary
     except Exception as exc:
         if not database_unavailable(exc):
             raise
@@ -64,22 +67,27 @@ def on_disconnect(reason=None):  # noqa: ANN001
 
 
 def _run(data: Any, action: Callable[[Meeting], Any]) -> dict[str, Any]:
-    """Load the meeting, run the service action, answer after its commit (or with the rule it broke)."""
+    """Load the meeting, run the service action, answer after its commit (or with the rule it broke).
+
+    The answer carries the meeting's event number after the action, so the handler commits here, before
+    reading it, rather than leave the commit to ``guarded_event``."""
     meeting = service.get_meeting_or_none(data.get("meeting_id"))
     if meeting is None:
         return {"ok": False, "error": "not_found"}
     try:
         result = action(meeting)
     except DomainError as exc:
-        db.session.rollback()
+        uow.rollback()
         return {"ok": False, "error": "refused", "message": exc.translated()}
+    if not uow.commit():
+        return {"ok": False, "error": "refused"}
     answer: dict[str, Any] = {"ok": True, "seq": service.state_of(meeting.id).last_seq}
     if isinstance(result, dict):
         answer.update(result)
     return answer
 
 
-@guarded_event("join", policy.can_join)
+@guarded_event("join", policy.can_join, schema=schemas.Join)
 def on_join(user, data):  # noqa: ANN001
     """Enter a meeting's room; ``last_seq`` (or null) says what the client has already applied."""
     meeting = service.get_meeting_or_none(data["meeting_id"])
@@ -92,7 +100,7 @@ def on_join(user, data):  # noqa: ANN001
     return {"ok": True, **service.catch_up(user, meeting, last_seq)}
 
 
-@guarded_event("leave", policy.can_join)
+@guarded_event("leave", policy.can_join, schema=schemas.MeetingAction)
 def on_leave(user, data):  # noqa: ANN001
     leave_room(service.room(data["meeting_id"]))
     return {"ok": True}
@@ -102,27 +110,27 @@ def _actor():
     return current_actor()
 
 
-@guarded_event("chair.start", policy.can_chair)
+@guarded_event("chair.start", policy.can_chair, schema=schemas.MeetingAction)
 def on_start(user, data):  # noqa: ANN001
     return _run(data, lambda m: service.start(_actor(), m))
 
 
-@guarded_event("chair.pause", policy.can_chair)
+@guarded_event("chair.pause", policy.can_chair, schema=schemas.MeetingAction)
 def on_pause(user, data):  # noqa: ANN001
     return _run(data, lambda m: service.set_paused(_actor(), m, True))
 
 
-@guarded_event("chair.resume", policy.can_chair)
+@guarded_event("chair.resume", policy.can_chair, schema=schemas.MeetingAction)
 def on_resume(user, data):  # noqa: ANN001
     return _run(data, lambda m: service.set_paused(_actor(), m, False))
 
 
-@guarded_event("chair.adjourn", policy.can_chair)
+@guarded_event("chair.adjourn", policy.can_chair, schema=schemas.MeetingAction)
 def on_adjourn(user, data):  # noqa: ANN001
     return _run(data, lambda m: service.adjourn(_actor(), m))
 
 
-@guarded_event("chair.set_item", policy.can_chair)
+@guarded_event("chair.set_item", policy.can_chair, schema=schemas.SetItem)
 def on_set_item(user, data):  # noqa: ANN001
     item_id = data.get("item_id")
     if item_id is not None and (not isinstance(item_id, int) or isinstance(item_id, bool)):
@@ -130,47 +138,47 @@ def on_set_item(user, data):  # noqa: ANN001
     return _run(data, lambda m: service.set_item(_actor(), m, item_id))
 
 
-@guarded_event("chair.adopt_consent", policy.can_chair)
+@guarded_event("chair.adopt_consent", policy.can_chair, schema=schemas.MeetingAction)
 def on_adopt_consent(user, data):  # noqa: ANN001
     return _run(data, lambda m: {"adopted": [i.id for i in service.adopt_consent_block(_actor(), m)]})
 
 
-@guarded_event("chair.grant_floor", policy.can_chair)
+@guarded_event("chair.grant_floor", policy.can_chair, schema=schemas.RequestOnFloor)
 def on_grant_floor(user, data):  # noqa: ANN001
     return _run(data, lambda m: service.grant_floor(_actor(), m, data.get("request_id")))
 
 
-@guarded_event("chair.end_floor", policy.can_chair)
+@guarded_event("chair.end_floor", policy.can_chair, schema=schemas.MeetingAction)
 def on_end_floor(user, data):  # noqa: ANN001
     return _run(data, lambda m: service.end_floor(_actor(), m))
 
 
-@guarded_event("chair.reorder_queue", policy.can_chair)
+@guarded_event("chair.reorder_queue", policy.can_chair, schema=schemas.ReorderQueue)
 def on_reorder_queue(user, data):  # noqa: ANN001
     return _run(data, lambda m: service.reorder_queue(_actor(), m, data.get("item_id"), data.get("request_ids")))
 
 
-@guarded_event("chair.hide_comment", policy.can_chair)
+@guarded_event("chair.hide_comment", policy.can_chair, schema=schemas.HideComment)
 def on_hide_comment(user, data):  # noqa: ANN001
     return _run(data, lambda m: service.hide_comment(_actor(), m, data.get("comment_id")))
 
 
-@guarded_event("floor.request", policy.can_speak_on)
+@guarded_event("floor.request", policy.can_speak_on, schema=schemas.RequestFloor)
 def on_request_floor(user, data):  # noqa: ANN001
     return _run(data, lambda m: {"request_id": service.request_floor(_actor(), m, data["item_id"]).id})
 
 
-@guarded_event("floor.withdraw", policy.can_withdraw_request)
+@guarded_event("floor.withdraw", policy.can_withdraw_request, schema=schemas.RequestOnFloor)
 def on_withdraw(user, data):  # noqa: ANN001
     return _run(data, lambda m: service.withdraw_request(_actor(), m, data.get("request_id")))
 
 
-@guarded_event("comment.post", policy.can_comment_on)
+@guarded_event("comment.post", policy.can_comment_on, schema=schemas.PostComment)
 def on_comment(user, data):  # noqa: ANN001
     return _run(data, lambda m: {"comment_id": service.post_comment(_actor(), m, data["item_id"], data.get("body"),
                                                                     data.get("client_id")).id})
 
 
-@guarded_event("attendance.check_in", policy.can_check_in)
+@guarded_event("attendance.check_in", policy.can_check_in, schema=schemas.CheckIn)
 def on_check_in(user, data):  # noqa: ANN001
     return _run(data, lambda m: service.check_in(_actor(), m, data.get("mode")))

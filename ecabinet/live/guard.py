@@ -33,13 +33,13 @@ class OriginGuard:
 
     def _audit(self, environ, origin: str | None) -> None:  # noqa: ANN001
         from ecabinet.audit import service as audit
+        from ecabinet.core import uow
         from ecabinet.core.actor import Actor
-        from ecabinet.extensions import db
 
         with self.app.app_context():
             try:
                 audit.record(Actor(None, environ.get("REMOTE_ADDR"), label="anonymous"),
                              "security.socket_refused", details={"reason": "origin_not_allowed", "origin": origin})
-                db.session.commit()
+                uow.commit()  # the refusal happens outside any view: it is its own boundary
             except Exception:  # noqa: BLE001 - refusing must not depend on the database
-                db.session.rollback()
+                uow.rollback()

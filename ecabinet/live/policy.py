@@ -5,22 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from ecabinet.accounts.models import User
-from ecabinet.core.policy import Hidden
 from ecabinet.meetings import policy as meetings_policy
 
-
-def _int(data: Any, key: str) -> int | None:
-    value = data.get(key) if isinstance(data, dict) else None
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        return None
-    return value
+# The Socket.IO rules receive the payload validated by its schema (ecabinet/live/schemas.py): the ids
+# they read are there, and whole numbers in the database's range.
 
 
 def _meeting_id(data: Any) -> int:
-    meeting_id = _int(data, "meeting_id")
-    if meeting_id is None:
-        raise Hidden()
-    return meeting_id
+    return data["meeting_id"]
 
 
 def can_join(user: User, data: Any = None, **_: object) -> bool:
@@ -35,10 +27,7 @@ def can_chair(user: User, data: Any = None, **_: object) -> bool:
 
 def can_speak_on(user: User, data: Any = None, **_: object) -> bool:
     """Request the floor on an item: members and the chair who may see it."""
-    meeting_id = _meeting_id(data)
-    item_id = _int(data, "item_id")
-    if item_id is None:
-        return False
+    meeting_id, item_id = _meeting_id(data), data["item_id"]
     return (meetings_policy.can_view_item(user, meeting_id=meeting_id, item_id=item_id)
             and meetings_policy.can_respond(user, meeting_id=meeting_id))
 
@@ -50,10 +39,7 @@ def can_withdraw_request(user: User, data: Any = None, **_: object) -> bool:
 
 def can_comment_on(user: User, data: Any = None, **_: object) -> bool:
     """Comment on an item: every participant who may see it, guests on their own items."""
-    item_id = _int(data, "item_id")
-    if item_id is None:
-        return False
-    return meetings_policy.can_view_item(user, meeting_id=_meeting_id(data), item_id=item_id)
+    return meetings_policy.can_view_item(user, meeting_id=_meeting_id(data), item_id=data["item_id"])
 
 
 def can_check_in(user: User, data: Any = None, **_: object) -> bool:

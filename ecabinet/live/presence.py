@@ -8,6 +8,7 @@ import time
 
 from flask import Flask
 
+from ecabinet.core import uow
 from ecabinet.core.errors import database_unavailable
 from ecabinet.extensions import db, socketio
 
@@ -47,7 +48,9 @@ def _sweep(app: Flask) -> None:
 
     with app.app_context():
         try:
-            _dirty.update(service.sweep_connections(_local_sids))
+            changed_meetings = service.sweep_connections(_local_sids)
+            uow.commit()  # the sweep is a boundary of its own
+            _dirty.update(changed_meetings)
         except Exception:  # noqa: BLE001 - retried at the next sweep
             app.logger.warning("could not sweep stale live connections", exc_info=True)
         finally:

@@ -1,14 +1,14 @@
 """The live meeting room: numbered events, snapshots, the chair's actions, the speaker queue, comments,
 presence, and the sockets of sign-in sessions.
 
-Every audited change that names a meeting becomes one numbered ``MeetingEvent`` in the same
-transaction (see ``_sequence_events``), and is broadcast only after that transaction commits.
+Every change a domain publishes for a meeting (``ecabinet.core.domain_events``) becomes one numbered
+``MeetingEvent`` inside the commit of its transaction (see ``_number``), and is broadcast only after
+that transaction commits.
 A client that missed events asks for them by number; if it missed too many it gets a snapshot.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import socket
@@ -17,19 +17,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app, has_app_context
-from sqlalchemy import delete, event, func, select
+from flask import current_app
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from ecabinet.accounts.models import Role, User
 from ecabinet.accounts.service import session_revoked
 from ecabinet.audit import service as audit
 from ecabinet.audit.models import AuditEntry
+from ecabinet.core import domain_events, uow
 from ecabinet.core.actor import Actor
+from ecabinet.core.domain_events import MeetingChange
 from ecabinet.core.errors import DomainError
 from ecabinet.core.types import utcnow
 from ecabinet.extensions import db, socketio
-from ecabinet.live import policy
+from ecabinet.live import hooks, policy
 from ecabinet.live.models import Comment, LiveConnection, LiveState, MeetingEvent, SpeakerRequest, SpeakerStatus
 from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import CheckInMode, Meeting, MeetingItem, MeetingParticipant, MeetingStatus
@@ -54,14 +56,13 @@ def room(meeting_id: int) -> str:
 
 def register_connection(sid: str, user_id: int, session_id: int) -> None:
     db.session.add(LiveConnection(sid=sid, user_id=user_id, session_id=session_id, instance=INSTANCE_ID))
-    db.session.commit()
+    db.session.flush()
 
 
 def unregister_connection(sid: str) -> int | None:
     """Forget a socket; returns the meeting it was in, whose presence changed."""
     meeting_id = db.session.scalar(select(LiveConnection.meeting_id).where(LiveConnection.sid == sid))
     db.session.execute(delete(LiveConnection).where(LiveConnection.sid == sid))
-    db.session.commit()
     return meeting_id
 
 
@@ -69,7 +70,6 @@ def enter_meeting(sid: str, meeting_id: int) -> None:
     connection = db.session.get(LiveConnection, sid)
     if connection is not None and connection.meeting_id != meeting_id:
         connection.meeting_id = meeting_id
-        db.session.commit()
 
 
 def online_user_ids(meeting_id: int) -> list[int]:
@@ -108,7 +108,6 @@ def sweep_connections(local_sids: Callable[[], set[str]]) -> set[int]:
              if (mine and instance == INSTANCE_ID and sid not in known_sids) or _ended_instance(instance)]
     if stale:
         db.session.execute(delete(LiveConnection).where(LiveConnection.sid.in_([sid for sid, _ in stale])))
-    db.session.commit()
     return {meeting_id for _, meeting_id in stale if meeting_id is not None}
 
 
@@ -131,16 +130,8 @@ def _on_session_revoked(_sender: object, session_ids: list[int]) -> None:
 
 # --- numbering and broadcasting ------------------------------------------------------------------
 
-_PENDING = "live_pending_entries"
 # Audited, but not room events: the coalesced ``ballot.tally`` carries them (ecabinet/voting/tally.py).
 NOT_NUMBERED = frozenset({"vote.cast", "vote.change"})
-_OUTBOX = "live_outbox"
-
-
-@audit.audit_recorded.connect
-def _note_entry(entry: AuditEntry) -> None:
-    if entry.meeting_id is not None and entry.action not in NOT_NUMBERED:
-        db.session.info.setdefault(_PENDING, []).append(entry)
 
 
 @dataclass
@@ -150,48 +141,99 @@ class Broadcast:
     blocked_sids: list[str] = field(default_factory=list)
 
 
-@event.listens_for(Session, "before_commit")
-def _sequence_events(session: Session) -> None:
-    """Number this transaction's meeting changes; the payload is built from the final state."""
-    entries = session.info.pop(_PENDING, [])
-    if not entries:
-        return
-    outbox = session.info.setdefault(_OUTBOX, [])
-    for entry in entries:
-        meeting = session.get(Meeting, entry.meeting_id)
+@domain_events.subscribe
+def _number_changes(session: Session, changes: list[MeetingChange]) -> None:
+    """Number this transaction's meeting changes, inside its commit; broadcast them after it."""
+    _number(session, _with_audited_changes(session, changes))
+
+
+def _number(session: Session, changes: list[MeetingChange]) -> None:
+    """One ``MeetingEvent`` per change, numbered per meeting; the payload is built from the final state."""
+    outbox: list[Broadcast] = []
+    for change in changes:
+        if change.type in NOT_NUMBERED:
+            continue
+        meeting = session.get(Meeting, change.meeting_id)
         if meeting is None:
             continue
         state = _locked_state(meeting.id)
         state.last_seq += 1
-        item_id = _item_of(entry)
-        payload = _payload(entry, meeting, state)
-        row = MeetingEvent(meeting_id=meeting.id, seq=state.last_seq, type=entry.action, item_id=item_id,
+        item_id = _item_of(change)
+        payload = _payload(change, meeting, state)
+        row = MeetingEvent(meeting_id=meeting.id, seq=state.last_seq, type=change.type, item_id=item_id,
                            payload=json.dumps(payload, ensure_ascii=False, default=str))
         session.add(row)
         outbox.append(Broadcast(meeting.id, _event_dict(row, payload), blocked_sids(meeting, item_id)))
-    session.flush()
-
-
-@event.listens_for(Session, "after_commit")
-def _broadcast(session: Session) -> None:
-    outbox = session.info.pop(_OUTBOX, [])
     if not outbox:
         return
-    # Sending to a socket whose client stopped answering pings closes it, and engine.io runs the
-    # disconnect handler right here. It must get a session of its own: this one is inside its commit
-    # and refuses SQL (seen under load as "session is in 'committed' state", leaving the socket's row).
-    with current_app.app_context() if has_app_context() else contextlib.nullcontext():
-        for item in outbox:
-            socketio.emit("event", item.event, to=room(item.meeting_id), skip_sid=item.blocked_sids or None)
-            redacted = redact(item.event)
-            for sid in item.blocked_sids:
-                socketio.emit("event", redacted, to=sid)
+    session.flush()
+    uow.after_commit(_broadcast, outbox)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop(_PENDING, None)
-    session.info.pop(_OUTBOX, None)
+def _broadcast(outbox: list[Broadcast]) -> None:
+    # Runs after the commit, in an app context of its own: sending to a socket whose client stopped
+    # answering pings closes it, and engine.io runs the disconnect handler right here, which needs a
+    # session that is not inside its commit.
+    for item in outbox:
+        socketio.emit("event", item.event, to=room(item.meeting_id), skip_sid=item.blocked_sids or None)
+        redacted = redact(item.event)
+        for sid in item.blocked_sids:
+            socketio.emit("event", redacted, to=sid)
+
+
+# transitional: audit entries that name a meeting still become room events for the domains that do not
+# publish their changes yet. An entry whose (meeting, action) was published in the same transaction is
+# skipped, so nothing is numbered twice. To be removed once every domain publishes.
+_AUDITED = "live_audited_entries"
+
+
+@audit.audit_recorded.connect
+def _note_entry(entry: AuditEntry) -> None:  # transitional
+    if entry.meeting_id is not None and entry.action not in NOT_NUMBERED:
+        uow.pending(db.session(), _AUDITED).append(entry)
+
+
+def _with_audited_changes(session: Session, changes: list[MeetingChange]) -> list[MeetingChange]:
+    """transitional: the published changes, with the audit entries nobody published merged in, in the
+    order they were recorded (a change is published next to its audit record)."""
+    entries = uow.take_pending(session, _AUDITED)
+    if not entries:
+        return changes
+    published = {(c.meeting_id, c.type) for c in changes}
+    queue = list(changes)
+    merged: list[MeetingChange] = []
+    for entry in entries:
+        key = (entry.meeting_id, entry.action)
+        if key not in published:
+            merged.append(_change_of_entry(entry))
+            continue
+        # The changes published up to this entry's own come before the audit entries after it.
+        while queue:
+            change = queue.pop(0)
+            merged.append(change)
+            if (change.meeting_id, change.type) == key:
+                break
+    return merged + queue
+
+
+@uow.before_commit_hook
+def _number_audited_only(session: Session) -> None:
+    """transitional: a transaction that audited meeting changes but published none."""
+    entries = uow.take_pending(session, _AUDITED)
+    if entries:
+        _number(session, [_change_of_entry(e) for e in entries])
+
+
+def _change_of_entry(entry: AuditEntry) -> MeetingChange:  # transitional
+    details = json.loads(entry.details)
+    item_id = None
+    if entry.object_type in {"meeting_item", "speaker_request", "live_comment"}:
+        if "item" in details:
+            item_id = int(details["item"])
+        elif entry.object_type == "meeting_item" and entry.object_id:
+            item_id = int(entry.object_id)
+    details.update(object_id=entry.object_id, object_type=entry.object_type)
+    return MeetingChange(entry.meeting_id, entry.action, item_id, details)
 
 
 def _locked_state(meeting_id: int) -> LiveState:
@@ -207,14 +249,9 @@ def state_of(meeting_id: int) -> LiveState:
     return db.session.get(LiveState, meeting_id) or LiveState(meeting_id=meeting_id, last_seq=0, paused=False)
 
 
-def _item_of(entry: AuditEntry) -> int | None:
-    if entry.object_type in {"meeting_item", "speaker_request", "live_comment"}:
-        details = json.loads(entry.details)
-        if "item" in details:
-            return int(details["item"])
-        if entry.object_type == "meeting_item" and entry.object_id:
-            return int(entry.object_id)
-    return None
+def _item_of(change: MeetingChange) -> int | None:
+    """The agenda item an event is scoped to: readers kept from it get the event redacted."""
+    return change.item_id
 
 
 def _event_dict(row: MeetingEvent, payload: dict[str, Any]) -> dict[str, Any]:
@@ -325,27 +362,28 @@ def comment_dict(comment: Comment, for_chair: bool = False) -> dict[str, Any]:
             "body": comment.body if (not hidden or for_chair) else None}
 
 
-def _payload(entry: AuditEntry, meeting: Meeting, state: LiveState) -> dict[str, Any]:
-    action = entry.action
-    details = json.loads(entry.details)
-    if action.startswith(("meeting.", "live.", "agenda.current_item")):
+def _payload(change: MeetingChange, meeting: Meeting, state: LiveState) -> dict[str, Any]:
+    kind = change.type
+    details = change.details
+    if kind.startswith(("meeting.", "live.", "agenda.current_item")):
         return {"meeting": meeting_state(meeting, state)}
-    if action.startswith(("attendance.", "participant.")):
+    if kind.startswith(("attendance.", "participant.")):
         return {"attendance": attendance_state(meeting)}
-    if action.startswith("floor."):
-        item_id = int(details["item"])
+    if kind.startswith("floor."):
+        item_id = int(details.get("item", change.item_id))
         return {"queue": {"item_id": item_id, "requests": queue_state(meeting.id, item_id)},
                 "meeting": meeting_state(meeting, state)}
-    if action.startswith("comment."):
-        comment = db.session.get(Comment, int(entry.object_id))
+    if kind.startswith("comment."):
+        comment_id = details.get("comment_id", details.get("object_id"))
+        comment = db.session.get(Comment, int(comment_id)) if comment_id is not None else None
         return {"comment": comment_dict(comment)} if comment else {}
-    if action == "consent.adopt":
+    if kind == "consent.adopt":
         return {"meeting": meeting_state(meeting, state),
                 "outcomes": {str(i.id): i.outcome for i in meeting.items if i.outcome}}
-    if action.startswith(("ballot.", "vote.")):  # --- voting (ecabinet/voting): participation, result
-        from ecabinet.voting.service import ballot_payload
-
-        return ballot_payload(entry)
+    # Sections owned by the domains above the room (ballots: ecabinet/voting) come through a hook.
+    for prefix, build in hooks.event_payloads.items():
+        if kind.startswith(prefix):
+            return build(change, meeting)
     # Agenda edits and anything else: the client fetches a fresh snapshot.
     return {"resync": True}
 
@@ -384,7 +422,7 @@ def catch_up(user: User, meeting: Meeting, last_seq: int | None) -> dict[str, An
     state = state_of(meeting.id)
     limit = current_app.config.get("LIVE_MAX_REPLAY", MAX_REPLAY)
     if last_seq is None or last_seq > state.last_seq or state.last_seq - last_seq > limit:
-        return {"snapshot": snapshot(user, meeting), "tallies": _tallies(user, meeting)}
+        return {"snapshot": snapshot(user, meeting), **_sections(user, meeting)}
     rows = db.session.scalars(select(MeetingEvent).where(MeetingEvent.meeting_id == meeting.id,
                                                          MeetingEvent.seq > last_seq)
                               .order_by(MeetingEvent.seq)).all()
@@ -392,14 +430,13 @@ def catch_up(user: User, meeting: Meeting, last_seq: int | None) -> dict[str, An
     for row in rows:
         full = _event_dict(row, json.loads(row.payload))
         events.append(full if policy.can_see_item(user, meeting, row.item_id) else redact(full))
-    return {"events": events, "tallies": _tallies(user, meeting)}
+    return {"events": events, **_sections(user, meeting)}
 
 
-def _tallies(user: User, meeting: Meeting) -> list[dict[str, Any]]:
-    """The current tally of each open ballot (not numbered events, so a replay would not bring them)."""
-    from ecabinet.voting.tally import for_meeting
-
-    return for_meeting(user, meeting)
+def _sections(user: User, meeting: Meeting) -> dict[str, Any]:
+    """What the domains above the room add to a catch-up (the open ballots' tallies: not numbered
+    events, so a replay would not bring them)."""
+    return {name: build(user, meeting) for name, build in hooks.catch_up_sections.items()}
 
 
 # --- the chair's actions -------------------------------------------------------------------------
@@ -435,9 +472,9 @@ def set_paused(actor: Actor, meeting: Meeting, paused: bool) -> None:
     if state.paused == paused:
         raise LiveError("The meeting is already paused." if paused else "The meeting is not paused.")
     state.paused = paused
-    audit.record(actor, "live.pause" if paused else "live.resume", object_type="meeting", object_id=meeting.id,
-                 meeting_id=meeting.id)
-    db.session.commit()
+    action = "live.pause" if paused else "live.resume"
+    audit.record(actor, action, object_type="meeting", object_id=meeting.id, meeting_id=meeting.id)
+    domain_events.publish(meeting.id, action)
 
 
 def set_item(actor: Actor, meeting: Meeting, item_id: int | None) -> None:
@@ -451,7 +488,7 @@ def set_item(actor: Actor, meeting: Meeting, item_id: int | None) -> None:
         _prefill_queue(actor, meeting, item)
     _end_floor(state)
     state.item_started_at = utcnow() if item is not None else None
-    meetings.set_current_item(actor, meeting, item)  # records and commits, with the changes above
+    meetings.set_current_item(actor, meeting, item)  # records and publishes, with the changes above
 
 
 def adopt_consent_block(actor: Actor, meeting: Meeting) -> list[MeetingItem]:
@@ -476,6 +513,12 @@ def _prefill_queue(actor: Actor, meeting: Meeting, item: MeetingItem) -> None:
         db.session.flush()
         audit.record(actor, "floor.prefill", object_type="speaker_request", meeting_id=meeting.id,
                      details={"item": item.id, "users": added})
+        domain_events.publish(meeting.id, "floor.prefill", item_id=item.id, item=item.id, users=added)
+
+
+def _publish_floor(kind: str, request: SpeakerRequest) -> None:
+    domain_events.publish(request.meeting_id, kind, item_id=request.item_id, item=request.item_id,
+                          request_id=request.id, user=request.user_id)
 
 
 def _next_rank(item_id: int) -> int:
@@ -516,7 +559,7 @@ def grant_floor(actor: Actor, meeting: Meeting, request_id: Any) -> None:
     state.floor_started_at = request.granted_at
     audit.record(actor, "floor.grant", object_type="speaker_request", object_id=request.id, meeting_id=meeting.id,
                  details={"item": request.item_id, "user": request.user_id})
-    db.session.commit()
+    _publish_floor("floor.grant", request)
 
 
 def end_floor(actor: Actor, meeting: Meeting) -> None:
@@ -527,7 +570,7 @@ def end_floor(actor: Actor, meeting: Meeting) -> None:
         raise LiveError("Nobody has the floor.")
     audit.record(actor, "floor.end", object_type="speaker_request", object_id=request.id, meeting_id=meeting.id,
                  details={"item": request.item_id, "user": request.user_id})
-    db.session.commit()
+    _publish_floor("floor.end", request)
 
 
 def reorder_queue(actor: Actor, meeting: Meeting, item_id: Any, request_ids: Any) -> None:
@@ -543,7 +586,7 @@ def reorder_queue(actor: Actor, meeting: Meeting, item_id: Any, request_ids: Any
         db.session.get(SpeakerRequest, request_id).rank = rank
     audit.record(actor, "floor.reorder", object_type="speaker_request", object_id=None, meeting_id=meeting.id,
                  details={"item": item.id, "order": request_ids})
-    db.session.commit()
+    domain_events.publish(meeting.id, "floor.reorder", item_id=item.id, item=item.id, order=request_ids)
 
 
 # --- members' actions ----------------------------------------------------------------------------
@@ -565,7 +608,7 @@ def request_floor(actor: Actor, meeting: Meeting, item_id: int) -> SpeakerReques
     db.session.flush()
     audit.record(actor, "floor.request", object_type="speaker_request", object_id=request.id,
                  meeting_id=meeting.id, details={"item": item.id})
-    db.session.commit()
+    _publish_floor("floor.request", request)
     return request
 
 
@@ -580,7 +623,7 @@ def withdraw_request(actor: Actor, meeting: Meeting, request_id: Any) -> None:
     request.ended_at = utcnow()
     audit.record(actor, "floor.withdraw", object_type="speaker_request", object_id=request.id,
                  meeting_id=meeting.id, details={"item": request.item_id})
-    db.session.commit()
+    _publish_floor("floor.withdraw", request)
 
 
 def post_comment(actor: Actor, meeting: Meeting, item_id: int, body: Any, client_id: Any) -> Comment:
@@ -605,7 +648,7 @@ def post_comment(actor: Actor, meeting: Meeting, item_id: int, body: Any, client
     db.session.flush()
     audit.record(actor, "comment.post", object_type="live_comment", object_id=comment.id, meeting_id=meeting.id,
                  details={"item": item.id})
-    db.session.commit()
+    domain_events.publish(meeting.id, "comment.post", item_id=item.id, item=item.id, comment_id=comment.id)
     return comment
 
 
@@ -619,7 +662,8 @@ def hide_comment(actor: Actor, meeting: Meeting, comment_id: Any) -> None:
     comment.hidden_by_id = actor.user_id
     audit.record(actor, "comment.hide", object_type="live_comment", object_id=comment.id, meeting_id=meeting.id,
                  details={"item": comment.item_id})
-    db.session.commit()
+    domain_events.publish(meeting.id, "comment.hide", item_id=comment.item_id, item=comment.item_id,
+                          comment_id=comment.id)
 
 
 def check_in(actor: Actor, meeting: Meeting, mode: Any) -> None:

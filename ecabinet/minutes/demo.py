@@ -36,7 +36,7 @@ ACTIONS = [  # title, ministry login, days from today, status
 
 
 def load_minutes_demo(password: str) -> list[str]:
-    from ecabinet.demo import CHAIR, MEMBERS, SECRETARIES, email_of
+    from ecabinet.accounts.demo import CHAIR, MEMBERS, SECRETARIES, email_of
 
     if db.session.scalar(select(Meeting).where(Meeting.title == PAST_TITLE)) is not None:
         return ["Demo minutes already loaded."]

@@ -1,7 +1,7 @@
 """The meeting record: what the system already knows about a meeting, gathered for the minutes.
 
-Other domains add their sections through the ``record_sections`` signal (voting adds its ballots,
-documents the briefing documents per item), so this module does not reach into their internals.
+The minutes sit above voting and documents: this module calls their record builders (the ballots, the
+briefing documents per item), which return plain values, so it does not reach into their internals.
 """
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from blinker import signal
-
+from ecabinet.documents.record import documents_of_meeting
 from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import Attendance, Meeting, ParticipantRole
+from ecabinet.voting.record import record_section as ballots_of_meeting
 
-# Receivers get (meeting) and return a dict: {"items": {item_id: {"documents": [...], "ballots": [...]}},
-# "ballots": [...]} with plain values. Every key is optional.
-record_sections = signal("ecabinet.minutes.record_sections")
+# Each returns, for a meeting, {"items": {item_id: {"documents": [...], "ballots": [...]}}, "ballots": [...]}
+# with plain values; every key is optional.
+SECTIONS = (documents_of_meeting, ballots_of_meeting)
 
 
 @dataclass
@@ -64,7 +64,8 @@ def build_record(meeting: Meeting) -> MeetingRecord:
              for i in meeting.items]
     by_id = {i.id: rec for i, rec in zip(meeting.items, items, strict=True)}
     ballots: list[dict[str, Any]] = []
-    for _receiver, section in record_sections.send(meeting):
+    for build in SECTIONS:
+        section = build(meeting)
         for item_id, extra in (section or {}).get("items", {}).items():
             if item_id in by_id:
                 by_id[item_id].documents.extend(extra.get("documents", []))

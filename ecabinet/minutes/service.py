@@ -13,16 +13,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import nh3
-from blinker import signal
 from flask import current_app, render_template
 from sqlalchemy import or_, select
 
 from ecabinet.accounts.models import Role, User
 from ecabinet.audit import service as audit
 from ecabinet.audit.models import AuditEntry
+from ecabinet.core import domain_events, uow
 from ecabinet.core.actor import Actor
 from ecabinet.core.errors import DomainError
 from ecabinet.core.types import utcnow
+from ecabinet.documents.record import board_book_for_export
 from ecabinet.extensions import db
 from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import Meeting, MeetingStatus
@@ -38,9 +39,8 @@ from ecabinet.minutes.models import (
 )
 from ecabinet.minutes.record import build_record
 
-# Other domains add files to a meeting's export (the board book, for instance): receivers get
-# (meeting, actor=...) and return a list of (name, bytes).
-export_files = signal("ecabinet.minutes.export_files")
+# Files other domains add to a meeting's export: ``fn(meeting, actor) -> [(name, bytes)]``.
+EXPORT_FILES = (board_book_for_export,)
 
 MAX_BODY = 500_000
 ALLOWED_TAGS = {"h1", "h2", "h3", "h4", "p", "br", "strong", "b", "em", "i", "u", "ul", "ol", "li", "table",
@@ -121,7 +121,7 @@ def _new_minutes(actor: Actor, meeting: Meeting, body: str, note: str, corrects:
     audit.record(actor, "minutes.correction" if corrects else "minutes.draft", object_type="minutes",
                  object_id=minutes.id, meeting_id=meeting.id,
                  details={"corrects": corrects.id} if corrects else {})
-    db.session.commit()
+    domain_events.publish(meeting.id, "minutes.correction" if corrects else "minutes.draft")
     return minutes
 
 
@@ -147,7 +147,7 @@ def save_revision(actor: Actor, minutes: Minutes, body: str, base_revision: int,
     audit.record(actor, "minutes.save", object_type="minutes", object_id=minutes.id,
                  meeting_id=minutes.meeting_id, details={"revision": minutes.revision,
                                                          "sanitised": clean != (body or "")})
-    db.session.commit()
+    domain_events.publish(minutes.meeting_id, "minutes.save")
     return revision
 
 
@@ -191,7 +191,7 @@ def circulate(actor: Actor, minutes: Minutes, deadline: datetime) -> None:
                                  title=meeting.title)
     audit.record(actor, "minutes.circulate", object_type="minutes", object_id=minutes.id,
                  meeting_id=minutes.meeting_id, details={"deadline": deadline.isoformat()})
-    db.session.commit()
+    domain_events.publish(minutes.meeting_id, "minutes.circulate")
 
 
 def add_comment(actor: Actor, minutes: Minutes, body: str) -> MinutesComment:
@@ -207,7 +207,7 @@ def add_comment(actor: Actor, minutes: Minutes, body: str) -> MinutesComment:
     db.session.flush()
     audit.record(actor, "minutes.comment", object_type="minutes", object_id=minutes.id,
                  meeting_id=minutes.meeting_id, details={"comment": comment.id})
-    db.session.commit()
+    domain_events.publish(minutes.meeting_id, "minutes.comment")
     return comment
 
 
@@ -224,10 +224,11 @@ def approve(actor: Actor, minutes: Minutes) -> None:
     minutes.approved_by_id = actor.user_id
     audit.record(actor, "minutes.approve", object_type="minutes", object_id=minutes.id,
                  meeting_id=minutes.meeting_id, details={"revision": minutes.revision})
-    db.session.commit()
+    domain_events.publish(minutes.meeting_id, "minutes.approve")
     from ecabinet.minutes.tasks import produce_final_pdf
 
-    produce_final_pdf(minutes.id)
+    # The PDF is made from the approved text: only once the approval has committed.
+    uow.after_commit(produce_final_pdf, minutes.id)
 
 
 def finalise(minutes_id: int) -> Minutes:
@@ -252,7 +253,7 @@ def finalise(minutes_id: int) -> Minutes:
     audit.record(Actor.system("minutes"), "minutes.final", object_type="minutes", object_id=minutes.id,
                  meeting_id=minutes.meeting_id, details={"sha256": minutes.pdf_sha256, "signed": minutes.signed,
                                                          "error": minutes.signature_error, "audit_head": head})
-    db.session.commit()
+    domain_events.publish(minutes.meeting_id, "minutes.final")
     return minutes
 
 
@@ -281,9 +282,10 @@ def sign_again(actor: Actor, minutes: Minutes) -> None:
     _store_signed(minutes, document)
     audit.record(actor, "minutes.sign", object_type="minutes", object_id=minutes.id, meeting_id=minutes.meeting_id,
                  details={"signed": minutes.signed, "error": minutes.signature_error})
-    db.session.commit()
+    domain_events.publish(minutes.meeting_id, "minutes.sign")
     if not minutes.signed:
-        raise MinutesError("Signing failed: %(reason)s", reason=minutes.signature_error)
+        # The failed attempt (and its reason) is kept: the boundary commits it.
+        raise MinutesError.recorded_refusal("Signing failed: %(reason)s", reason=minutes.signature_error)
 
 
 def final_pdf(minutes: Minutes) -> bytes | None:
@@ -312,7 +314,7 @@ class _Blobs:
     """Final PDFs are kept by content hash in the documents' blob store (write-once, atomic)."""
 
     def __init__(self) -> None:
-        from ecabinet.documents.storage import BlobStore
+        from ecabinet.pdf.storage import BlobStore
 
         self.store = BlobStore(current_app.config["STORAGE_DIR"])
 
@@ -343,7 +345,7 @@ def save_conclusion(actor: Actor, meeting: Meeting, body: str) -> Conclusion:
     db.session.add(conclusion)
     db.session.flush()
     audit.record(actor, "conclusion.save", object_type="conclusion", object_id=conclusion.id, meeting_id=meeting.id)
-    db.session.commit()
+    domain_events.publish(meeting.id, "conclusion.save")
     return conclusion
 
 
@@ -358,7 +360,7 @@ def issue_conclusion(actor: Actor, meeting: Meeting) -> Conclusion:
     conclusion.issued_by_id = actor.user_id
     audit.record(actor, "conclusion.issue", object_type="conclusion", object_id=conclusion.id,
                  meeting_id=meeting.id)
-    db.session.commit()
+    domain_events.publish(meeting.id, "conclusion.issue")
     return conclusion
 
 
@@ -388,7 +390,7 @@ def add_action(actor: Actor, meeting: Meeting, data: ActionData) -> ActionItem:
     db.session.flush()
     audit.record(actor, "action.add", object_type="action_item", object_id=action.id, meeting_id=meeting.id,
                  details={"ministry": ministry, "due": data.due_date.isoformat()})
-    db.session.commit()
+    domain_events.publish(meeting.id, "action.add")
     return action
 
 
@@ -408,7 +410,7 @@ def update_action(actor: Actor, action: ActionItem, status: str, note: str) -> A
     db.session.add(update)
     audit.record(actor, "action.update", object_type="action_item", object_id=action.id,
                  meeting_id=action.conclusion.meeting_id, details={"status": new_status.value})
-    db.session.commit()
+    domain_events.publish(action.conclusion.meeting_id, "action.update")
     return update
 
 
@@ -447,7 +449,7 @@ def archive_meetings(user: User, year: int | None) -> list[Meeting]:
 
 def search_archive(user: User, query: str) -> list[tuple[Meeting, str, str]]:
     """Minutes and conclusions of meetings this user may see, matching the words regardless of diacritics."""
-    from ecabinet.documents.textfold import fold_vietnamese
+    from ecabinet.pdf.textfold import fold_vietnamese
 
     words = fold_vietnamese(query).split()[:8]
     if not words:
@@ -506,14 +508,14 @@ def export_record(actor: Actor, meeting: Meeting) -> bytes:
         archive.writestr("audit-chain.txt", f"verified: {report.ok}\nentries: {report.entries}\n"
                                             f"head: {report.head}\n")
     audit.record(actor, "archive.export", object_type="meeting", object_id=meeting.id, meeting_id=meeting.id)
-    db.session.commit()
+    domain_events.publish(meeting.id, "archive.export")
     return buffer.getvalue()
 
 
 def extra_export_files(meeting: Meeting, actor: Actor) -> list[tuple[str, bytes]]:
     """Files other domains add to the export (the reader's board book, for instance)."""
     files: list[tuple[str, bytes]] = []
-    for _receiver, result in export_files.send(meeting, actor=actor):
-        files.extend(result or [])
+    for build in EXPORT_FILES:
+        files.extend(build(meeting, actor) or [])
     return files
 

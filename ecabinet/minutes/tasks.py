@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from ecabinet.core import uow
 from ecabinet.jobs import app_context, huey
 
 
 @huey.task(retries=2, retry_delay=10)
 def finalise_job(minutes_id: int) -> None:
     with app_context():
-        from ecabinet.minutes import service
+        _finalise(minutes_id)
 
-        service.finalise(minutes_id)
+
+def _finalise(minutes_id: int) -> None:
+    from ecabinet.minutes import service
+
+    service.finalise(minutes_id)
+    uow.commit()  # the job is the boundary
 
 
 def produce_final_pdf(minutes_id: int) -> None:
@@ -18,8 +24,6 @@ def produce_final_pdf(minutes_id: int) -> None:
     from flask import current_app
 
     if current_app.config.get("MINUTES_FINALISE_INLINE"):
-        from ecabinet.minutes import service
-
-        service.finalise(minutes_id)
+        _finalise(minutes_id)
         return
     finalise_job(minutes_id)

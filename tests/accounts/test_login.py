@@ -43,6 +43,7 @@ def test_login_disabled_account_is_told_so(client, users):
     from ecabinet.core.actor import Actor
 
     service.set_active(Actor(users["admin"]), users["member"], False)
+    db.session.commit()
     r = login(client, "member@example.gov.vn", PASSWORD)
     assert r.status_code == 401
     assert "Tài khoản này đã bị khóa" in r.get_data(as_text=True)
@@ -92,6 +93,7 @@ def test_login_with_totp_needs_the_code(client, users):
 
     secret = service.new_totp_secret()
     service.enable_totp(Actor(users["chair"]), users["chair"], secret, pyotp.TOTP(secret).now())
+    db.session.commit()
     r = login(client, "chair@example.gov.vn", PASSWORD)
     assert r.headers["Location"] == "/login/code"
     assert client.get("/").status_code == 302  # not yet signed in
@@ -108,6 +110,7 @@ def test_mandatory_totp_forces_enrolment(client, users):
     from ecabinet.core.actor import Actor
 
     service.set_totp_required(Actor(users["admin"]), Role.SECRETARY, True)
+    db.session.commit()
     r = login(client, "secretary@example.gov.vn", PASSWORD)
     assert r.headers["Location"] == "/login/enrol"
     page = client.get("/login/enrol").get_data(as_text=True)

@@ -8,6 +8,7 @@ import io
 import pytest
 from playwright.sync_api import expect
 
+from ecabinet.extensions import db
 from tests.conftest import PASSWORD, ROOT
 from tests.documents.app_fixtures import briefing  # noqa: F401 - fixture reused here
 
@@ -94,6 +95,7 @@ def test_document_viewer(cabinet_meeting, cabinet, briefing, app, live_server, t
 
     app.config["STORAGE_DIR"] = str(tmp_path / "instance" / "storage")  # the live server's storage
     document = service.upload(actor(cabinet["secretary"]), cabinet_meeting.items[0], io.BytesIO(briefing), "a.pdf")
+    db.session.commit()
     path = f"/documents/{document.id}"
     for page in (tablet, portrait_tablet):
         _sign_in(page, live_server.url, "member@example.gov.vn")
@@ -120,6 +122,7 @@ def test_ballot_page_with_its_vote_form(cabinet_meeting, cabinet, live_server, t
         title="Thông qua Nghị quyết", kind="live", meeting_id=cabinet_meeting.id,
         item_id=cabinet_meeting.items[0].id))
     voting.open_ballot(actor(cabinet["chair"]), ballot)
+    db.session.commit()
     path = f"/ballots/{ballot.id}"
     _sign_in(tablet, live_server.url, "member@example.gov.vn")
     tablet.goto(live_server.url + path)
@@ -130,6 +133,7 @@ def test_ballot_page_with_its_vote_form(cabinet_meeting, cabinet, live_server, t
     expect(tablet.get_by_test_id("my-receipt")).to_be_visible()
     _check(tablet, path + " (voted)", links=True)
     voting.close_ballot(actor(cabinet["chair"]), voting.get_ballot(ballot.id))
+    db.session.commit()
     tablet.goto(live_server.url + path)
     expect(tablet.get_by_test_id("result")).to_be_visible()
     _check(tablet, path + " (result)", links=True)

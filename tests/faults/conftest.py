@@ -35,6 +35,7 @@ def voting_meeting(app):
     from ecabinet.accounts import service as accounts
     from ecabinet.accounts.models import Role
     from ecabinet.core.actor import Actor
+    from ecabinet.extensions import db
     from ecabinet.meetings import service as meetings
     from ecabinet.meetings.models import CheckInMode
     from ecabinet.voting import service as voting
@@ -61,6 +62,7 @@ def voting_meeting(app):
     ballot = voting.create_ballot(actor(secretary), voting.BallotData(
         title="Thông qua Nghị quyết A", kind="live", meeting_id=meeting.id, item_id=meeting.items[0].id))
     voting.open_ballot(actor(chair), ballot)
+    db.session.commit()
     return meeting, ballot, {"chair@example.gov.vn": chair, **members}
 
 

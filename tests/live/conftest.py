@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import socketio
 
+from ecabinet.extensions import db
 from tests.conftest import PASSWORD
 from tests.helpers import cookie_header, http_login
 from tests.meetings.conftest import actor, cabinet, draft, published  # noqa: F401 - fixtures reused here
@@ -23,6 +24,7 @@ def in_session(published, cabinet):  # noqa: F811 - pytest fixtures, imported ab
     first = published.items[0]
     service.invite_guest(actor(cabinet["secretary"]), first, cabinet["guest"])
     service.start_meeting(actor(cabinet["chair"]), published)
+    db.session.commit()  # services only flush: the fixture is the boundary
     return published
 
 
@@ -81,6 +83,7 @@ def room_client(live_server):
     clients: list[RoomClient] = []
 
     def make(email: str, meeting_id: int, join: bool = True) -> RoomClient:
+        db.session.commit()  # what the test staged so far is what the server sees
         client = RoomClient(live_server.url, email, meeting_id).connect()
         if join:
             client.join()

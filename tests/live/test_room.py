@@ -94,6 +94,7 @@ def test_outsider_cannot_join(in_session, live_server, users):
 
     accounts.create_user(Actor.system("test"), accounts.UserData(email="outsider@example.gov.vn", name="Out",
                                                                  role=Role.MEMBER), PASSWORD)
+    db.session.commit()
     outsider = RoomClient(live_server.url, "outsider@example.gov.vn", in_session.id).connect()
     try:
         assert outsider.call("join", last_seq=None) == {"ok": False, "error": "not_found"}

@@ -20,6 +20,7 @@ def signing_pair(tmp_path_factory):
 @pytest.fixture
 def closed_meeting(published, cabinet, app, signing_pair):  # noqa: F811 - pytest fixtures, imported above
     """A meeting that was held: members checked in, one spoke, then it was adjourned and closed."""
+    from ecabinet.extensions import db
     from ecabinet.live import service as live
     from ecabinet.meetings import service
     from ecabinet.meetings.models import CheckInMode
@@ -36,4 +37,5 @@ def closed_meeting(published, cabinet, app, signing_pair):  # noqa: F811 - pytes
     live.grant_floor(chair, published, request.id)
     service.adjourn_meeting(chair, published)
     service.close_meeting(chair, published)
+    db.session.commit()  # services only flush: the fixture is the boundary
     return published

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+from ecabinet.extensions import db
 from tests.live.conftest import in_session  # noqa: F401 - fixtures reused here
 from tests.meetings.conftest import actor
 from tests.voting.conftest import cvid, live_open, quorate  # noqa: F401 - fixtures reused here
@@ -23,6 +24,7 @@ def test_draft_lists_ballots_and_documents(live_open, cabinet, app, tmp_path):  
     make_demo_pdf("Tờ trình Nghị quyết A", ["Nội dung tờ trình."], pdf)
     documents.upload(actor(cabinet["secretary"]), item, io.BytesIO(pdf.read_bytes()), "totrinh.pdf",
                      title="Tờ trình Nghị quyết A")
+    db.session.commit()  # the upload's boundary; the votes below are committed (or rolled back) by their own
     for who in ("chair", "member", "member2"):
         voting.cast_vote(actor(cabinet[who]), live_open.id, "approve", cvid())
     voting.close_ballot(actor(cabinet["chair"]), live_open)
@@ -51,6 +53,7 @@ def test_export_holds_the_readers_board_book_and_archive_search_finds_documents(
     make_demo_pdf("Báo cáo giải ngân", ["Tình hình giải ngân vốn đầu tư công."], pdf)
     documents.upload(actor(cabinet["secretary"]), closed_meeting.items[0], io.BytesIO(pdf.read_bytes()),
                      "baocao.pdf", title="Báo cáo giải ngân")
+    db.session.commit()  # the upload's boundary: the archive page below reads what is committed
     archive = zipfile.ZipFile(io.BytesIO(service.export_record(actor(cabinet["member"]), closed_meeting)))
     books = [n for n in archive.namelist() if n.startswith("tai-lieu-phien-hop-")]
     assert len(books) == 1 and archive.read(books[0]).startswith(b"%PDF")

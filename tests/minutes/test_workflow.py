@@ -112,6 +112,7 @@ def test_approval_needs_circulation_first(closed_meeting, cabinet):
 def test_approved_minutes_become_a_signed_final_pdf(closed_meeting, cabinet):
     minutes = _to_circulated(closed_meeting, cabinet)
     service.approve(actor(cabinet["chair"]), minutes)
+    db.session.commit()  # the final PDF is made once the approval has committed
     db.session.refresh(minutes)
     assert minutes.status is MinutesStatus.FINAL and minutes.signed and minutes.signature_error is None
     document = service.final_pdf(minutes)
@@ -126,6 +127,7 @@ def test_approved_minutes_become_a_signed_final_pdf(closed_meeting, cabinet):
 def test_final_minutes_are_locked(closed_meeting, cabinet):
     minutes = _to_circulated(closed_meeting, cabinet)
     service.approve(actor(cabinet["chair"]), minutes)
+    db.session.commit()  # the final PDF is made once the approval has committed
     with pytest.raises(MinutesError, match="locked"):
         service.save_revision(actor(cabinet["secretary"]), minutes, "<p>sửa</p>", minutes.revision)
     correction = service.make_correction(actor(cabinet["secretary"]), minutes)
@@ -137,6 +139,7 @@ def test_missing_signing_key_leaves_final_but_unsigned(closed_meeting, cabinet, 
     app.config["SIGNING_KEY"] = "/nonexistent/key.pem"
     minutes = _to_circulated(closed_meeting, cabinet)
     service.approve(actor(cabinet["chair"]), minutes)
+    db.session.commit()  # the final PDF is made once the approval has committed
     assert minutes.status is MinutesStatus.FINAL and not minutes.signed
     assert "does not exist" in minutes.signature_error
     app.config["SIGNING_KEY"] = str(signing_pair[0])
@@ -150,6 +153,7 @@ def test_invalid_signing_key_is_a_clear_error(closed_meeting, cabinet, app, tmp_
     app.config["SIGNING_KEY"] = str(broken)
     minutes = _to_circulated(closed_meeting, cabinet)
     service.approve(actor(cabinet["chair"]), minutes)
+    db.session.commit()  # the final PDF is made once the approval has committed
     assert not minutes.signed and "cannot be read" in minutes.signature_error
 
 
@@ -158,6 +162,7 @@ def test_tampered_pdf_fails_validation(closed_meeting, cabinet):
 
     minutes = _to_circulated(closed_meeting, cabinet)
     service.approve(actor(cabinet["chair"]), minutes)
+    db.session.commit()  # the final PDF is made once the approval has committed
     document = bytearray(service.final_pdf(minutes))
     document[len(document) // 3] ^= 1
     assert not validate_pdf(bytes(document)).ok
@@ -169,6 +174,7 @@ def test_export_holds_the_whole_record_and_is_audited(closed_meeting, cabinet):
 
     minutes = _to_circulated(closed_meeting, cabinet)
     service.approve(actor(cabinet["chair"]), minutes)
+    db.session.commit()  # the final PDF is made once the approval has committed
     data = service.export_record(actor(cabinet["secretary"]), closed_meeting)
     archive = zipfile.ZipFile(io.BytesIO(data))
     names = set(archive.namelist())
@@ -186,6 +192,7 @@ def test_verify_minutes_command(closed_meeting, cabinet, app):
 
     minutes = _to_circulated(closed_meeting, cabinet)
     service.approve(actor(cabinet["chair"]), minutes)
+    db.session.commit()  # the final PDF is made once the approval has committed
     result = CliRunner().invoke(app.cli, ["ecabinet", "verify-minutes", str(minutes.id)])
     assert result.exit_code == 0, result.output
     assert "intact: True" in result.output and "valid: True" in result.output

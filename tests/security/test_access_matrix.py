@@ -157,6 +157,7 @@ def _socket(app, client):
 @pytest.fixture
 def open_vote(world, cabinet):
     """The world's ballot, open: the members are checked in and the chair has opened it."""
+    from ecabinet.extensions import db
     from ecabinet.meetings import service
     from ecabinet.meetings.models import CheckInMode
     from ecabinet.voting import service as voting
@@ -166,6 +167,7 @@ def open_vote(world, cabinet):
         service.check_in(actor(cabinet["secretary"]), meeting, service.participant_of(meeting, cabinet[name]),
                          CheckInMode.ROOM)
     voting.open_ballot(actor(cabinet["chair"]), voting.get_ballot(world["ballot_id"]))
+    db.session.commit()  # services only flush: the fixture is the boundary
     return world
 
 

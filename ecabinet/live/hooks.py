@@ -1,0 +1,18 @@
+"""What the live room takes from the domains above it, without importing them.
+
+- ``event_payloads``: keyed by an event type prefix (``"ballot."``), ``fn(change, meeting) -> dict``
+  builds the payload of a numbered meeting event of that type (``change`` is a
+  :class:`~ecabinet.core.domain_events.MeetingChange`).
+- ``catch_up_sections``: keyed by section name (``"tallies"``), ``fn(user, meeting) -> object`` adds that
+  section to what a (re)joining tablet receives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ecabinet.core.hooks import Hook
+
+event_payloads: Hook[Callable[..., dict[str, Any]]] = Hook("live.event_payloads")
+catch_up_sections: Hook[Callable[..., Any]] = Hook("live.catch_up_sections")
