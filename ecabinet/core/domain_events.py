@@ -1,9 +1,10 @@
 """Domain events: what a service changed in a meeting, published on the unit of work.
 
 A service that changes something the meeting room shows publishes a :class:`MeetingChange` (type,
-item, details). Nothing happens until the unit of work commits: then the live domain, the one
-subscriber, numbers the transaction's changes (in the same transaction, before it is sent) and
-broadcasts them after the commit. A rollback forgets them.
+item, details). Nothing happens until the unit of work commits: then the subscribers get the
+transaction's changes, inside the commit, before it is sent. The live domain numbers them and
+broadcasts them after the commit; the audit log checkpoints its chain when a meeting is adjourned. A
+rollback forgets them.
 
 This module sits in ``core`` so that every domain can publish without importing the live domain.
 """

@@ -1,0 +1,109 @@
+"""Connections and presence: the sockets of sign-in sessions, who is online in a meeting, and a
+member's check-in."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from ecabinet.accounts.service import session_revoked
+from ecabinet.core.actor import Actor
+from ecabinet.extensions import db, socketio
+from ecabinet.live.models import LiveConnection
+from ecabinet.live.service.shared import LiveError
+from ecabinet.meetings import service as meetings
+from ecabinet.meetings.models import CheckInMode, Meeting
+
+# One id per process: rows left by a crashed instance can be told apart.
+INSTANCE_ID = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+def register_connection(sid: str, user_id: int, session_id: int) -> None:
+    db.session.add(LiveConnection(sid=sid, user_id=user_id, session_id=session_id, instance=INSTANCE_ID))
+    db.session.flush()
+
+
+def unregister_connection(sid: str) -> int | None:
+    """Forget a socket; returns the meeting it was in, whose presence changed."""
+    meeting_id = db.session.scalar(select(LiveConnection.meeting_id).where(LiveConnection.sid == sid))
+    db.session.execute(delete(LiveConnection).where(LiveConnection.sid == sid))
+    return meeting_id
+
+
+def enter_meeting(sid: str, meeting_id: int) -> None:
+    connection = db.session.get(LiveConnection, sid)
+    if connection is not None and connection.meeting_id != meeting_id:
+        connection.meeting_id = meeting_id
+
+
+def online_user_ids(meeting_id: int) -> list[int]:
+    return sorted(db.session.scalars(
+        select(LiveConnection.user_id).where(LiveConnection.meeting_id == meeting_id).distinct()))
+
+
+def _ended_instance(instance: str) -> bool:
+    """Whether the process named by a ``live_connection.instance`` on this host is gone: its pid has ended,
+    or is ours under another id (a restarted container reuses pid 1). Other hosts' rows are theirs to judge."""
+    host, _, rest = instance.rpartition("-")[0].rpartition("-")
+    pid = int(rest) if rest.isdigit() else None
+    if host != socket.gethostname() or pid is None or instance == INSTANCE_ID:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by someone else
+        return False
+    return False
+
+
+def sweep_connections(local_sids: Callable[[], set[str]]) -> set[int]:
+    """Forget sockets that no process holds any more: those of an ended process on this host (killed
+    before its disconnect handlers ran), and this process's own sockets that ``local_sids()`` no longer
+    knows (a disconnect that could not reach the database). Returns the meetings whose presence changed."""
+    rows = db.session.execute(select(LiveConnection.sid, LiveConnection.instance, LiveConnection.meeting_id)
+                              .where(LiveConnection.instance.startswith(socket.gethostname() + "-"))).all()
+    known_sids = local_sids()  # read after the rows: a socket registered meanwhile is known by now
+    # Workers forked after import (gunicorn --preload) would share one id: then none judges the id's rows.
+    mine = f"-{os.getpid()}-" in INSTANCE_ID
+    stale = [(sid, meeting_id) for sid, instance, meeting_id in rows
+             if (mine and instance == INSTANCE_ID and sid not in known_sids) or _ended_instance(instance)]
+    if stale:
+        db.session.execute(delete(LiveConnection).where(LiveConnection.sid.in_([sid for sid, _ in stale])))
+    return {meeting_id for _, meeting_id in stale if meeting_id is not None}
+
+
+def sids_for_sessions(session_ids: list[int]) -> list[str]:
+    return list(db.session.scalars(select(LiveConnection.sid).where(LiveConnection.session_id.in_(session_ids))))
+
+
+def disconnect_sessions(session_ids: list[int]) -> int:
+    """Close the sockets of these sessions on every instance (through the message queue when there is one)."""
+    sids = sids_for_sessions(session_ids)
+    for sid in sids:
+        socketio.server.disconnect(sid, namespace="/")
+    return len(sids)
+
+
+@session_revoked.connect
+def _on_session_revoked(_sender: object, session_ids: list[int]) -> None:
+    disconnect_sessions(session_ids)
+
+
+def check_in(actor: Actor, meeting: Meeting, mode: Any) -> None:
+    """A member checks in from their tablet (the meetings domain records attendance and the quorum)."""
+    try:
+        check_mode = CheckInMode(mode)
+    except ValueError as exc:
+        raise LiveError("Unknown attendance mode.") from exc
+    participant = meetings.participant_of(meeting, actor.user)
+    if participant is None:
+        raise LiveError("You are not a participant of this meeting.")
+    meetings.check_in(actor, meeting, participant, check_mode)

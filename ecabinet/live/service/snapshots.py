@@ -1,0 +1,123 @@
+"""Snapshots and catch-up: everything the room shows, as one reader may see it, and what a
+(re)connecting tablet needs: the events it missed, or a snapshot when it missed too many."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from ecabinet.accounts.models import Role, User
+from ecabinet.core.types import utcnow
+from ecabinet.extensions import db
+from ecabinet.live import hooks, policy
+from ecabinet.live.models import Comment, LiveState, MeetingEvent
+from ecabinet.live.service.comments import comment_dict
+from ecabinet.live.service.connections import online_user_ids
+from ecabinet.live.service.floor import floor_state, queue_state
+from ecabinet.live.service.shared import event_dict, iso, redact, state_of
+from ecabinet.meetings import service as meetings
+from ecabinet.meetings.models import Meeting, MeetingParticipant
+
+# A client further behind than this gets a snapshot instead of a replay.
+MAX_REPLAY = 200
+
+
+def meeting_state(meeting: Meeting, state: LiveState) -> dict[str, Any]:
+    return {
+        "status": meeting.status.value,
+        "paused": bool(state.paused),
+        "current_item_id": meeting.current_item_id,
+        "item_started_at": iso(state.item_started_at),
+        "consent_adopted": meeting.consent_adopted_at is not None,
+        "floor": floor_state(state),
+    }
+
+
+def attendance_state(meeting: Meeting) -> dict[str, Any]:
+    q = meetings.quorum(meeting)
+    # The names in one query, not one lazy load per member present.
+    names = dict(db.session.execute(select(User.id, User.name).join(
+        MeetingParticipant, MeetingParticipant.user_id == User.id).where(
+        MeetingParticipant.meeting_id == meeting.id, MeetingParticipant.checked_in_at.is_not(None))).all())
+    present = [{"user_id": p.user_id, "name": names.get(p.user_id, ""), "mode": p.checked_in_mode.value
+                if p.checked_in_mode else None} for p in meeting.participants if p.checked_in_at is not None]
+    return {"quorum": {"present": q.present, "eligible": q.eligible, "required": q.required,
+                       "reached": q.reached}, "present": present}
+
+
+def _shared_parts(meeting: Meeting, seq: int) -> dict[str, Any]:
+    """The parts of a snapshot that are the same for every reader, computed once per meeting and event
+    number instead of on every join: attendance, every item's speaker queue, the consent block.
+
+    They change only with a numbered event (check-ins, participant changes, requests for the floor and
+    positions are all published to the room). Attendance alone loads every participant: at 2,000
+    participants that was 55 % of the worker's time during the joins (profiled), and on PostgreSQL each
+    of the queries is a round trip. Kept per app, so that two apps in one process (tests) never share it.
+    Each reader still gets only the items they may see.
+    """
+    seen = current_app.extensions.setdefault("live_shared_parts", {})
+    cached = seen.get(meeting.id)
+    if cached is not None and cached[0] == seq:
+        return cached[1]
+    if len(seen) > 256:
+        seen.clear()
+    parts = {"attendance": attendance_state(meeting),
+             "queues": {i.id: queue_state(meeting.id, i.id) for i in meeting.items},
+             "consent_block": [i.id for i in meetings.consent_block(meeting)]
+             if meeting.consent_adopted_at is None else []}
+    seen[meeting.id] = (seq, parts)
+    return parts
+
+
+def snapshot(user: User, meeting: Meeting) -> dict[str, Any]:
+    """Everything the room shows, as this user may see it."""
+    from ecabinet.meetings.policy import is_chair_of, visible_items
+
+    state = state_of(meeting.id)
+    items = visible_items(user, meeting)
+    visible_ids = {i.id for i in items}
+    for_chair = is_chair_of(user, meeting) or user.role is Role.SECRETARY
+    comments = db.session.scalars(select(Comment).where(Comment.meeting_id == meeting.id,
+                                                        Comment.item_id.in_(visible_ids))
+                                  .order_by(Comment.id)) if visible_ids else []
+    shared = _shared_parts(meeting, state.last_seq)
+    return {
+        "meeting_id": meeting.id,
+        "seq": state.last_seq,
+        "server_now": utcnow().isoformat(),
+        "title": meeting.title,
+        "meeting": meeting_state(meeting, state),
+        "items": [{"item_id": i.id, "position": i.position, "title": i.title, "kind": i.kind.value,
+                   "presenter": i.presenter, "ministry": i.ministry, "duration_minutes": i.duration_minutes,
+                   "outcome": i.outcome} for i in items],
+        "attendance": shared["attendance"],
+        "queues": {str(i.id): shared["queues"].get(i.id, []) for i in items},
+        "comments": [comment_dict(c, for_chair) for c in comments],
+        "consent_block": [i for i in shared["consent_block"] if i in visible_ids],
+        "online": online_user_ids(meeting.id),
+    }
+
+
+def catch_up(user: User, meeting: Meeting, last_seq: int | None) -> dict[str, Any]:
+    """What a (re)connecting client needs: the events after ``last_seq``, or a snapshot."""
+    state = state_of(meeting.id)
+    limit = current_app.config.get("LIVE_MAX_REPLAY", MAX_REPLAY)
+    if last_seq is None or last_seq > state.last_seq or state.last_seq - last_seq > limit:
+        return {"snapshot": snapshot(user, meeting), **_sections(user, meeting)}
+    rows = db.session.scalars(select(MeetingEvent).where(MeetingEvent.meeting_id == meeting.id,
+                                                         MeetingEvent.seq > last_seq)
+                              .order_by(MeetingEvent.seq)).all()
+    events = []
+    for row in rows:
+        full = event_dict(row, json.loads(row.payload))
+        events.append(full if policy.can_see_item(user, meeting, row.item_id) else redact(full))
+    return {"events": events, **_sections(user, meeting)}
+
+
+def _sections(user: User, meeting: Meeting) -> dict[str, Any]:
+    """What the domains above the room add to a catch-up (the open ballots' tallies: not numbered
+    events, so a replay would not bring them)."""
+    return {name: build(user, meeting) for name, build in hooks.catch_up_sections.items()}
