@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+from pathlib import Path
 
 import click
 
@@ -37,17 +38,49 @@ def create_admin(email: str, name: str, password: str | None) -> None:
 
 
 @cli.command("audit-verify")
-def audit_verify() -> None:
-    """Check the audit chain; name the first broken entry."""
+@click.option("--checkpoint-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="The checkpoint file to hold the chain against (default: AUDIT_CHECKPOINT_FILE).")
+@click.option("--public-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The audit public key kept off this machine (default: the one beside the signing key).")
+def audit_verify(checkpoint_file: Path | None, public_key: Path | None) -> None:
+    """Check the audit chain and its signed checkpoints; name every entry found deleted or rewritten."""
     from ecabinet.audit.service import verify_chain
 
-    report = verify_chain()
+    report = verify_chain(checkpoint_file=checkpoint_file, public_key=public_key)
     if report.ok:
-        click.echo(f"Audit chain OK: {report.entries} entries, head {report.head}")
+        anchored = (f", anchored by {report.checkpoints} signed checkpoints (last: entry "
+                    f"{report.last_checkpoint.entry_id} at {report.last_checkpoint.at})"
+                    if report.last_checkpoint else ", no checkpoint yet")
+        click.echo(f"Audit chain OK: {report.entries} entries, head {report.head}{anchored}")
         return
-    click.echo(f"Audit chain BROKEN at entry {report.first_broken_id}: {report.problem} "
-               f"(after {report.entries - 1} good entries)", err=True)
+    for number, problem in enumerate(report.problems):
+        where = f" at entry {problem.entry_id}" if problem.entry_id is not None else ""
+        after = f" (after {report.entries - 1} good entries)" if number == 0 and not report.linked else ""
+        click.echo(f"Audit chain BROKEN{where}: {problem.message}{after}", err=True)
     sys.exit(1)
+
+
+@cli.command("audit-checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the audit chain's head now; append it to the checkpoint file and the table."""
+    from ecabinet.audit import checkpoints
+
+    checkpoint = checkpoints.take_checkpoint("manual")
+    uow.commit()  # the command is the boundary
+    if checkpoint is None:
+        click.echo("The audit chain is empty: nothing to checkpoint.")
+        return
+    click.echo(checkpoint.line())
+
+
+@cli.command("audit-public-key")
+def audit_public_key() -> None:
+    """Print the audit log's public key (generating the key pair on first use), to keep off this machine."""
+    from ecabinet.audit import checkpoints
+
+    key = checkpoints.signing_key().public_key()
+    click.echo(f"# audit checkpoint key {checkpoints.key_id(key)}, also in {checkpoints.public_key_path()}")
+    click.echo(checkpoints.public_pem(key).decode("ascii"), nl=False)
 
 
 @cli.command("serve")

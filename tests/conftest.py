@@ -134,6 +134,9 @@ def make_test_config(url: str, **extra) -> dict:
             "MINUTES_FINALISE_INLINE": True,
             # The test body and the requests it makes each hold a connection.
             "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 5, "max_overflow": 5, "pool_timeout": 10},
+            # A checkpoint file per app: the audit checkpoints of one test's database are not another's.
+            "AUDIT_CHECKPOINT_FILE": os.path.join(os.environ["ECABINET_INSTANCE_DIR"],
+                                                  f"audit-checkpoints-{uuid.uuid4().hex}.jsonl"),
             **extra}
 
 

@@ -6,11 +6,12 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from blinker import signal
 from sqlalchemy import insert, select, text
 
+from ecabinet.audit.checkpoints import Checkpoint, Problem, verify_checkpoints
 from ecabinet.audit.models import GENESIS_HASH, AuditEntry
 from ecabinet.core.actor import Actor
 from ecabinet.core.types import utcnow
@@ -20,11 +21,6 @@ from ecabinet.extensions import db
 _CHAIN_LOCK_KEY = 0x65436162  # "eCab"
 _COLUMNS = ("created_at", "actor_id", "actor_label", "action", "object_type", "object_id", "meeting_id", "ip",
             "details", "prev_hash", "hash")
-
-# Sent with each new entry, inside the transaction that records it. The live domain numbers every
-# entry that names a meeting as one event of that meeting.
-audit_recorded = signal("ecabinet.audit.recorded")
-
 
 def canonical(entry: Any) -> str:
     """The bytes that are hashed: every recorded field, in a fixed order and format."""
@@ -118,8 +114,6 @@ def record_many(records: list[Record]) -> list[AuditEntry]:
                           [{c: getattr(e, c) for c in _COLUMNS} for e in entries]).all()
     for entry, entry_id in zip(entries, ids, strict=True):
         entry.id = entry_id
-    for entry in entries:
-        audit_recorded.send(entry)
     return entries
 
 
@@ -141,11 +135,19 @@ def lock_chain() -> None:
 
 @dataclass(frozen=True)
 class ChainReport:
+    """The verification's outcome. ``first_broken_id`` and ``problem`` name the first finding;
+    ``problems`` holds them all, the chain's own first, then those of the checkpoints."""
+
     ok: bool
     entries: int
     head: str
     first_broken_id: int | None = None
     problem: str | None = None
+    problems: tuple[Problem, ...] = ()
+    # False when the walk stopped at an entry whose link or content does not check out.
+    linked: bool = True
+    checkpoints: int = 0
+    last_checkpoint: Checkpoint | None = None
 
 
 def iter_entries(batch: int = 1000) -> Iterator[Any]:
@@ -162,15 +164,25 @@ def iter_entries(batch: int = 1000) -> Iterator[Any]:
         last_id = rows[-1].id
 
 
-def verify_chain() -> ChainReport:
-    """Walk the chain from the start; name the first entry whose link or content does not check out."""
+def verify_chain(*, checkpoint_file: Path | None = None, public_key: Path | None = None) -> ChainReport:
+    """Walk the chain from the start and name the first entry whose link or content does not check out;
+    then hold it against the signed checkpoints of its head (``checkpoints.verify_checkpoints``), which
+    show entries deleted from the end or rewritten with every later link recomputed."""
+    problems: list[Problem] = []
     prev = GENESIS_HASH
     count = 0
     for entry in iter_entries():
         count += 1
         if entry.prev_hash != prev:
-            return ChainReport(False, count, prev, entry.id, "link to the previous entry is broken")
+            problems.append(Problem(entry.id, "link to the previous entry is broken"))
+            break
         if entry_hash(prev, entry) != entry.hash:
-            return ChainReport(False, count, prev, entry.id, "content does not match its hash")
+            problems.append(Problem(entry.id, "content does not match its hash"))
+            break
         prev = entry.hash
-    return ChainReport(True, count, prev)
+    linked = not problems
+    anchored = verify_checkpoints(checkpoint_file, public_key)
+    problems.extend(anchored.problems)
+    first = problems[0] if problems else None
+    return ChainReport(not problems, count, prev, first.entry_id if first else None, first.message if first else None,
+                       tuple(problems), linked, anchored.checkpoints, anchored.last)
