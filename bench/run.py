@@ -239,6 +239,24 @@ def rows_meeting_page(run: dict[str, Any]) -> list[dict]:
     return out or rows_generic("meeting page", run["result"])
 
 
+def rows_upload_responsiveness(run: dict[str, Any]) -> list[dict]:
+    """/healthz and a socket round trip during one upload, per database and file: p99 against its target."""
+    r, out = run["result"], []
+    target = r.get("target_p99_ms", 100)
+    for db in r.get("runs", []):
+        label = db.get("database")
+        if "skipped" in db or "error" in db:
+            out.append(row("upload", f"{label}: not run", "", db.get("skipped") or db.get("error")))
+            continue
+        for f in db.get("files", []):
+            for probe in ("healthz", "socket"):
+                s = f[probe]
+                what = f"{label}, {f['file']} ({f['status']}, {f['upload_s']} s): {probe} p99 (p50 {s['p50_ms']}, " \
+                       f"max {s['max_ms']})"
+                out.append(row("upload", what, f"≤ {target:g} ms", s["p99_ms"], "ms", _cmp(s["p99_ms"], "<=", target)))
+    return out
+
+
 def rows_generic(bench: str, data: Any, prefix: str = "") -> list[dict]:
     """Every number a benchmark printed, without a target."""
     out = []
@@ -287,7 +305,8 @@ def table(runs: dict[str, dict[str, Any]]) -> list[dict]:
             continue
         try:
             adapter = {"bench_pdf": rows_pdf, "bench_search": rows_search,
-                       "bench_meeting_page": rows_meeting_page}.get(name)
+                       "bench_meeting_page": rows_meeting_page,
+                       "bench_upload_responsiveness": rows_upload_responsiveness}.get(name)
             rows.extend(adapter(run) if adapter else rows_generic(name, run["result"]))
         except (KeyError, TypeError, AttributeError):
             rows.extend(rows_generic(name, run["result"]))

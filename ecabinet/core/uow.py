@@ -30,6 +30,7 @@ _AFTER_COMMIT = "uow_after_commit"
 _BEFORE_COMMIT = "uow_before_commit"
 _DOOMED = "uow_doomed"
 _READY = "uow_after_commit_ready"  # committed, waiting for the transaction to end
+_WRITTEN = "uow_written"  # the open transaction holds flushed or executed writes
 
 # Called with the session at every commit, before it is sent to the database, in registration order
 # (the live domain numbers the meeting changes of the transaction here).
@@ -71,14 +72,48 @@ def rollback() -> None:
     db.session.rollback()
 
 
+def release() -> None:
+    """Give the session's database connection back to the pool before a boundary waits (on a child
+    process, the disk, the network), so that the wait holds up no other request: with SQLite's pool of
+    one it would hold up every request of the process.
+
+    Only between reads and writes: ending the transaction keeps nothing, so anything staged, written
+    or waiting for the commit is refused (RuntimeError) rather than lost. A doomed unit of work stays
+    doomed. The loaded objects are expired: read again after the wait, they show what was committed
+    meanwhile (a boundary that needs a row again looks it up again).
+    """
+    session = db.session
+    staged = (session.new or session.deleted or any(session.is_modified(o) for o in session.dirty)
+              or session.info.get(_WRITTEN) or session.info.get(_AFTER_COMMIT)
+              or any(v for k, v in session.info.items() if isinstance(k, str) and k.startswith("uow_pending_")))
+    if staged:
+        raise RuntimeError("the unit of work has staged changes: commit or roll back before releasing")
+    doomed_ = bool(session.info.get(_DOOMED))
+    session.rollback()
+    if doomed_:
+        session.info[_DOOMED] = True
+
+
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
     for hook in _before_commit_hooks:
         hook(session)
 
 
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _context) -> None:  # noqa: ANN001
+    session.info[_WRITTEN] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state) -> None:  # noqa: ANN001
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WRITTEN] = True
+
+
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
+    session.info.pop(_WRITTEN, None)
     pending = session.info.pop(_AFTER_COMMIT, None)
     session.info.pop(_DOOMED, None)
     if pending:
@@ -109,6 +144,7 @@ def _run_after_commit(session: Session, transaction) -> None:  # noqa: ANN001
 @event.listens_for(Session, "after_soft_rollback")
 def _forget(session: Session, previous_transaction) -> None:  # noqa: ANN001
     if previous_transaction.parent is None:  # the outermost transaction, not a savepoint
+        session.info.pop(_WRITTEN, None)
         session.info.pop(_AFTER_COMMIT, None)
         session.info.pop(_READY, None)
         session.info.pop(_DOOMED, None)

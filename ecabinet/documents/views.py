@@ -7,7 +7,8 @@ with JavaScript or an HTML polyglot is only ever a PDF to the browser.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -28,6 +29,8 @@ from ecabinet.pdf.errors import IntakeError, PdfError
 bp = Blueprint("documents", __name__)
 
 PDF_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'"
+
+T = TypeVar("T")
 
 
 @bp.app_context_processor
@@ -113,20 +116,34 @@ def _uploaded_file():
     return upload
 
 
+def _item(meeting_id: int, item_id: int) -> MeetingItem:
+    item = next((i for i in _meeting(meeting_id).items if i.id == item_id), None)
+    if item is None:
+        abort(404)
+    return item
+
+
+def _released(wait: Callable[..., T], *args: Any) -> T:
+    """Run ``wait`` (the upload's intake, a reader's copy: child processes and the disk) with the
+    request's database connection given back, so that it holds up no other request: SQLite has one
+    connection per process, PostgreSQL a pool that a few uploads would empty. What was loaded before is
+    expired, and the view looks up again what it needs after the wait."""
+    uow.release()
+    return wait(*args)
+
+
 # --- upload and versions ---------------------------------------------------------------------------
 
 @bp.route("/meetings/<int:meeting_id>/items/<int:item_id>/documents", methods=["POST"])
 @guard(policy.can_upload)
 def upload(meeting_id: int, item_id: int):
-    meeting = _meeting(meeting_id)
-    item = next((i for i in meeting.items if i.id == item_id), None)
-    if item is None:
-        abort(404)
+    _item(meeting_id, item_id)
     try:
         file = _uploaded_file()
-        document = service.upload(current_actor(), item, file.stream, file.filename or "",
-                                  title=request.form.get("title") or None,
-                                  confidential=request.form.get("confidential") in ("1", "true", "on"))
+        received = _released(service.receive, file.stream, file.filename or "")
+        document = service.record_upload(current_actor(), _item(meeting_id, item_id), received,
+                                         title=request.form.get("title") or None,
+                                         confidential=request.form.get("confidential") in ("1", "true", "on"))
     except (DomainError, PdfError, Denied) as exc:
         return _json_error(exc)
     return jsonify(ok=True, document=document_dict(document)), 201
@@ -135,10 +152,16 @@ def upload(meeting_id: int, item_id: int):
 @bp.route("/documents/<int:document_id>/versions", methods=["POST"])
 @guard(policy.can_manage_document)
 def new_version(document_id: int):
-    document = _document(document_id)
+    _document(document_id)
     try:
         file = _uploaded_file()
-        service.replace(current_actor(), document, file.stream, file.filename or "")
+        received = _released(service.receive, file.stream, file.filename or "")
+        targets = service.highlights_to_measure(_document(document_id), received)
+        # Highlights added while their file is measured are placed without rectangles rather than measured
+        # holding the connection.
+        measured = _released(service.measure_highlights, received, targets) if targets else service.Measured()
+        document = _document(document_id)
+        service.record_version(current_actor(), document, received, measured)
     except (DomainError, PdfError, Denied) as exc:
         return _json_error(exc)
     return jsonify(ok=True, document=document_dict(document)), 201
@@ -178,9 +201,8 @@ def stream(document_id: int):
 
     Only the first, whole-file request records the read and the copy code; pdf.js then fetches ranges.
     """
-    document = _document(document_id)
     try:
-        served = service.open_copy(current_actor(), document, purpose="view", record="Range" not in request.headers)
+        served = _served_copy(document_id, purpose="view", record="Range" not in request.headers)
     except (DomainError, PdfError, Denied) as exc:
         return _json_error(exc)
     return _pdf_response(served, attachment=False)
@@ -189,12 +211,19 @@ def stream(document_id: int):
 @bp.route("/documents/<int:document_id>/download")
 @guard(policy.can_download_document)
 def download(document_id: int):
-    document = _document(document_id)
     try:
-        served = service.open_copy(current_actor(), document, purpose="download")
+        served = _served_copy(document_id, purpose="download")
     except (DomainError, PdfError, Denied) as exc:
         return _json_error(exc, 403)
     return _pdf_response(served, attachment=True)
+
+
+def _served_copy(document_id: int, *, purpose: str, record: bool = True) -> service.Served:
+    """``service.open_copy`` with the stamping of a new reader's copy done with the connection released."""
+    order = service.order_copy(current_actor(), _document(document_id), purpose=purpose, record=record)
+    if order.stamp_pending:
+        _released(service.stamp_copy, order)
+    return service.record_copy(current_actor(), _document(document_id), order)
 
 
 @bp.route("/documents/<int:document_id>/original")

@@ -2,7 +2,9 @@
 
 Services take an ``Actor``, never a request, and never commit: the boundary (the view, the job) does.
 All PDF work happens in child processes run by the engine (``ecabinet.pdf``); the waits are cooperative
-under gevent, so the web process never parses or stamps a PDF itself.
+under gevent, so the web process never parses or stamps a PDF itself. Each wait of a request is a step
+of its own that needs no database (``receive``, ``measure_highlights``, ``stamp_copy``), so that the view
+does it with its connection released (``uow.release``) between the reads before and the record after.
 
 - ``uploads``: new documents, new versions, confidentiality
 - ``copies``: the reader's watermarked copy, originals, copy codes
@@ -48,7 +50,17 @@ from ecabinet.documents.service.common import (
     storage_dir,
     watermark_for,
 )
-from ecabinet.documents.service.copies import Served, find_copy, open_copy, open_original, prune_copies
+from ecabinet.documents.service.copies import (
+    CopyOrder,
+    Served,
+    find_copy,
+    open_copy,
+    open_original,
+    order_copy,
+    prune_copies,
+    record_copy,
+    stamp_copy,
+)
 from ecabinet.documents.service.receipts import (
     ListedDocument,
     ReadState,
@@ -59,10 +71,24 @@ from ecabinet.documents.service.receipts import (
     touch_receipt,
     unread_count,
 )
-from ecabinet.documents.service.uploads import prepare_version, replace, set_confidential, upload
+from ecabinet.documents.service.uploads import (
+    Measured,
+    Received,
+    highlights_to_measure,
+    measure_highlights,
+    prepare_version,
+    receive,
+    record_upload,
+    record_version,
+    replace,
+    set_confidential,
+    upload,
+)
 
 __all__ = [
-    "ANNOTATION_KINDS", "DEFAULTS", "DocumentError", "ListedDocument", "Locate", "ReadState", "ReceiptRow", "Served",
+    "ANNOTATION_KINDS", "DEFAULTS", "CopyOrder", "DocumentError", "ListedDocument", "Locate", "Measured", "ReadState",
+    "ReceiptRow", "Received", "Served", "highlights_to_measure", "measure_highlights", "order_copy", "receive",
+    "record_copy", "record_upload", "record_version", "stamp_copy",
     "add_annotation", "annotation_dict", "annotations_for", "blobs", "board_book_of", "board_book_state",
     "board_book_unqueued", "book_inputs_hash", "book_path", "build_board_book_now", "delete_annotation",
     "documents_of", "find_anchor", "find_copy", "get_document", "intake_limits", "listed_documents",

@@ -154,6 +154,31 @@ def find_anchor(quote: str, prefix: str, suffix: str, page_texts: list[str], nea
 Locate = Callable[[list[tuple[int, str]]], list[list[list[float]] | None]]
 
 
+def _annotations_of(document: Document) -> list[Annotation]:
+    return list(db.session.scalars(select(Annotation).where(Annotation.document_id == document.id)
+                                   .order_by(Annotation.id)))
+
+
+def _new_page(annotation: Annotation, page_texts: list[str]) -> int | None:
+    """Where the annotation goes in a version with these pages' texts; None when it cannot be placed."""
+    previous = annotation.page or annotation.placed_page
+    if annotation.quote.strip():
+        return find_anchor(annotation.quote, annotation.prefix, annotation.suffix, page_texts, previous)
+    return previous if previous and previous <= len(page_texts) else None
+
+
+def moving_highlights(document: Document, page_texts: list[str]) -> list[tuple[int, str]]:
+    """(new page, quote) of each quoted annotation a version with these texts moves to another page:
+    what ``reanchor_annotations`` will ask ``locate`` to measure. Reads only, so that the measuring can
+    be done before the version is recorded, without holding a database connection."""
+    targets = []
+    for annotation in _annotations_of(document):
+        page = _new_page(annotation, page_texts)
+        if page is not None and page != annotation.page and annotation.quote.strip():
+            targets.append((page, annotation.quote))
+    return targets
+
+
 def reanchor_annotations(document: Document, page_texts: list[str], number: int,
                          locate: Locate | None = None) -> tuple[int, int]:
     """Carry every annotation of the document over to version ``number``: (placed, unplaced).
@@ -165,13 +190,8 @@ def reanchor_annotations(document: Document, page_texts: list[str], number: int,
     """
     placed = unplaced = 0
     moved: list[Annotation] = []
-    annotations = db.session.scalars(select(Annotation).where(Annotation.document_id == document.id)).all()
-    for annotation in annotations:
-        previous = annotation.page or annotation.placed_page
-        if annotation.quote.strip():
-            page = find_anchor(annotation.quote, annotation.prefix, annotation.suffix, page_texts, previous)
-        else:
-            page = previous if previous and previous <= len(page_texts) else None
+    for annotation in _annotations_of(document):
+        page = _new_page(annotation, page_texts)
         if page is not None and page != annotation.page:
             annotation.rects = "[]"  # measured on its new page below, when possible
             if annotation.quote.strip():

@@ -145,6 +145,9 @@ def build_board_book_now(book_id: int, *, checkpoint: Callable[[], object] | Non
         items=[AgendaEntry(str(item.position), item.title,
                            [BookDocument(d.title, str(blobs().path(version_of(d).sha256))) for d in docs])
                for item, docs in sections])
+    out_path, watermark = book_path(book), watermark_for(user, code)
+    if checkpoint is not None:
+        checkpoint()  # nothing staged since: the connection goes back to the pool for the build's wait
     last = [0.0]
 
     def progress(done: int, total: int) -> None:
@@ -155,7 +158,7 @@ def build_board_book_now(book_id: int, *, checkpoint: Callable[[], object] | Non
         checkpoint()
 
     try:
-        pages = build_board_book_isolated(spec, book_path(book), watermark_for(user, code), progress=progress)
+        pages = build_board_book_isolated(spec, out_path, watermark, progress=progress)
     except (IntakeError, OSError) as exc:
         book.status, book.error, book.updated_at = "failed", str(exc)[:500], utcnow()
         return

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -30,6 +31,9 @@ from ecabinet.documents.service.receipts import touch_receipt
 from ecabinet.extensions import db
 from ecabinet.pdf.textfold import fold_vietnamese
 
+if TYPE_CHECKING:
+    from ecabinet.pdf.stamping import Watermark
+
 
 @dataclass
 class Served:
@@ -44,11 +48,40 @@ def _download_name(document: Document, version: DocumentVersion, copy_code: str 
     return f"{base}-v{version.number}" + (f"-{copy_code}" if copy_code else "") + ".pdf"
 
 
-def _reader_copy(actor: Actor, document: Document, version: DocumentVersion) -> tuple[Path, str]:
-    """The reader's watermarked copy of a version: reused from the cache for a while, else stamped now."""
-    from ecabinet.pdf.copies import stamp_pdf_isolated
+@dataclass(frozen=True)
+class CopyOrder:
+    """What serving a document needs, decided from the database before any file work: the file to
+    serve, or the reader's copy still to be stamped (``stamp``), and whether it is a new copy to record."""
 
+    document_id: int
+    version_id: int
+    path: Path
+    filename: str
+    copy_code: str | None
+    purpose: str
+    record: bool
+    new_copy: bool = False
+    source: Path | None = None
+    watermark: Watermark | None = None
+
+    @property
+    def stamp_pending(self) -> bool:
+        return self.new_copy and not self.path.is_file()
+
+
+def order_copy(actor: Actor, document: Document, *, purpose: str, record: bool = True) -> CopyOrder:
+    """Decide what ``open_copy`` serves (reads only): the policy, the version, a cached reader's copy or the
+    code and watermark of a new one. Nothing is staged, so the boundary may then release its connection."""
     user = actor.user
+    if user is None or not policy.may_view(user, document):
+        raise Denied()
+    if purpose == "download" and not policy.may_download(user, document):
+        raise DocumentError("This document is confidential: it can be read in the app but not downloaded.")
+    version = version_of(document)
+    common = {"document_id": document.id, "version_id": version.id, "purpose": purpose, "record": record}
+    if policy.is_secretary(user):
+        return CopyOrder(path=blobs().path(version.sha256), filename=_download_name(document, version, None),
+                         copy_code=None, **common)
     fresh_since = utcnow() - timedelta(minutes=setting("DOCUMENT_COPY_CACHE_MINUTES"))
     cached = db.session.scalars(select(DocumentCopy).where(
         DocumentCopy.version_id == version.id, DocumentCopy.user_id == user.id, DocumentCopy.kind == "document",
@@ -56,17 +89,45 @@ def _reader_copy(actor: Actor, document: Document, version: DocumentVersion) -> 
     if cached is not None:
         path = storage_subdir("copies") / f"{cached.copy_code}.pdf"
         if path.is_file():
-            return path, cached.copy_code
+            return CopyOrder(path=path, filename=_download_name(document, version, cached.copy_code),
+                             copy_code=cached.copy_code, **common)
     code = new_copy_code()
-    path = storage_subdir("copies") / f"{code}.pdf"
-    stamp_pdf_isolated([blobs().path(version.sha256)], path, watermark_for(user, code))
-    db.session.add(DocumentCopy(copy_code=code, version_id=version.id, meeting_id=document.meeting_id,
-                                user_id=user.id, kind="document"))
-    # Not linked to the meeting's event stream (meeting_id=None): a copy is not a change to the meeting.
-    audit.record(actor, "document.copy_made", object_type="document", object_id=document.id,
-                 details={"copy_code": code, "version": version.number, "meeting": document.meeting_id,
-                          "reader": user.name, "organisation": user.organisation})
-    return path, code
+    return CopyOrder(path=storage_subdir("copies") / f"{code}.pdf",
+                     filename=_download_name(document, version, code), copy_code=code, new_copy=True,
+                     source=blobs().path(version.sha256), watermark=watermark_for(user, code), **common)
+
+
+def stamp_copy(order: CopyOrder) -> None:
+    """Stamp the reader's new copy in the engine's worker pool. Needs no database: a boundary calls it
+    with its connection released, since it waits on a worker process and the disk."""
+    from ecabinet.pdf.copies import stamp_pdf_isolated
+
+    if order.stamp_pending:
+        assert order.source is not None and order.watermark is not None
+        stamp_pdf_isolated([order.source], order.path, order.watermark)
+
+
+def record_copy(actor: Actor, document: Document, order: CopyOrder) -> Served:
+    """Record what was served: a new copy's code, and (with ``order.record``) the read receipt and the
+    audit entry with the copy code. The copy must have been stamped (``stamp_copy``)."""
+    version = db.session.get(DocumentVersion, order.version_id)
+    if version is None or version.document_id != document.id:
+        raise DocumentError("This version does not exist.")
+    user = actor.user
+    if order.new_copy:
+        db.session.add(DocumentCopy(copy_code=order.copy_code, version_id=version.id, meeting_id=document.meeting_id,
+                                    user_id=user.id, kind="document"))
+        # Not linked to the meeting's event stream (meeting_id=None): a copy is not a change to the meeting.
+        audit.record(actor, "document.copy_made", object_type="document", object_id=document.id,
+                     details={"copy_code": order.copy_code, "version": version.number, "meeting": document.meeting_id,
+                              "reader": user.name, "organisation": user.organisation})
+    if order.record:
+        touch_receipt(user, version)
+        audit.record(actor, "document.downloaded" if order.purpose == "download" else "document.viewed",
+                     object_type="document", object_id=document.id,
+                     details={"copy_code": order.copy_code, "version": version.number,
+                              "meeting": document.meeting_id, "original": order.copy_code is None})
+    return Served(order.path, order.filename, order.copy_code, version)
 
 
 def open_copy(actor: Actor, document: Document, *, purpose: str, record: bool = True) -> Served:
@@ -74,24 +135,11 @@ def open_copy(actor: Actor, document: Document, *, purpose: str, record: bool = 
 
     Members get their own watermarked copy; the secretariat gets the original. ``record`` (False for
     the viewer's follow-up Range requests) writes the read receipt and the audit entry with the copy code.
+    Stamps holding the caller's connection: a request uses ``order_copy``, ``stamp_copy``, ``record_copy``.
     """
-    user = actor.user
-    if user is None or not policy.may_view(user, document):
-        raise Denied()
-    if purpose == "download" and not policy.may_download(user, document):
-        raise DocumentError("This document is confidential: it can be read in the app but not downloaded.")
-    version = version_of(document)
-    if policy.is_secretary(user):
-        path, code = blobs().path(version.sha256), None
-    else:
-        path, code = _reader_copy(actor, document, version)
-    if record:
-        touch_receipt(user, version)
-        audit.record(actor, "document.downloaded" if purpose == "download" else "document.viewed",
-                     object_type="document", object_id=document.id,
-                     details={"copy_code": code, "version": version.number, "meeting": document.meeting_id,
-                              "original": code is None})
-    return Served(path, _download_name(document, version, code), code, version)
+    order = order_copy(actor, document, purpose=purpose, record=record)
+    stamp_copy(order)
+    return record_copy(actor, document, order)
 
 
 def open_original(actor: Actor, document: Document, number: int | None = None) -> Served:

@@ -2,6 +2,16 @@
 
 Every upload is validated in a limited child process before its bytes are kept (once, by content hash).
 The prepared copy that readers' copies are made from is queued as a job once the upload commits.
+
+The waits (receiving the file, its intake, measuring moved highlights) need no database, so a
+boundary can do them with its connection given back (``uow.release``) and only then record:
+
+- ``receive(stream, filename) -> Received``: spool, validate, store the bytes; no database
+- ``record_upload(actor, item, received, ...)``: the new document (or the audited refusal)
+- ``highlights_to_measure(document, received)`` (reads), ``measure_highlights(received, targets)``
+  (no database), ``record_version(actor, document, received, measured)``: a new version
+- ``upload`` and ``replace`` do the steps in one go, for callers that may wait holding a connection
+  (the demo data, jobs, tests)
 """
 
 from __future__ import annotations
@@ -11,6 +21,7 @@ import os
 import re
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -22,7 +33,7 @@ from ecabinet.core.actor import Actor
 from ecabinet.core.policy import Denied
 from ecabinet.documents import jobs, policy, search
 from ecabinet.documents.models import Document, DocumentVersion
-from ecabinet.documents.service.annotations import reanchor_annotations
+from ecabinet.documents.service.annotations import Locate, moving_highlights, reanchor_annotations
 from ecabinet.documents.service.common import (
     blobs,
     child_timeout,
@@ -73,6 +84,33 @@ def _intake(stream: BinaryIO) -> PdfInfo:
         return _clean_texts(info)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Received:
+    """An uploaded file after intake: what it holds, or why it was refused. Made without the database."""
+
+    filename: str
+    info: PdfInfo | None = None
+    refusal: IntakeError | None = None
+
+
+def receive(stream: BinaryIO, filename: str = "") -> Received:
+    """Spool, validate and store an upload. Needs no database: a boundary calls it with its connection
+    released, since it waits on the disk and on the intake's child process for up to its time limit."""
+    try:
+        return Received(filename, info=_intake(stream))
+    except IntakeError as exc:
+        return Received(filename, refusal=exc)
+
+
+def _accepted(actor: Actor, item: MeetingItem, received: Received) -> PdfInfo:
+    """The intake's description of the file; a refusal is audited (in the caller's unit of work) and raised."""
+    if received.refusal is not None:
+        _refused(actor, item, received.filename, received.refusal)
+        raise received.refusal
+    assert received.info is not None
+    return received.info
 
 
 def prepare_version(sha256: str) -> bool:
@@ -133,13 +171,24 @@ def _refused(actor: Actor, item: MeetingItem, filename: str, exc: IntakeError) -
 
 def upload(actor: Actor, item: MeetingItem, stream: BinaryIO, filename: str = "", *, title: str | None = None,
            confidential: bool = False) -> Document:
-    """Attach a new document (version 1) to an agenda item. Raises IntakeError for a refused file."""
+    """Attach a new document (version 1) to an agenda item. Raises IntakeError for a refused file.
+
+    Waits on the intake holding the caller's connection: a request uses ``receive`` then ``record_upload``."""
     _require_editor(actor, item)
-    try:
-        info = _intake(stream)
-    except IntakeError as exc:
-        _refused(actor, item, filename, exc)
-        raise
+    return _record_upload(actor, item, receive(stream, filename), title=title, confidential=confidential)
+
+
+def record_upload(actor: Actor, item: MeetingItem, received: Received, *, title: str | None = None,
+                  confidential: bool = False) -> Document:
+    """Attach a received file as a new document (version 1). Raises IntakeError for a refused file."""
+    _require_editor(actor, item)
+    return _record_upload(actor, item, received, title=title, confidential=confidential)
+
+
+def _record_upload(actor: Actor, item: MeetingItem, received: Received, *, title: str | None,
+                   confidential: bool) -> Document:
+    info = _accepted(actor, item, received)
+    filename = received.filename
     position = (db.session.scalar(select(func.max(Document.position)).where(Document.item_id == item.id)) or 0) + 1
     document = Document(meeting_id=item.meeting_id, item_id=item.id, title=_clean_title(title, info, filename),
                         position=position, confidential=confidential, current_version=1,
@@ -158,20 +207,67 @@ def upload(actor: Actor, item: MeetingItem, stream: BinaryIO, filename: str = ""
     return document
 
 
-def replace(actor: Actor, document: Document, stream: BinaryIO, filename: str = "") -> DocumentVersion:
-    """Upload version n+1. Old versions stay; annotations carry over; readers are notified."""
-    _require_editor(actor, document.item)
+@dataclass(frozen=True)
+class Measured:
+    """Highlights measured in a new version's file: (page, quote) -> rectangles, or None where not found."""
+
+    rects: dict[tuple[int, str], list[list[float]] | None] = field(default_factory=dict)
+
+    def locate(self, targets: list[tuple[int, str]]) -> list[list[list[float]] | None]:
+        # A highlight added while the file was measured has no entry: it is placed without rectangles.
+        return [self.rects.get((page, quote)) for page, quote in targets]
+
+
+def highlights_to_measure(document: Document, received: Received) -> list[tuple[int, str]]:
+    """(page, quote) of each highlight that the received version moves to another page (reads only)."""
+    if received.info is None:
+        return []
+    return moving_highlights(document, received.info.page_texts)
+
+
+def measure_highlights(received: Received, targets: list[tuple[int, str]]) -> Measured:
+    """Measure the highlights in the received file, in a limited child process. Needs no database.
+
+    A child that fails or overruns leaves them unmeasured (placed, without rectangles), as before."""
+    if received.info is None or not targets:
+        return Measured()
     try:
-        info = _intake(stream)
-    except IntakeError as exc:
-        _refused(actor, document.item, filename, exc)
-        raise
+        found = _locate_in(received.info.sha256)(targets)
+    except IntakeError:
+        return Measured()
+    return Measured(dict(zip(targets, found, strict=False)))
+
+
+def _locate_in(sha256: str) -> Locate:
+    return lambda targets: locate_quotes_isolated(blobs().path(sha256), targets, timeout_s=child_timeout())
+
+
+def replace(actor: Actor, document: Document, stream: BinaryIO, filename: str = "") -> DocumentVersion:
+    """Upload version n+1. Old versions stay; annotations carry over; readers are notified.
+
+    Waits on the intake holding the caller's connection: a request uses ``receive``,
+    ``highlights_to_measure``, ``measure_highlights`` and ``record_version``."""
+    _require_editor(actor, document.item)
+    return _record_version(actor, document, receive(stream, filename), None)
+
+
+def record_version(actor: Actor, document: Document, received: Received,
+                   measured: Measured | None = None) -> DocumentVersion:
+    """Record a received file as version n+1, its highlights placed with ``measured`` (measured now,
+    in a child process, without it)."""
+    _require_editor(actor, document.item)
+    return _record_version(actor, document, received, measured)
+
+
+def _record_version(actor: Actor, document: Document, received: Received,
+                    measured: Measured | None) -> DocumentVersion:
+    info = _accepted(actor, document.item, received)
     number = document.current_version + 1
-    version = _new_version(actor, document, info, filename, number)
+    version = _new_version(actor, document, info, received.filename, number)
     document.current_version = number
     db.session.flush()
-    moved = reanchor_annotations(document, info.page_texts, number, locate=lambda targets: locate_quotes_isolated(
-        blobs().path(info.sha256), targets, timeout_s=child_timeout()))
+    locate = measured.locate if measured is not None else _locate_in(info.sha256)
+    moved = reanchor_annotations(document, info.page_texts, number, locate=locate)
     search.index_document(db.session, document, info.page_texts)
     readers = [u.id for u in participants_of(document) if u.id != actor.user_id and policy.may_view(u, document)]
     notify(readers, NEW_VERSION_NOTICE, params={"title": document.title, "version": number},
