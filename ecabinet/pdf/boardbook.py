@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ecabinet.pdf.copies import normalise_boxes
 from ecabinet.pdf.limits import MiB, Progress
 from ecabinet.pdf.sandbox import run_in_child
 from ecabinet.pdf.stamping import EXCLUDED_PAGE_KEYS, Watermark, apply_watermark, write_atomically
@@ -153,6 +154,8 @@ def build_board_book(spec: BoardBookSpec, out_path: str | os.PathLike[str], wate
         if done > first:
             writer.set_page_label(first, done - 1, style="/D", prefix=label_prefix(item.number), start=1)
 
+    for page in writer.pages:  # boxes every reader can use, as in a document's prepared copy
+        normalise_boxes(page)
     apply_watermark(writer, watermark)
     writer.page_mode = "/UseOutlines"
     writer.add_metadata({"/Title": spec.meeting_title, "/Producer": "e-Cabinet",

@@ -9,7 +9,8 @@ Every reader's copy of a document version starts from the same thing: the pages,
 labels that pypdf's ``PdfWriter.append`` keeps of the original. That part does not depend on the
 reader, so it is done once per version:
 
-- the **prepared copy** is what ``stamp_pdf`` always kept, written by pypdf. It lives beside the
+- the **prepared copy** is what ``stamp_pdf`` always kept, written by pypdf, with page boxes that every
+  reader can use (``normalise_boxes``: a null /CropBox or a 10^12-unit /MediaBox is repaired). It lives beside the
   blobs, content-addressed (``<STORAGE_DIR>/prepared/v1/ab/cdef....pdf``), is written atomically,
   carries the digest of its source in its /Info (checked before use) and is never served to anyone.
   It is made right after intake (``prepare_isolated``) or, for documents stored before, by the first
@@ -22,6 +23,9 @@ reader, so it is done once per version:
   actions that run code or open other files removed from pages, annotations and the catalog, a new
   /Info, and written by qpdf as a new complete file (not an incremental update, which anyone could
   cut back off by truncation) with a fresh /ID.
+
+Intake proves that a copy can be made before it accepts a file (``prove_copy``): the same steps, in
+memory, in intake's limited child.
 """
 
 from __future__ import annotations
@@ -29,14 +33,15 @@ from __future__ import annotations
 import io
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
 from ecabinet.pdf.errors import IntakeError
-from ecabinet.pdf.geometry import Geometry, normalise_geometry
+from ecabinet.pdf.geometry import INNER_BOXES, Box, Geometry, normalise_geometry, repair_inner_box, repair_media_box
 from ecabinet.pdf.limits import MiB, Progress
 from ecabinet.pdf.pool import DEFAULT_MEMORY_BYTES, run_pooled
 from ecabinet.pdf.sandbox import run_in_child
@@ -44,17 +49,18 @@ from ecabinet.pdf.stamping import (
     PUSH_OPS,
     Watermark,
     append_kept,
+    apply_watermark,
     build_overlay,
     placement_ops,
     stamp_names,
-    stamp_with_pypdf,
     write_atomically,
     write_file_atomically,
 )
 from ecabinet.pdf.storage import BlobStore
 
 # Bump when what a prepared copy holds changes: old ones are then simply not found (and re-made).
-FORMAT = "v1"
+# v2: page boxes normalised.
+FORMAT = "v2"
 PREPARED_KEY = "/ECabinetPrepared"
 # Actions a reader's copy does not carry (intake flags the same ones on the original).
 REMOVED_ACTIONS = frozenset({"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/GoToR", "/GoToE",
@@ -65,11 +71,85 @@ KEPT_CATALOG_KEYS = ("/Type", "/Pages", "/Outlines", "/PageLabels", "/Dests", "/
 # What qpdf says of a valid file while it walks the page tree (a page without /Resources gets an empty
 # one): not damage. Any other warning is, and the copy is then made through pypdf.
 BENIGN_WARNINGS = ("Resources is missing or invalid",)
+# pypdf refuses a stream whose declared /Length passes 75 MB. It reads a whole file into memory first, so a
+# wrong /Length (shown by every reader) cannot make it read more than the file holds: let it recover instead.
+MAX_DECLARED_LENGTH = 1 << 62
 log = logging.getLogger(__name__)
 
 
 class Unsupported(ValueError):
     """The prepared copy is not as expected: make the copy through pypdf instead."""
+
+
+# --- what pypdf reads and writes for a copy -----------------------------------------------------
+
+@contextmanager
+def lenient_lengths() -> Iterator[None]:
+    """Read streams whatever their declared /Length says (see MAX_DECLARED_LENGTH); other limits stay as set."""
+    import pypdf
+
+    with pypdf.apply_configuration(maximum_declared_stream_length=MAX_DECLARED_LENGTH):
+        yield
+
+
+def _numbers(value: Any) -> list[Any] | None:
+    """A box entry's items, each resolved (an array and its numbers may be indirect objects)."""
+    if value is None:
+        return None
+    value = value.get_object() if hasattr(value, "get_object") else value
+    if not isinstance(value, list):
+        return None
+    return [item.get_object() if hasattr(item, "get_object") else item for item in value]
+
+
+def _box_array(box: Box) -> Any:
+    from pypdf.generic import ArrayObject, FloatObject, NumberObject
+
+    return ArrayObject(NumberObject(int(v)) if float(v).is_integer() else FloatObject(v) for v in box)
+
+
+def _same(items: list[Any] | None, box: Box) -> bool:
+    try:
+        return items is not None and [float(v) for v in items] == list(box)
+    except (TypeError, ValueError):
+        return False
+
+
+def normalise_boxes(page: Any) -> bool:
+    """Give a pypdf page boxes that readers, qpdf and the stamp's placement can use; True if any changed.
+
+    A null, malformed or inverted box, or one outside the media box, is what readers silently work around
+    and what made copies fail. The /MediaBox is repaired (``repair_media_box``); a /CropBox, /BleedBox,
+    /TrimBox or /ArtBox is cut to it, or dropped (it then defaults to the media box). Boxes already
+    right are left as they are.
+    """
+    from pypdf.generic import NameObject
+
+    changed = False
+    raw = _numbers(page.get("/MediaBox"))
+    media = repair_media_box(raw)
+    if not _same(raw, media):
+        page[NameObject("/MediaBox")] = _box_array(media)
+        changed = True
+    for key in INNER_BOXES:
+        if key not in page:
+            continue
+        raw = _numbers(page.get(key))
+        box = repair_inner_box(raw, media)
+        if box is None:
+            del page[key]
+            changed = True
+        elif not _same(raw, box):
+            page[NameObject(key)] = _box_array(box)
+            changed = True
+    return changed
+
+
+def _write_pypdf(writer: Any, out: str | os.PathLike[str] | IO[bytes]) -> None:
+    if isinstance(out, str | os.PathLike):
+        write_atomically(writer, out)
+    else:
+        writer.write(out)
 
 
 # --- the prepared copy --------------------------------------------------------------------------
@@ -88,16 +168,21 @@ def _prepared_location(source: str) -> tuple[str, Path] | None:
     return digest, store.prepared_path(digest, FORMAT)
 
 
-def prepare(source: str | Path, sha256: str, prepared: Path) -> int:
-    """Write the prepared copy of ``source`` (a blob whose digest is ``sha256``); return its page count."""
+def prepare(source: Any, sha256: str, prepared: Path | IO[bytes]) -> int:
+    """Write the prepared copy of ``source`` (a blob whose digest is ``sha256``, or a PdfReader of it) to a path
+    or a file object; return its page count."""
     from pypdf import PdfWriter
 
-    writer = PdfWriter()
-    append_kept(writer, source, labels=True)
-    writer.add_metadata({"/Producer": "e-Cabinet", PREPARED_KEY: f"{FORMAT}:{sha256}"})
-    prepared.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(writer, prepared)
-    return len(writer.pages)
+    with lenient_lengths():
+        writer = PdfWriter()
+        append_kept(writer, source, labels=True)
+        for page in writer.pages:
+            normalise_boxes(page)
+        writer.add_metadata({"/Producer": "e-Cabinet", PREPARED_KEY: f"{FORMAT}:{sha256}"})
+        if isinstance(prepared, Path):
+            prepared.parent.mkdir(parents=True, exist_ok=True)
+        _write_pypdf(writer, prepared)
+        return len(writer.pages)
 
 
 def ensure_prepared(source: str | Path) -> Path | None:
@@ -184,8 +269,10 @@ def qpdf_geometry(page: Any) -> Geometry:
     return normalise_geometry(int(rotate) if isinstance(rotate, int | float) else 0, [float(v) for v in page.cropbox])
 
 
-def stamp_prepared(prepared: str | Path, out_path: str | Path, watermark: Watermark, sha256: str) -> int:
-    """Write ``out_path``: the prepared copy of blob ``sha256`` with ``watermark`` on every page."""
+def stamp_prepared(prepared: str | Path | IO[bytes], out_path: str | Path | IO[bytes], watermark: Watermark,
+                   sha256: str) -> int:
+    """Write ``out_path`` (a path, written atomically, or a file object): the prepared copy of blob ``sha256``
+    (a path or a file object) with ``watermark`` on every page."""
     pikepdf = _pikepdf()
     try:
         pdf = pikepdf.open(prepared, attempt_recovery=False)
@@ -240,7 +327,10 @@ def stamp_prepared(prepared: str | Path, out_path: str | Path, watermark: Waterm
                 if damage:  # qpdf read around damage: this prepared copy is not trusted for a copy
                     raise Unsupported(f"qpdf: {damage[0]}")
 
-            write_file_atomically(out_path, write)
+            if isinstance(out_path, str | os.PathLike):
+                write_file_atomically(out_path, write)
+            else:
+                write(out_path)
     return count
 
 
@@ -275,7 +365,25 @@ def stamp_copy(sources: Any, out_path: str | os.PathLike[str], watermark: Waterm
         if fallback:
             log.warning("watermarked copy of %s made through pypdf: %s", items[0], fallback)
             note = fallback
-    return StampResult(stamp_with_pypdf(items, out_path, watermark, progress), False, note)
+    return StampResult(stamp_through_pypdf(items, out_path, watermark, progress), False, note)
+
+
+def stamp_through_pypdf(sources: list[Any], out: str | os.PathLike[str] | IO[bytes], watermark: Watermark,
+                        progress: Progress | None = None) -> int:
+    """``stamping.stamp_with_pypdf`` with the prepared copy's repairs (boxes, stream lengths): concatenate
+    ``sources`` (paths or PdfReaders) into ``out`` (a path or a file object), watermarked; return the page count."""
+    from pypdf import PdfWriter
+
+    with lenient_lengths():
+        writer = PdfWriter()
+        for source in sources:
+            append_kept(writer, source, labels=len(sources) == 1)
+        for page in writer.pages:
+            normalise_boxes(page)
+        count = apply_watermark(writer, watermark, progress=progress)
+        writer.add_metadata({"/Producer": "e-Cabinet", "/ECabinetCopy": watermark.copy_code})
+        _write_pypdf(writer, out)
+    return count
 
 
 def stamp_pdf(sources: Any, out_path: str | os.PathLike[str], watermark: Watermark,
@@ -318,3 +426,47 @@ def prepare_isolated(blob_path: str | os.PathLike[str], *, timeout_s: float = 60
         log.warning("prepared copy of %s not made: %s", blob_path, exc.code)
         return False
     return True
+
+
+# --- intake's proof that readers' copies can be made ---------------------------------------------
+
+# Who the proof copy is for: diacritics, so that the font subset a real copy needs is made too.
+PROOF_WATERMARK = Watermark(name="Bản kiểm tra", organisation="e-Cabinet", time_text="", copy_code="KIEMTRA")
+
+
+class _Discard(io.RawIOBase):
+    """Where the proof copy is written: bytes are counted, not kept (intake's child may write no file)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        size = memoryview(data).nbytes
+        self.size += size
+        return size
+
+    def tell(self) -> int:  # pypdf records object offsets as it writes
+        return self.size
+
+
+def prove_copy(reader: Any, sha256: str) -> StampResult:
+    """Make one reader's copy of an upload (a PdfReader of it, digest ``sha256``) in memory, the way
+    ``stamp_copy`` will: its prepared copy stamped through pikepdf or, if that fails, through pypdf.
+
+    Returns how it was made; raises what stopped the pypdf way (then no reader could get a copy).
+    """
+    note = ""
+    try:
+        with io.BytesIO() as prepared:
+            prepare(reader, sha256, prepared)
+            prepared.seek(0)
+            return StampResult(stamp_prepared(prepared, _Discard(), PROOF_WATERMARK, sha256), True)
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - as in stamp_stored: pypdf may still make the copy
+        note = f"{type(exc).__name__}: {exc}"
+    return StampResult(stamp_through_pypdf([reader], _Discard(), PROOF_WATERMARK), False, note)

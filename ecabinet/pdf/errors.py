@@ -44,6 +44,8 @@ MESSAGES: dict[str, str] = {
     "encrypted": N_("The PDF is password-protected or encrypted. Remove the password and upload it again."),
     "timeout": N_("Reading the PDF took longer than %(seconds)s seconds; it is refused."),
     "memory": N_("Reading the PDF needed more than %(max_mb)s MB of memory; it is refused."),
+    "uncopyable": N_("The PDF can be read, but the watermarked copy readers receive cannot be made from it "
+                     "(%(detail)s)."),
     "failed": N_("The PDF could not be processed."),
 }
 

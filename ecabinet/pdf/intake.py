@@ -6,7 +6,12 @@ runs ``inspect_in_process`` in the worker child (``sandbox.run_in_child``) with 
 (RLIMIT_AS), a CPU limit (RLIMIT_CPU) and a wall-clock deadline after which it is killed; waiting
 for it through ``subprocess`` is cooperative under gevent's monkey-patching.
 
-pypdf is imported only inside the inspection, so the calling process stays lean.
+A file is accepted only if a reader's watermarked copy can be made of it: the child makes one, in
+memory, the way readers' copies are made (``copies.prove_copy``). Refusals name their true cause:
+what common readers (pypdf, poppler) read is accepted, e.g. bytes after the last ``%%EOF`` or a
+stream whose /Length is wrong.
+
+pypdf and pikepdf are imported only inside the inspection, so the calling process stays lean.
 """
 
 from __future__ import annotations
@@ -90,6 +95,11 @@ FLAGGED_ACTIONS = {"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/GoT
                    "/RichMediaExecute"}
 _HTML_RE = re.compile(rb"<\s*(?:!doctype\s+html|html|script|body|iframe|svg|object|embed)\b", re.IGNORECASE)
 _MAX_SCAN_DEPTH = 12
+# What pypdf says when decoded data would pass a limit: what a decompression bomb makes it say. Its other
+# limits (a declared /Length, counts of entries, cycles) say nothing about expansion.
+_EXPANSION_WORDS = ("decompress", "decoding", "output", "image size", "array-based stream", "jbig2")
+# What begins another revision of the file (an incremental update): after the last %%EOF, it was cut off.
+_REVISION_RE = re.compile(rb"\d+\s+\d+\s+obj\b|\bxref\b|\btrailer\b|\bstartxref\b")
 
 
 def _classify_read_error(exc: BaseException, limits: IntakeLimits) -> IntakeError:
@@ -97,8 +107,7 @@ def _classify_read_error(exc: BaseException, limits: IntakeLimits) -> IntakeErro
 
     text = str(exc)
     lowered = text.lower()
-    if isinstance(exc, LimitReachedError) and ("decompress" in lowered or "output" in lowered
-                                               or "length" in lowered or "decod" in lowered):
+    if isinstance(exc, LimitReachedError) and any(word in lowered for word in _EXPANSION_WORDS):
         return IntakeError.of("decompression_bomb", max_mb=limits.max_stream_bytes // MiB)
     if isinstance(exc, RecursionError) or "xref" in lowered or "startxref" in lowered or "loop" in lowered \
             or "trailer" in lowered:
@@ -244,12 +253,41 @@ def _page_text(page: Any, limits: IntakeLimits, budget: dict[str, int]) -> str:
     return page.extract_text() or ""
 
 
+def _is_truncated(data: bytes) -> bool:
+    """True if the file was cut off: no %%EOF at all, or a revision begun after the last one.
+
+    Bytes after the last %%EOF that begin nothing (padding, a mail gateway's junk) are ignored by every
+    reader, so they are not a reason to refuse.
+    """
+    end = data.rfind(b"%%EOF")
+    return end < 0 or _REVISION_RE.search(data, end + 5) is not None
+
+
+def _prove_copy(reader: Any, sha256: str, limits: IntakeLimits) -> None:
+    """Refuse the file, with what stopped it, unless a reader's watermarked copy of it can be made."""
+    from pypdf.errors import LimitReachedError
+
+    from ecabinet.pdf.copies import prove_copy
+
+    try:
+        prove_copy(reader, sha256)
+    except (IntakeError, MemoryError):
+        raise
+    except LimitReachedError as exc:
+        raise _classify_read_error(exc, limits) from exc
+    except Exception as exc:  # noqa: BLE001 - whatever it is, no reader would get a copy
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        raise IntakeError.of("uncopyable", detail=detail) from exc
+
+
 def inspect_in_process(path: str, limits: IntakeLimits) -> PdfInfo:
     """The whole inspection; run only inside the limited child (the worker's ``inspect``)."""
     import io
 
     import pypdf
     from pypdf.errors import LimitReachedError, PyPdfError
+
+    from ecabinet.pdf.copies import MAX_DECLARED_LENGTH
 
     started = time.monotonic()
     with open(path, "rb") as fh:
@@ -262,7 +300,7 @@ def inspect_in_process(path: str, limits: IntakeLimits) -> PdfInfo:
     offset = data.find(PDF_MAGIC, 0, MAGIC_WINDOW + len(PDF_MAGIC) - 1)
     if offset < 0:
         raise IntakeError.of("not_pdf")
-    if b"%%EOF" not in data[-MAGIC_WINDOW:]:
+    if _is_truncated(data):
         raise IntakeError.of("truncated")
     flags: set[str] = set()
     # Bytes before the header, or HTML markup anywhere, make a file that a browser could sniff as HTML.
@@ -277,7 +315,9 @@ def inspect_in_process(path: str, limits: IntakeLimits) -> PdfInfo:
         run_length_maximum_output_length=stream_limit, brotli_maximum_output_length=stream_limit,
         array_based_stream_maximum_output_length=stream_limit, jbig2_maximum_output_length=stream_limit,
         image_maximum_buffer_size=stream_limit, stream_decoding_work_maximum_length=4 * stream_limit,
-        page_tree_maximum_entries=limits.max_pages + 1, jbig2dec_binary=None, disable_legacy_handling=True)
+        page_tree_maximum_entries=limits.max_pages + 1, jbig2dec_binary=None, disable_legacy_handling=True,
+        # The file is read from memory: a wrong /Length cannot make pypdf read more than it holds.
+        maximum_declared_stream_length=MAX_DECLARED_LENGTH)
     try:
         # Offsets in a file with bytes before its header count from the header (as Acrobat reads them).
         reader = pypdf.PdfReader(io.BytesIO(data[offset:] if offset else data), strict=False)
@@ -301,6 +341,8 @@ def inspect_in_process(path: str, limits: IntakeLimits) -> PdfInfo:
         raise _classify_read_error(exc, limits) from exc
     finally:
         del data
+    # Before the text: a file no reader can get a copy of is refused whatever its text.
+    _prove_copy(reader, sha256, limits)
 
     # Text is a convenience for search: it is bounded in size and time, and a page whose text cannot
     # be extracted (odd fonts) does not refuse a document that displays fine.

@@ -88,15 +88,20 @@ def handle(request: dict[str, Any]) -> Any:
         return {"prepared": str(prepared) if prepared else None}
     if op == "boardbook":
         from ecabinet.pdf.boardbook import BoardBookSpec, build_board_book
+        from ecabinet.pdf.copies import lenient_lengths
         from ecabinet.pdf.stamping import Watermark
 
-        return {"page_count": build_board_book(
-            BoardBookSpec.from_json(request["spec"]), request["out_path"], Watermark(**request["watermark"]),
-            progress=lambda done, total: _emit({"progress": [done, total]}))}
+        # The documents are originals that intake accepted: read them as intake did (a wrong /Length).
+        with lenient_lengths():
+            return {"page_count": build_board_book(
+                BoardBookSpec.from_json(request["spec"]), request["out_path"], Watermark(**request["watermark"]),
+                progress=lambda done, total: _emit({"progress": [done, total]}))}
     if op == "locate":
+        from ecabinet.pdf.copies import lenient_lengths
         from ecabinet.pdf.textpos import locate_quotes
 
-        return {"rects": locate_quotes(request["path"], [(int(p), str(q)) for p, q in request["targets"]])}
+        with lenient_lengths():
+            return {"rects": locate_quotes(request["path"], [(int(p), str(q)) for p, q in request["targets"]])}
     if op == "probe":
         return _probe(request)
     raise ValueError(f"unknown op {op!r}")

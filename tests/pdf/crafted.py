@@ -124,3 +124,45 @@ def bomb_pdf(gigabytes: int = 2) -> bytes:
 def html_polyglot_pdf() -> bytes:
     """Starts as an HTML page; a browser that sniffs would run the script, a PDF reader finds %PDF- later."""
     return simple_pdf(header=b"<html><body><script>alert(document.domain)</script>\n<!--\n") + b"-->\n</body></html>\n"
+
+
+def boxed_pdf(boxes: bytes, *, pages: int = 1) -> bytes:
+    """``pages`` text pages whose page dictionaries carry ``boxes`` (PDF syntax: ``/MediaBox [...] /CropBox null``)."""
+    first_page = 5
+    kids = b" ".join(b"%d 0 R" % (first_page + i) for i in range(pages))
+    page = (b"<< /Type /Page /Parent 2 0 R " + boxes + b" /Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>")
+    return build([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages),
+                  FONT, stream(PAGE_TEXT)] + [page] * pages)
+
+
+def huge_mediabox_pdf() -> bytes:
+    """A page a billion units wide whose /CropBox is null: readers show it, copies used to fail on it."""
+    return boxed_pdf(b"/MediaBox [0 0 999999999 999999999] /CropBox null")
+
+
+def garbage_after_eof_pdf(size: int = 5000) -> bytes:
+    """A valid file followed by bytes that begin nothing (as some mail gateways and downloads leave them)."""
+    return simple_pdf() + b"\r\n" + (b"\x00\xff junk \x1a" * size)[:size]
+
+
+def wrong_length_pdf(declared: int) -> bytes:
+    """The page content stream says its /Length is ``declared``, whatever it really is; offsets stay right."""
+    data = zlib.compress(PAGE_TEXT)
+    return build([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> "
+        b"/Contents 5 0 R >>",
+        FONT,
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (declared, data),
+    ])
+
+
+def cut_update_pdf() -> bytes:
+    """A file with an incremental update (a new page title) cut off in the middle of that update."""
+    base = simple_pdf()
+    xref_at = int(base.rsplit(b"startxref\n", 1)[1].split(b"\n")[0])
+    update = (b"6 0 obj\n<< /Title (Updated) >>\nendobj\nxref\n0 1\n0000000000 65535 f \n6 1\n%010d 00000 n \n"
+              b"trailer\n<< /Size 7 /Root 1 0 R /Info 6 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n") % (
+        len(base), xref_at, len(base) + 40)
+    return base + update[: len(update) // 2]
