@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import requests
+from urllib3.util import SKIP_HEADER
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
@@ -31,6 +32,9 @@ def post_form(client, path: str, data: dict | None = None, page: str | None = No
 def http_login(base_url: str, email: str, password: str) -> requests.Session:
     """Sign in over real HTTP; the returned session carries the cookie."""
     s = requests.Session()
+    # Sign-in sessions are held to their browser's User-Agent, and the Socket.IO test clients that reuse
+    # this cookie send none: so neither does this one (SKIP_HEADER keeps urllib3's default out too).
+    s.headers["User-Agent"] = SKIP_HEADER
     page = s.get(base_url + "/login", timeout=10)
     r = s.post(base_url + "/login", data={"email": email, "password": password,
                                           "csrf_token": csrf_from(page.text)}, timeout=10, allow_redirects=False)

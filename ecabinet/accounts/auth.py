@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from flask import current_app, g, session
+from flask import current_app, g, request, session
 from flask_login import current_user, login_user, logout_user
 
 from ecabinet.accounts import service
@@ -20,8 +20,10 @@ TOKEN_KEY = "auth_token"  # noqa: S105 - the session key's name, not a secret
 
 def init_login(app) -> None:  # noqa: ANN001
     login_manager.init_app(app)
-    # "strong": a session cookie replayed from another IP or browser is dropped.
-    login_manager.session_protection = "strong"
+    # Off: Flask-Login keys its protection on the address as well as the browser, which would sign a
+    # tablet out whenever it moves between Wi-Fi and 4G (and, for a permanent session, it only marks the
+    # login "not fresh"). Sign-in sessions are held to their browser instead, in current_session().
+    login_manager.session_protection = None
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
 
@@ -41,10 +43,24 @@ def load_user(user_id: str) -> User | None:
 
 
 def current_session() -> UserSession | None:
-    """The UserSession row behind this request's cookie (cached for the request)."""
+    """The UserSession row behind this request's cookie (cached for the request), or None when there is
+    none or the cookie was replayed from another browser (which ends that session)."""
     if "user_session" not in g:
-        g.user_session = service.session_for_token(session.get(TOKEN_KEY))
+        g.user_session = _held_to_browser(service.session_for_token(session.get(TOKEN_KEY)))
     return g.user_session
+
+
+def _held_to_browser(row: UserSession | None) -> UserSession | None:
+    """A socket's request is its handshake, so sockets are held to the browser that opened them too."""
+    if row is None:
+        return None
+    address = row.ip
+    kept = service.hold_to_browser(Actor(None, request.remote_addr), row, request.headers.get("User-Agent"))
+    if not kept or row.ip != address:  # (the audit entry has flushed the row: it no longer looks modified)
+        # Like the touch: this check's own boundary. A replay stays revoked and audited even when the
+        # request that carried it is refused or rolls back.
+        uow.commit()
+    return row if kept else None
 
 
 def sign_in(actor: Actor, user: User, user_agent: str | None) -> None:

@@ -318,6 +318,44 @@ def touch_session(row: UserSession, lifetime: timedelta) -> bool:
     return True
 
 
+# --- holding a session to its browser -------------------------------------------------------------
+# A sign-in is held to the browser it was made in, not to an address: a tablet moves between the
+# meeting room's Wi-Fi and 4G (its address changes, legitimately), but its browser does not. Version
+# numbers are left out of the comparison, so that the browser or the tablet's system updating itself
+# during a sign-in keeps it. A User-Agent is the client's own claim: this refuses a cookie copied into
+# another browser or program as it is, not a thief who also copies the User-Agent.
+
+_VERSIONS = re.compile(r"\d+(?:[._]\d+)*")
+AGENT_IN_AUDIT = 120  # characters of each User-Agent kept in the audit entry of a replayed cookie
+
+
+def browser_fingerprint(user_agent: str | None) -> str:
+    """The browser a User-Agent names, without its version numbers."""
+    return _VERSIONS.sub("#", (user_agent or "")[:300]).strip()
+
+
+def hold_to_browser(actor: Actor, row: UserSession, user_agent: str | None) -> bool:
+    """Whether this use of a session comes from the browser it was signed in with.
+
+    If not, the cookie was replayed elsewhere: the session is revoked (its owner signs in again; the
+    copy is worthless) and the replay audited with both User-Agents. From the same browser at another
+    address, the session goes on and the new address is recorded: ``ip`` becomes the last address, and
+    the change is audited. The caller commits (``row`` is then modified)."""
+    if browser_fingerprint(user_agent) != browser_fingerprint(row.user_agent):
+        row.revoked_at = utcnow()
+        audit.record(actor, "security.session_replayed", object_type="user", object_id=row.user_id,
+                     details={"session_id": row.id,
+                              "signed_in_with": (row.user_agent or "")[:AGENT_IN_AUDIT],
+                              "replayed_with": (user_agent or "")[:AGENT_IN_AUDIT]})
+        _announce([row.id])
+        return False
+    if actor.ip != row.ip:
+        audit.record(Actor(row.user, actor.ip), "session.address_changed", object_type="user",
+                     object_id=row.user_id, details={"session_id": row.id, "from": row.ip, "to": actor.ip})
+        row.ip = actor.ip
+    return True
+
+
 def reauthenticate(actor: Actor, row: UserSession, password: str, code: str | None = None) -> None:
     """Confirm a signed-in user's password again, for acts that need a fresh sign-in."""
     user = row.user

@@ -11,7 +11,13 @@ event or reconnection). What it lacks, and this class adds:
 - a quick return: the library's listener waits 1, 2, 4 ... up to 60 seconds between reconnection
   attempts, so after a long outage other instances' events could stay away for a minute after Redis
   is back. Here it retries every ``RETRY_SECONDS``;
-- a clear state: ``healthy`` says whether events currently reach the other instances (``/healthz``).
+- a clear state: ``healthy`` says whether events currently reach the other instances (``/healthz``);
+- a resync when the queue returns: the events of the outage, and those published in its first moments
+  (before every instance has subscribed again, or while one still holds off publishing), never cross.
+  So once its listener has subscribed again, an instance tells its own tablets each of its meetings'
+  latest event number (``sync``, read from ``live_state``); a tablet that is behind asks for the gap by
+  number, as it does on any gap. An instance that dropped publications also asks the others, once it
+  can publish again, to resync theirs: a drop after their own resync would otherwise go unnoticed.
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ from __future__ import annotations
 import logging
 import time
 
+from flask import Flask
 from socketio import RedisManager
+from sqlalchemy import select
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +43,13 @@ class LiveBus(RedisManager):
         super().__init__(url, channel=channel, redis_options={"socket_connect_timeout": CONNECT_TIMEOUT})
         self.healthy = True
         self._skip_until = 0.0
+        self._dropped = False  # a publication was lost since the others were last asked to resync
+        self._resync_channel = f"{channel}:resync"
+
+    def _redis_connect(self) -> None:
+        super()._redis_connect()
+        # The confirmation of a subscription is what says from when on nothing published is missed.
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=False)
 
     def _set_health(self, healthy: bool, exc: BaseException | None = None) -> None:
         if healthy != self.healthy:
@@ -46,6 +61,7 @@ class LiveBus(RedisManager):
 
     def _publish(self, data):  # noqa: ANN001, ANN202 - the library's signature
         if time.monotonic() < self._skip_until:
+            self._dropped = True
             return None
         try:
             if not self.connected:
@@ -53,21 +69,90 @@ class LiveBus(RedisManager):
             result = self.redis.publish(self.channel, self.json.dumps(data))
         except Exception as exc:  # noqa: BLE001 - any Redis failure means "not delivered elsewhere"
             self.connected = False
+            self._dropped = True
             self._skip_until = time.monotonic() + PAUSE_SECONDS
             self._set_health(False, exc)
             return None
         self._set_health(True)
+        self._ask_others_to_resync()
         return result
+
+    def _ask_others_to_resync(self) -> None:
+        if not self._dropped:
+            return
+        self._dropped = False
+        try:
+            self.redis.publish(self._resync_channel, self.host_id)
+        except Exception:  # noqa: BLE001 - asked again after the next successful publication
+            self._dropped = True
 
     def _redis_listen_with_retries(self):  # noqa: ANN202
         while True:
             try:
                 self._redis_connect()
-                self.pubsub.subscribe(self.channel)
+                self.pubsub.subscribe(self.channel, self._resync_channel)
                 self._skip_until = 0.0
                 self._set_health(True)
-                yield from self.pubsub.listen()
+                for message in self.pubsub.listen():
+                    if message["type"] == "subscribe" and _text(message["channel"]) == self.channel:
+                        self._resync()
+                        self._ask_others_to_resync()
+                    elif message["type"] == "message" and _text(message["channel"]) == self._resync_channel:
+                        if _text(message["data"]) != self.host_id:
+                            self._resync()
+                    else:
+                        yield message
             except Exception as exc:  # noqa: BLE001
                 self.connected = False
                 self._set_health(False, exc)
                 time.sleep(RETRY_SECONDS)  # patched by gevent: only this greenlet waits
+
+    # --- resync ----------------------------------------------------------------------------------------
+
+    def _resync(self) -> None:
+        """Tell this instance's tablets, in the background, each of their meetings' latest event number."""
+        meetings = self._local_meetings()
+        if meetings:
+            self.server.start_background_task(self._send_sync, meetings)
+
+    def _local_meetings(self) -> dict[int, Flask]:
+        """The meetings whose room has a socket on this instance, with the app that serves it."""
+        from ecabinet.live.service import room
+
+        meetings: dict[int, Flask] = {}
+        for name, sids in list(self.rooms.get("/", {}).items()):
+            number = name.rpartition(":")[2] if isinstance(name, str) else ""
+            if not sids or not number.isdigit() or room(int(number)) != name:
+                continue
+            app = next((a for sid in list(sids) if (a := self._app_of(sid)) is not None), None)
+            if app is not None:
+                meetings[int(number)] = app
+        return meetings
+
+    def _app_of(self, sid: str) -> Flask | None:
+        eio_sid = self.eio_sid_from_sid(sid, "/")
+        return self.server.environ.get(eio_sid, {}).get("flask.app") if eio_sid else None
+
+    def _send_sync(self, meetings: dict[int, Flask]) -> None:
+        from ecabinet.extensions import db
+        from ecabinet.live.models import LiveState
+        from ecabinet.live.service import room
+
+        app = next(iter(meetings.values()))
+        with app.app_context():
+            try:
+                latest = dict(db.session.execute(select(LiveState.meeting_id, LiveState.last_seq)
+                                                 .where(LiveState.meeting_id.in_(meetings))).tuples().all())
+            except Exception:  # noqa: BLE001 - the database is down too: the tablets ask at their next event
+                log.warning("could not resync the live rooms after the message queue returned", exc_info=True)
+                return
+            finally:
+                db.session.remove()
+        for meeting_id, seq in latest.items():
+            # This instance's sockets only: every instance resyncs its own.
+            self.server.emit("sync", {"meeting_id": meeting_id, "seq": seq}, to=room(meeting_id),
+                             namespace="/", ignore_queue=True)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -18,12 +18,17 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
+from ecabinet.core.errors import database_unavailable
 from ecabinet.extensions import db, socketio
 
 # Seconds between two tallies of one ballot from one instance: short enough to feel live, long enough
 # that a room voting at once gets a handful of broadcasts instead of one per vote.
 INTERVAL = float(os.environ.get("BALLOT_TALLY_SECONDS", "0.15"))
 
+# After a failed read (the database restarting), the pending tallies are tried again after this long,
+# doubled at each further failure up to the maximum.
+RETRY_SECONDS = 0.25
+MAX_RETRY_SECONDS = 4.0
 IDLE_SECONDS = 60.0  # a sender with nothing to send for this long ends; the next vote starts another
 _KEY = "ecabinet.voting.tally"
 
@@ -36,6 +41,7 @@ class _Sender:
         self.dirty: dict[int, int] = {}  # ballot id -> meeting id
         self.wake = threading.Event()
         self.running = False
+        self.failures = 0  # failed sends in a row, for the backoff
 
 
 def changed(ballot_id: int, meeting_id: int) -> None:
@@ -65,12 +71,19 @@ def _send_forever(app: Flask, sender: _Sender) -> None:
         started, emitting = time.monotonic(), 0.0
         with app.app_context():
             try:
-                for ballot_id, meeting_id in pending.items():
+                for ballot_id, meeting_id in list(pending.items()):
                     emitting += send(ballot_id, meeting_id)
-            except Exception:  # noqa: BLE001 - a database hiccup must not end the sender
-                app.logger.exception("ballot tally failed")
+                    del pending[ballot_id]
+                sender.failures = 0
+            except Exception as exc:  # noqa: BLE001 - a database hiccup must not end the sender
+                _keep_pending(app, sender, pending, exc)
             finally:
                 db.session.remove()
+        if pending:
+            # Not sent: wait a little (longer while it keeps failing), then read them again, without
+            # waiting for another vote. A tally read after the database is back carries every vote.
+            socketio.sleep(min(RETRY_SECONDS * 2 ** (sender.failures - 1), MAX_RETRY_SECONDS))
+            continue
         # Coalesce: whatever arrives from now on waits for the rest of the interval, and at least as
         # long as the emits took (one emit to 2,000 sockets costs ~50 ms of the worker's CPU), so that
         # the tallies never take more than half of the worker's time from the votes themselves. Only
@@ -78,6 +91,18 @@ def _send_forever(app: Flask, sender: _Sender) -> None:
         # and counting it stretched the pause to 300 ms while the votes queued for SQLite's connection.
         spent = time.monotonic() - started
         socketio.sleep(max(INTERVAL - spent, emitting))
+
+
+def _keep_pending(app: Flask, sender: _Sender, pending: dict[int, int], exc: Exception) -> None:
+    """The ballots whose tally was not sent stay pending (a vote committed meanwhile is pending anyway)."""
+    for ballot_id, meeting_id in pending.items():
+        sender.dirty.setdefault(ballot_id, meeting_id)
+    sender.wake.set()
+    sender.failures += 1
+    if database_unavailable(exc):  # while PostgreSQL restarts: one line per attempt, not a traceback
+        app.logger.warning("ballot tally not sent (the database is unavailable); retrying")
+    else:
+        app.logger.exception("ballot tally failed; retrying")
 
 
 def version(ballot: Any) -> int:

@@ -52,6 +52,12 @@
     applyEvent(ev);
     render();
   });
+  // After an outage of the message queue between server instances, the server announces each meeting's
+  // latest number: a tablet that is behind asks for the gap now, not at the next event.
+  socket.on("sync", function (s) {
+    if (s.meeting_id !== meetingId || lastSeq === null || s.seq <= lastSeq) { return; }
+    join(false);
+  });
   // The participation tally is not numbered: at most one per ballot per short interval, with absolute
   // counts and a version that only grows, so a late or repeated one is simply ignored.
   function applyTally(t) {
