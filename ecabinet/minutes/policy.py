@@ -5,17 +5,15 @@ from __future__ import annotations
 from ecabinet.accounts.models import Role, User
 from ecabinet.core.policy import Hidden
 from ecabinet.meetings import policy as meetings_policy
+from ecabinet.meetings.queries import get_meeting
 from ecabinet.minutes.models import MinutesStatus
+from ecabinet.minutes.queries import get_action, get_minutes
 
 
 def _minutes(user: User, minutes_id: int | None):  # noqa: ANN202
-    from ecabinet.minutes.service import get_minutes
-
     minutes = get_minutes(minutes_id) if minutes_id else None
     if minutes is None or not can_see_record(user, meeting_id=minutes.meeting_id):
         raise Hidden()
-    from ecabinet.meetings.service import get_meeting
-
     meeting = get_meeting(minutes.meeting_id)
     # Drafts are the secretariat's and the chair's until circulated.
     if minutes.status is MinutesStatus.DRAFT and not (user.role is Role.SECRETARY
@@ -67,8 +65,6 @@ def can_list_actions(user: User, **_: object) -> bool:
 
 
 def can_update_action(user: User, action_id: int | None = None, **_: object) -> bool:
-    from ecabinet.minutes.service import get_action
-
     action = get_action(action_id) if action_id else None
     if action is None or not can_see_record(user, meeting_id=action.conclusion.meeting_id):
         raise Hidden()

@@ -97,3 +97,14 @@ def test_the_pdf_engine_is_its_own_package():
     assert (PACKAGE / "pdf" / "__init__.py").exists()
     for engine_module in ("intake", "stamping", "pdfworker", "fastcopy", "ttfsubset", "boardbook"):
         assert not (PACKAGE / "documents" / f"{engine_module}.py").exists()
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.glob("*/policy.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_policies_import_no_service(path):
+    """Policies read through their domain's queries; services ask the policy, never the other way round."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported = [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module]
+    imported += [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
+    imported += [f"{node.module}.{alias.name}" for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and node.module for alias in node.names]
+    assert [m for m in imported if m.startswith("ecabinet.") and ".service" in m] == []

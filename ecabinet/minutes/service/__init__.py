@@ -17,6 +17,7 @@ to the meeting room (``domain_events``); the boundary (view, job, CLI) commits. 
 
 from __future__ import annotations
 
+from ecabinet.minutes.queries import get_action, get_minutes
 from ecabinet.minutes.service.approval import (
     add_comment,
     approve,
@@ -39,7 +40,6 @@ from ecabinet.minutes.service.conclusions import (
     actions_for,
     add_action,
     conclusion_of,
-    get_action,
     is_overdue,
     issue_conclusion,
     save_conclusion,
@@ -59,7 +59,6 @@ from ecabinet.minutes.service.shared import (
     EditConflict,
     MinutesError,
     current_body,
-    get_minutes,
     get_revision,
     minutes_of,
     sanitise,

@@ -16,11 +16,11 @@ from ecabinet.core.types import utcnow
 from ecabinet.extensions import db
 from ecabinet.meetings import service as meetings
 from ecabinet.minutes.models import Minutes, MinutesComment, MinutesStatus
+from ecabinet.minutes.queries import get_minutes
 from ecabinet.minutes.record import build_record
 from ecabinet.minutes.service.shared import (
     MinutesError,
     current_body,
-    get_minutes,
     require_chair,
     require_secretary,
 )

@@ -115,5 +115,3 @@ def actions_for(ministry: str | None = None, responsible: User | None = None) ->
     return list(db.session.scalars(query))
 
 
-def get_action(action_id: int) -> ActionItem | None:
-    return db.session.get(ActionItem, action_id)

@@ -7,10 +7,10 @@ import re
 import nh3
 from sqlalchemy import select
 
-from ecabinet.accounts.models import Role
 from ecabinet.core.actor import Actor
 from ecabinet.core.errors import DomainError
 from ecabinet.extensions import db
+from ecabinet.meetings import policy as meetings_policy
 from ecabinet.meetings.models import Meeting
 from ecabinet.minutes.models import Minutes, MinutesRevision, MinutesStatus
 
@@ -47,9 +47,6 @@ def minutes_of(meeting: Meeting) -> list[Minutes]:
     return list(db.session.scalars(select(Minutes).where(Minutes.meeting_id == meeting.id).order_by(Minutes.id)))
 
 
-def get_minutes(minutes_id: int) -> Minutes | None:
-    return db.session.get(Minutes, minutes_id)
-
 
 def current_body(minutes: Minutes) -> str:
     return minutes.revisions[-1].body if minutes.revisions else ""
@@ -62,7 +59,7 @@ def get_revision(minutes: Minutes, number: int) -> MinutesRevision | None:
 # --- who may ------------------------------------------------------------------------------------
 
 def require_secretary(actor: Actor) -> None:
-    if actor.user is not None and actor.user.role is not Role.SECRETARY:
+    if not meetings_policy.secretariat_may_act(actor):
         raise MinutesError("Only the secretariat may do this.")
 
 
