@@ -97,10 +97,12 @@ def guard(rule: Rule) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 EVENT_RULES: dict[str, Rule] = {}
 # Event name -> the schema its payload is validated against before the rule runs.
 EVENT_SCHEMAS: dict[str, type[Payload]] = {}
+# Event name -> its class of rate limit (``ecabinet.core.ratelimit.RATES``).
+EVENT_RATES: dict[str, str] = {}
 
 
-def guarded_event(name: str, rule: Rule, namespace: str = "/",
-                  schema: type[Payload] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def guarded_event(name: str, rule: Rule, namespace: str = "/", schema: type[Payload] | None = None,
+                  rate: str = "chatty") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a Socket.IO handler behind its rule.
 
     The handler receives ``(user, data)``. A refused rule is answered with an error acknowledgement;
@@ -110,9 +112,15 @@ def guarded_event(name: str, rule: Rule, namespace: str = "/",
     With a ``schema``, the payload is validated before the rule: one that does not fit is answered with
     ``{"ok": false, "error": "invalid", "fields": {...}}``; the rule and the handler receive the
     validated fields as a dict (``Payload.given``).
+
+    First of all, the event spends a token of its ``rate`` class, per socket and per user
+    (``ecabinet.core.ratelimit``); over the limit it is answered ``{"ok": false, "error": "rate_limited",
+    "retry_after": seconds}`` before the session, the payload or the rule are looked at. An event that
+    declares no class is held to the strictest one.
     """
     from flask_socketio import disconnect
 
+    from ecabinet.core import ratelimit
     from ecabinet.core.errors import database_unavailable, unavailable_answer
     from ecabinet.extensions import db, socketio
 
@@ -134,10 +142,17 @@ def guarded_event(name: str, rule: Rule, namespace: str = "/",
         def decided(data: Any) -> Any:
             from flask import request
 
+            # Before any database access: the user behind the socket is known from its handshake.
+            limits = ratelimit.limiter()
+            wait = limits.take(request.sid, rate)
+            if wait is not None:
+                return ratelimit.refused(wait)
             user = socket_user(request.sid)
             if user is None:
                 disconnect()
                 return {"ok": False, "error": "not_signed_in"}
+            if limits.user_of(request.sid) is None:
+                limits.bind(request.sid, user.id)  # a socket that did not come through the connect handler
             if schema is not None:
                 try:
                     data = validate(schema, data).given()
@@ -156,6 +171,9 @@ def guarded_event(name: str, rule: Rule, namespace: str = "/",
 
         setattr(wrapper, POLICY_ATTR, rule)
         EVENT_RULES[name] = rule
+        if rate not in ratelimit.RATES:
+            raise ValueError(f"{name}: unknown rate class {rate!r}")
+        EVENT_RATES[name] = rate
         if schema is not None:
             EVENT_SCHEMAS[name] = schema
         socketio.on_event(name, wrapper, namespace=namespace)

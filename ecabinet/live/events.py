@@ -11,21 +11,22 @@ from flask_socketio import ConnectionRefusedError as SocketRefused
 from flask_socketio import join_room, leave_room
 
 from ecabinet.accounts.auth import current_session, forget_socket, socket_checked
-from ecabinet.audit import service as audit
-from ecabinet.core import uow
+from ecabinet.accounts.models import Role
+from ecabinet.core import ratelimit, uow
 from ecabinet.core.actor import current_actor
 from ecabinet.core.errors import DomainError, database_unavailable, unavailable_answer
 from ecabinet.core.policy import guarded_event
 from ecabinet.core.security import origin_allowed
 from ecabinet.extensions import socketio
 from ecabinet.live import policy, presence, schemas, service
+from ecabinet.live.guard import refused_handshakes
 from ecabinet.meetings.models import Meeting
 
 
 def _refuse(reason: str) -> None:
-    audit.record(current_actor(), "security.socket_refused", details={"reason": reason,
-                                                                      "origin": request.headers.get("Origin")})
-    uow.commit()  # the refusal is the connect handler's answer: the audit stands on its own
+    # Audited in aggregate per address (ecabinet/live/guard.py): anyone can send refused handshakes.
+    refused_handshakes(current_app._get_current_object()).refused(request.remote_addr, reason,
+                                                                  request.headers.get("Origin"))
     raise ConnectionRefusedError(reason)
 
 
@@ -41,6 +42,7 @@ def on_connect(auth=None):  # noqa: ANN001
         service.register_connection(request.sid, current_user.id, row.id)
         uow.commit()  # the connect handler is a boundary
         socket_checked(request.sid, current_user.id)
+        ratelimit.limiter().bind(request.sid, current_user.id)  # the user's bucket, without a lookup per event
     except Exception as exc:
         if not database_unavailable(exc):
             raise
@@ -53,6 +55,7 @@ def on_connect(auth=None):  # noqa: ANN001
 @socketio.on("disconnect")
 def on_disconnect(reason=None):  # noqa: ANN001
     forget_socket(request.sid)
+    ratelimit.limiter().forget(request.sid)
     try:
         meeting_id = service.unregister_connection(request.sid)
         uow.commit()  # the disconnect handler is a boundary
@@ -87,7 +90,7 @@ def _run(data: Any, action: Callable[[Meeting], Any]) -> dict[str, Any]:
     return answer
 
 
-@guarded_event("join", policy.can_join, schema=schemas.Join)
+@guarded_event("join", policy.can_join, schema=schemas.Join, rate="read")
 def on_join(user, data):  # noqa: ANN001
     """Enter a meeting's room; ``last_seq`` (or null) says what the client has already applied."""
     meeting = service.get_meeting_or_none(data["meeting_id"])
@@ -100,7 +103,19 @@ def on_join(user, data):  # noqa: ANN001
     return {"ok": True, **service.catch_up(user, meeting, last_seq)}
 
 
-@guarded_event("leave", policy.can_join, schema=schemas.MeetingAction)
+@guarded_event("comments.page", policy.can_read_comments, schema=schemas.PageComments, rate="read")
+def on_page_comments(user, data):  # noqa: ANN001
+    """An item's older comments, a page at a time (a snapshot carries only the latest of each item)."""
+    from ecabinet.meetings.policy import is_chair_of
+
+    meeting = service.get_meeting_or_none(data["meeting_id"])
+    for_chair = is_chair_of(user, meeting) or user.role is Role.SECRETARY
+    comments, more = service.comments_before(meeting, data["item_id"], data.get("before_id"))
+    return {"ok": True, "item_id": data["item_id"], "comments": [service.comment_dict(c, for_chair) for c in comments],
+            "more": more}
+
+
+@guarded_event("leave", policy.can_join, schema=schemas.MeetingAction, rate="read")
 def on_leave(user, data):  # noqa: ANN001
     leave_room(service.room(data["meeting_id"]))
     return {"ok": True}
@@ -110,27 +125,27 @@ def _actor():
     return current_actor()
 
 
-@guarded_event("chair.start", policy.can_chair, schema=schemas.MeetingAction)
+@guarded_event("chair.start", policy.can_chair, schema=schemas.MeetingAction, rate="chair")
 def on_start(user, data):  # noqa: ANN001
     return _run(data, lambda m: service.start(_actor(), m))
 
 
-@guarded_event("chair.pause", policy.can_chair, schema=schemas.MeetingAction)
+@guarded_event("chair.pause", policy.can_chair, schema=schemas.MeetingAction, rate="chair")
 def on_pause(user, data):  # noqa: ANN001
     return _run(data, lambda m: service.set_paused(_actor(), m, True))
 
 
-@guarded_event("chair.resume", policy.can_chair, schema=schemas.MeetingAction)
+@guarded_event("chair.resume", policy.can_chair, schema=schemas.MeetingAction, rate="chair")
 def on_resume(user, data):  # noqa: ANN001
     return _run(data, lambda m: service.set_paused(_actor(), m, False))
 
 
-@guarded_event("chair.adjourn", policy.can_chair, schema=schemas.MeetingAction)
+@guarded_event("chair.adjourn", policy.can_chair, schema=schemas.MeetingAction, rate="chair")
 def on_adjourn(user, data):  # noqa: ANN001
     return _run(data, lambda m: service.adjourn(_actor(), m))
 
 
-@guarded_event("chair.set_item", policy.can_chair, schema=schemas.SetItem)
+@guarded_event("chair.set_item", policy.can_chair, schema=schemas.SetItem, rate="chair")
 def on_set_item(user, data):  # noqa: ANN001
     item_id = data.get("item_id")
     if item_id is not None and (not isinstance(item_id, int) or isinstance(item_id, bool)):
@@ -138,47 +153,47 @@ def on_set_item(user, data):  # noqa: ANN001
     return _run(data, lambda m: service.set_item(_actor(), m, item_id))
 
 
-@guarded_event("chair.adopt_consent", policy.can_chair, schema=schemas.MeetingAction)
+@guarded_event("chair.adopt_consent", policy.can_chair, schema=schemas.MeetingAction, rate="chair")
 def on_adopt_consent(user, data):  # noqa: ANN001
     return _run(data, lambda m: {"adopted": [i.id for i in service.adopt_consent_block(_actor(), m)]})
 
 
-@guarded_event("chair.grant_floor", policy.can_chair, schema=schemas.RequestOnFloor)
+@guarded_event("chair.grant_floor", policy.can_chair, schema=schemas.RequestOnFloor, rate="chair")
 def on_grant_floor(user, data):  # noqa: ANN001
     return _run(data, lambda m: service.grant_floor(_actor(), m, data.get("request_id")))
 
 
-@guarded_event("chair.end_floor", policy.can_chair, schema=schemas.MeetingAction)
+@guarded_event("chair.end_floor", policy.can_chair, schema=schemas.MeetingAction, rate="chair")
 def on_end_floor(user, data):  # noqa: ANN001
     return _run(data, lambda m: service.end_floor(_actor(), m))
 
 
-@guarded_event("chair.reorder_queue", policy.can_chair, schema=schemas.ReorderQueue)
+@guarded_event("chair.reorder_queue", policy.can_chair, schema=schemas.ReorderQueue, rate="chair")
 def on_reorder_queue(user, data):  # noqa: ANN001
     return _run(data, lambda m: service.reorder_queue(_actor(), m, data.get("item_id"), data.get("request_ids")))
 
 
-@guarded_event("chair.hide_comment", policy.can_chair, schema=schemas.HideComment)
+@guarded_event("chair.hide_comment", policy.can_chair, schema=schemas.HideComment, rate="chair")
 def on_hide_comment(user, data):  # noqa: ANN001
     return _run(data, lambda m: service.hide_comment(_actor(), m, data.get("comment_id")))
 
 
-@guarded_event("floor.request", policy.can_speak_on, schema=schemas.RequestFloor)
+@guarded_event("floor.request", policy.can_speak_on, schema=schemas.RequestFloor, rate="chatty")
 def on_request_floor(user, data):  # noqa: ANN001
     return _run(data, lambda m: {"request_id": service.request_floor(_actor(), m, data["item_id"]).id})
 
 
-@guarded_event("floor.withdraw", policy.can_withdraw_request, schema=schemas.RequestOnFloor)
+@guarded_event("floor.withdraw", policy.can_withdraw_request, schema=schemas.RequestOnFloor, rate="chatty")
 def on_withdraw(user, data):  # noqa: ANN001
     return _run(data, lambda m: service.withdraw_request(_actor(), m, data.get("request_id")))
 
 
-@guarded_event("comment.post", policy.can_comment_on, schema=schemas.PostComment)
+@guarded_event("comment.post", policy.can_comment_on, schema=schemas.PostComment, rate="chatty")
 def on_comment(user, data):  # noqa: ANN001
     return _run(data, lambda m: {"comment_id": service.post_comment(_actor(), m, data["item_id"], data.get("body"),
                                                                     data.get("client_id")).id})
 
 
-@guarded_event("attendance.check_in", policy.can_check_in, schema=schemas.CheckIn)
+@guarded_event("attendance.check_in", policy.can_check_in, schema=schemas.CheckIn, rate="chatty")
 def on_check_in(user, data):  # noqa: ANN001
     return _run(data, lambda m: service.check_in(_actor(), m, data.get("mode")))

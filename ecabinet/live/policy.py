@@ -42,6 +42,12 @@ def can_comment_on(user: User, data: Any = None, **_: object) -> bool:
     return meetings_policy.can_view_item(user, meeting_id=_meeting_id(data), item_id=data["item_id"])
 
 
+def can_read_comments(user: User, data: Any = None, **_: object) -> bool:
+    """Page an item's older comments: whoever may join the room and see the item (guests, their items)."""
+    return can_join(user, data) and meetings_policy.can_view_item(user, meeting_id=_meeting_id(data),
+                                                                  item_id=data["item_id"])
+
+
 def can_check_in(user: User, data: Any = None, **_: object) -> bool:
     return meetings_policy.can_respond(user, meeting_id=_meeting_id(data))
 

@@ -57,3 +57,10 @@ class PostComment(MeetingAction):
 
 class CheckIn(MeetingAction):
     mode: Text(MAX_MODE)
+
+
+class PageComments(MeetingAction):
+    """comments.page: the item's comments older than ``before_id`` (the newest page when null)."""
+
+    item_id: Id
+    before_id: Id | None = None

@@ -35,7 +35,7 @@ def _answer(action: Callable[[], dict[str, Any]], meeting_id: int, seq: int | No
     return {"ok": True, "seq": seq, **result}
 
 
-@guarded_event("vote.list", policy.can_list_event, schema=schemas.ListBallots)
+@guarded_event("vote.list", policy.can_list_event, schema=schemas.ListBallots, rate="read")
 def on_list(user, data):  # noqa: ANN001
     from ecabinet.meetings.service import get_meeting
 
@@ -45,7 +45,7 @@ def on_list(user, data):  # noqa: ANN001
     return {"ok": True, "ballots": ballots}
 
 
-@guarded_event("vote.cast", policy.can_vote_event, schema=schemas.CastVote)
+@guarded_event("vote.cast", policy.can_vote_event, schema=schemas.CastVote, rate="vote")
 def on_cast(user, data):  # noqa: ANN001
     answers = data.get("answers", data.get("choice"))
     # A vote is not a numbered event, so the meeting's number is the same before and after it: read
@@ -60,7 +60,7 @@ def on_cast(user, data):  # noqa: ANN001
     return _answer(cast, data["meeting_id"], seq)
 
 
-@guarded_event("chair.open_vote", policy.can_run_event, schema=schemas.BallotAction)
+@guarded_event("chair.open_vote", policy.can_run_event, schema=schemas.BallotAction, rate="chair")
 def on_open(user, data):  # noqa: ANN001
     def run() -> dict[str, Any]:
         ballot = service.get_ballot(data["ballot_id"])
@@ -70,7 +70,7 @@ def on_open(user, data):  # noqa: ANN001
     return _answer(run, data["meeting_id"])
 
 
-@guarded_event("chair.close_vote", policy.can_run_event, schema=schemas.BallotAction)
+@guarded_event("chair.close_vote", policy.can_run_event, schema=schemas.BallotAction, rate="chair")
 def on_close(user, data):  # noqa: ANN001
     def run() -> dict[str, Any]:
         ballot = service.get_ballot(data["ballot_id"])

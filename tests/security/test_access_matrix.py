@@ -130,6 +130,7 @@ VIEWERS = {"guest", "member", "chair", "secretary"}
 RESPONDERS = {"member", "chair"}
 EVENT_ACCESS: dict[str, set[str]] = {
     "join": VIEWERS, "leave": VIEWERS, "vote.list": VIEWERS,
+    "comments.page": VIEWERS,  # on the first item, which the guest is invited to
     "comment.post": VIEWERS,  # on the first item, which the guest is invited to
     "floor.request": RESPONDERS, "floor.withdraw": RESPONDERS, "attendance.check_in": RESPONDERS,
     "vote.cast": RESPONDERS,

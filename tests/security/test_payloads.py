@@ -58,9 +58,14 @@ def _assert_invalid(answer: Any, field: str, what: Any) -> None:
 
 @pytest.fixture
 def room(app, client, published, cabinet):
-    """The published meeting in session, its chair signed in on a Socket.IO test client."""
+    """The published meeting in session, its chair signed in on a Socket.IO test client.
+
+    These tests send every event dozens of times a second, far past any tablet's pace: the rate limits
+    (tested in tests/live/test_flood.py) are lifted so that each odd payload reaches its schema."""
+    from ecabinet.core.ratelimit import RATES, Rate
     from ecabinet.meetings import service
 
+    app.config["SOCKET_RATE_LIMITS"] = {name: Rate(count=10_000, seconds=1, burst=10_000) for name in RATES}
     service.start_meeting(actor(cabinet["chair"]), published)
     db.session.commit()
     login(client, cabinet["chair"].email, PASSWORD)

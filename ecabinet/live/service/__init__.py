@@ -21,7 +21,15 @@ records. A client that missed events asks for them by number; if it missed too m
 from __future__ import annotations
 
 from ecabinet.live.service.chair import adjourn, adopt_consent_block, set_item, set_paused, start
-from ecabinet.live.service.comments import MAX_COMMENT_LENGTH, comment_dict, hide_comment, post_comment
+from ecabinet.live.service.comments import (
+    COMMENTS_PER_PAGE,
+    MAX_COMMENT_LENGTH,
+    MAX_COMMENTS_PER_ITEM,
+    comment_dict,
+    comments_before,
+    hide_comment,
+    post_comment,
+)
 from ecabinet.live.service.connections import (
     INSTANCE_ID,
     _ended_instance,
@@ -48,11 +56,11 @@ from ecabinet.live.service.shared import LiveError, get_meeting_or_none, redact,
 from ecabinet.live.service.snapshots import MAX_REPLAY, attendance_state, catch_up, meeting_state, snapshot
 
 __all__ = [
-    "INSTANCE_ID", "MAX_COMMENT_LENGTH", "MAX_REPLAY", "NOT_NUMBERED", "Broadcast", "LiveError",
-    "_ended_instance", "adjourn", "adopt_consent_block", "attendance_state", "blocked_sids", "catch_up",
-    "check_in", "comment_dict", "disconnect_sessions", "end_floor", "enter_meeting", "get_meeting_or_none",
-    "grant_floor", "hide_comment", "meeting_state", "online_user_ids", "post_comment", "queue_state", "redact",
-    "register_connection", "reorder_queue", "request_floor", "room", "set_item", "set_paused",
-    "sids_for_sessions", "snapshot", "speakers_in_order", "start", "state_of", "sweep_connections",
-    "unregister_connection", "withdraw_request",
+    "COMMENTS_PER_PAGE", "INSTANCE_ID", "MAX_COMMENTS_PER_ITEM", "MAX_COMMENT_LENGTH", "MAX_REPLAY",
+    "NOT_NUMBERED", "Broadcast", "LiveError", "_ended_instance", "adjourn", "adopt_consent_block",
+    "attendance_state", "blocked_sids", "catch_up", "check_in", "comment_dict", "comments_before",
+    "disconnect_sessions", "end_floor", "enter_meeting", "get_meeting_or_none", "grant_floor", "hide_comment",
+    "meeting_state", "online_user_ids", "post_comment", "queue_state", "redact", "register_connection",
+    "reorder_queue", "request_floor", "room", "set_item", "set_paused", "sids_for_sessions", "snapshot",
+    "speakers_in_order", "start", "state_of", "sweep_connections", "unregister_connection", "withdraw_request",
 ]

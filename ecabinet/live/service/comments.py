@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from ecabinet.audit import service as audit
 from ecabinet.core import domain_events
@@ -18,6 +19,11 @@ from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import Meeting, MeetingStatus
 
 MAX_COMMENT_LENGTH = 2000
+# Comments one member may post on one agenda item. A discussion of an item is a handful of remarks per
+# member; the limit keeps one member from filling the item (and every tablet's view of it).
+MAX_COMMENTS_PER_ITEM = 50
+# Comments per item in a snapshot, and per page of older ones: the latest are what the room reads.
+COMMENTS_PER_PAGE = 50
 
 
 def comment_dict(comment: Comment, for_chair: bool = False) -> dict[str, Any]:
@@ -44,6 +50,10 @@ def post_comment(actor: Actor, meeting: Meeting, item_id: int, body: Any, client
                                                        Comment.client_id == client_id))
     if existing is not None:
         return existing  # a retry after a dropped connection: already stored
+    posted = db.session.scalar(select(func.count(Comment.id)).where(Comment.item_id == item.id,
+                                                                    Comment.author_id == actor.user_id))
+    if posted >= MAX_COMMENTS_PER_ITEM:
+        raise LiveError("You have already posted %(n)s comments on this item.", n=MAX_COMMENTS_PER_ITEM)
     comment = Comment(meeting_id=meeting.id, item_id=item.id, author_id=actor.user_id, client_id=client_id,
                       body=body.strip())
     db.session.add(comment)
@@ -66,3 +76,35 @@ def hide_comment(actor: Actor, meeting: Meeting, comment_id: Any) -> None:
                  details={"item": comment.item_id})
     domain_events.publish(meeting.id, "comment.hide", item_id=comment.item_id, item=comment.item_id,
                           comment_id=comment.id)
+
+
+def latest_comments(item_ids: set[int], per_item: int = COMMENTS_PER_PAGE) -> list[Comment]:
+    """The latest ``per_item`` comments of each item, oldest first: one query, whatever the items hold."""
+    if not item_ids:
+        return []
+    ranked = (select(Comment.id, func.row_number().over(partition_by=Comment.item_id,
+                                                         order_by=Comment.id.desc()).label("rank"))
+              .where(Comment.item_id.in_(item_ids)).subquery())
+    return list(db.session.scalars(select(Comment).join(ranked, ranked.c.id == Comment.id)
+                                   .where(ranked.c.rank <= per_item).order_by(Comment.id)
+                                   .options(selectinload(Comment.author))))
+
+
+def comment_counts(item_ids: set[int]) -> dict[int, int]:
+    """How many comments each item holds (hidden ones included: they are listed, without their body)."""
+    if not item_ids:
+        return {}
+    return dict(db.session.execute(select(Comment.item_id, func.count(Comment.id))
+                                   .where(Comment.item_id.in_(item_ids)).group_by(Comment.item_id)).all())
+
+
+def comments_before(meeting: Meeting, item_id: int, before_id: int | None,
+                    limit: int = COMMENTS_PER_PAGE) -> tuple[list[Comment], bool]:
+    """A page of an item's comments older than ``before_id`` (the newest when None), oldest first, and
+    whether there are older ones still."""
+    query = select(Comment).where(Comment.meeting_id == meeting.id, Comment.item_id == item_id)
+    if before_id is not None:
+        query = query.where(Comment.id < before_id)
+    rows = list(db.session.scalars(query.order_by(Comment.id.desc()).limit(limit + 1)
+                                   .options(selectinload(Comment.author))))
+    return rows[:limit][::-1], len(rows) > limit

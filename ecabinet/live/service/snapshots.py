@@ -12,12 +12,12 @@ from sqlalchemy import select
 from ecabinet.accounts.models import Role, User
 from ecabinet.core.types import utcnow
 from ecabinet.extensions import db
-from ecabinet.live import hooks, policy
-from ecabinet.live.models import Comment, LiveState, MeetingEvent
-from ecabinet.live.service.comments import comment_dict
+from ecabinet.live import hooks
+from ecabinet.live.models import LiveState, MeetingEvent
+from ecabinet.live.service.comments import COMMENTS_PER_PAGE, comment_counts, comment_dict, latest_comments
 from ecabinet.live.service.connections import online_user_ids
 from ecabinet.live.service.floor import floor_state, queue_state
-from ecabinet.live.service.shared import event_dict, iso, redact, state_of
+from ecabinet.live.service.shared import event_dict, event_for, hidden_item_ids, iso, meeting_state_for, state_of
 from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import Meeting, MeetingParticipant
 
@@ -80,22 +80,26 @@ def snapshot(user: User, meeting: Meeting) -> dict[str, Any]:
     items = visible_items(user, meeting)
     visible_ids = {i.id for i in items}
     for_chair = is_chair_of(user, meeting) or user.role is Role.SECRETARY
-    comments = db.session.scalars(select(Comment).where(Comment.meeting_id == meeting.id,
-                                                        Comment.item_id.in_(visible_ids))
-                                  .order_by(Comment.id)) if visible_ids else []
+    # Bounded: the latest comments of each item, with each item's count; older ones come a page at a
+    # time (the comments.page event), so a long discussion does not swell every join.
+    comments = latest_comments(visible_ids)
+    counts = comment_counts(visible_ids)
     shared = _shared_parts(meeting, state.last_seq)
     return {
         "meeting_id": meeting.id,
         "seq": state.last_seq,
         "server_now": utcnow().isoformat(),
         "title": meeting.title,
-        "meeting": meeting_state(meeting, state),
+        # The current item and the floor only when this reader may see the item (numbering.py).
+        "meeting": meeting_state_for(meeting_state(meeting, state), {i.id for i in meeting.items} - visible_ids),
         "items": [{"item_id": i.id, "position": i.position, "title": i.title, "kind": i.kind.value,
                    "presenter": i.presenter, "ministry": i.ministry, "duration_minutes": i.duration_minutes,
                    "outcome": i.outcome} for i in items],
         "attendance": shared["attendance"],
         "queues": {str(i.id): shared["queues"].get(i.id, []) for i in items},
         "comments": [comment_dict(c, for_chair) for c in comments],
+        "comment_counts": {str(i.id): counts.get(i.id, 0) for i in items},
+        "comments_per_item": COMMENTS_PER_PAGE,
         "consent_block": [i for i in shared["consent_block"] if i in visible_ids],
         "online": online_user_ids(meeting.id),
     }
@@ -110,10 +114,9 @@ def catch_up(user: User, meeting: Meeting, last_seq: int | None) -> dict[str, An
     rows = db.session.scalars(select(MeetingEvent).where(MeetingEvent.meeting_id == meeting.id,
                                                          MeetingEvent.seq > last_seq)
                               .order_by(MeetingEvent.seq)).all()
-    events = []
-    for row in rows:
-        full = event_dict(row, json.loads(row.payload))
-        events.append(full if policy.can_see_item(user, meeting, row.item_id) else redact(full))
+    hidden = hidden_item_ids(user, meeting)
+    # Each event as this reader may see it, as it was broadcast to them (numbering.py).
+    events = [event_for(event_dict(row, json.loads(row.payload)), hidden) for row in rows]
     return {"events": events, **_sections(user, meeting)}
 
 
