@@ -146,6 +146,9 @@ def guarded_event(name: str, rule: Rule, namespace: str = "/", schema: type[Payl
             limits = ratelimit.limiter()
             wait = limits.take(request.sid, rate)
             if wait is not None:
+                if limits.refused_in_a_row(request.sid) >= ratelimit.DISCONNECT_AFTER_REFUSALS:
+                    # Closed without a database access; the disconnect handler forgets the socket's buckets.
+                    disconnect()
                 return ratelimit.refused(wait)
             user = socket_user(request.sid)
             if user is None:

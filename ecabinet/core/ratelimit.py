@@ -53,6 +53,11 @@ RATES: dict[str, Rate] = {
     "read": Rate(count=10, seconds=10, burst=20),  # join, leave, vote.list, comments.page
 }
 USER_FACTOR = 2  # a user's bucket holds this many sockets' worth
+# A socket refused this many times in a row, without one event accepted in between, is closed: its
+# client ignores ``retry_after``, and answering it costs the instance time the other tablets wait for
+# (a flood answered event by event still raised the room's p99 eightfold, bench/bench_flood.py). A real
+# tablet waits out the answer, and a person cannot tap this fast.
+DISCONNECT_AFTER_REFUSALS = 50
 SWEEP_EVERY = 1_000  # takes between two sweeps of full buckets
 
 
@@ -74,6 +79,7 @@ class SocketLimiter:
         self._users: dict[str, int] = {}  # sid -> user id, bound at the handshake
         self._lock = threading.Lock()  # the threading mode (tests) runs handlers in threads
         self._takes = 0
+        self._refusals: dict[str, int] = {}  # sid -> refusals in a row
 
     def bind(self, sid: str, user_id: int) -> None:
         """The socket belongs to this user (known from the handshake, so that later events need no lookup)."""
@@ -88,6 +94,11 @@ class SocketLimiter:
         with self._lock:
             self._users.pop(sid, None)
             self._sockets.pop(sid, None)
+            self._refusals.pop(sid, None)
+
+    def refused_in_a_row(self, sid: str) -> int:
+        """How many events of this socket were refused since the last one accepted."""
+        return self._refusals.get(sid, 0)
 
     def take(self, sid: str, rate_class: str, user_id: int | None = None, now: float | None = None) -> float | None:
         """Spend one token of the socket's (and the user's) bucket; None, or the seconds until one is back.
@@ -106,7 +117,9 @@ class SocketLimiter:
                                               rate.burst * USER_FACTOR, now))
             wait = max((1 - b.tokens) / rate.per_second for b in buckets)
             if wait > 0:
+                self._refusals[sid] = self._refusals.get(sid, 0) + 1
                 return wait
+            self._refusals.pop(sid, None)
             for bucket in buckets:
                 bucket.tokens -= 1
             return None

@@ -299,3 +299,19 @@ def test_refused_anonymous_connections_are_aggregated_with_the_address(app, clie
     assert len(entries) == 1 and _details(entries[0])["reason"] == "not_signed_in"
     refused_handshakes(app).flush(now=time.monotonic() + refused_handshakes(app).interval + 1)
     assert [_details(e)["count"] for e in _audited("security.socket_refused")] == [1, 19]
+
+
+def test_a_socket_that_ignores_retry_after_is_closed(app, member_socket):
+    """A client that keeps sending after being told to wait is disconnected, so answering it stops
+    costing the instance; a real tablet waits out ``retry_after``."""
+    from ecabinet.core.ratelimit import DISCONNECT_AFTER_REFUSALS
+
+    sio, meeting = member_socket
+    n = 0
+    while sio.is_connected() and n < RATES["chatty"].burst + DISCONNECT_AFTER_REFUSALS + 20:
+        _comment(sio, meeting, n)
+        n += 1
+    assert not sio.is_connected()
+    assert n <= RATES["chatty"].burst + DISCONNECT_AFTER_REFUSALS + 5
+    # The comments accepted before it stayed; nothing after.
+    assert _stored_comments(meeting) <= RATES["chatty"].burst + 2
