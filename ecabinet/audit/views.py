@@ -11,6 +11,7 @@ from ecabinet.audit import policy, service
 from ecabinet.audit.models import AuditEntry
 from ecabinet.core.actor import current_actor
 from ecabinet.core.policy import guard
+from ecabinet.core.schemas import arg_int
 from ecabinet.core.views import refused_requests
 from ecabinet.extensions import db
 
@@ -31,14 +32,14 @@ def log():
     query = select(AuditEntry).order_by(AuditEntry.id.desc())
     action = (request.args.get("action") or "").strip()[:64]
     actor = (request.args.get("actor") or "").strip()[:254]
-    meeting = request.args.get("meeting", type=int)
+    meeting = arg_int("meeting")
     if action:
         query = query.where(AuditEntry.action.startswith(action))
     if actor:
         query = query.where(AuditEntry.actor_label.contains(actor))
     if meeting:
         query = query.where(AuditEntry.meeting_id == meeting)
-    before = request.args.get("before", type=int)
+    before = arg_int("before")
     if before:
         query = query.where(AuditEntry.id < before)
     entries = db.session.scalars(query.limit(PAGE)).all()

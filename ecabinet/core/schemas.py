@@ -10,7 +10,8 @@ Each domain declares its models in its own ``schemas.py`` on top of the pieces h
   ``init_payloads`` registers);
 - ``PayloadJSON``: the JSON module of the Socket.IO server, whose ``loads`` gives odd packets an answer
   (a nesting too deep or a number too long reaches the guard as a marker instead of failing the packet);
-- ``BoundedIntConverter``: ``<int:...>`` in URLs, so an id past the database's range is a 404.
+- ``BoundedIntConverter``: ``<int:...>`` in URLs, so an id past the database's range is a 404;
+- ``arg_int`` and ``form_int``: whole numbers from a query string or a form, within the same range.
 
 Unknown fields are ignored rather than forbidden: a tablet still running the previous page may send a
 field the server no longer reads (or one payload to several events), and a meeting must not stop over it.
@@ -26,6 +27,7 @@ from typing import Annotated, Any, TypeVar
 from flask import Flask, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, WrapValidator
 from pydantic_core import PydanticCustomError
+from werkzeug.datastructures import MultiDict
 from werkzeug.routing.converters import IntegerConverter
 
 # The ids are INTEGER columns: 2^31-1 on PostgreSQL, the narrower of the two databases (SQLite's INTEGER
@@ -245,6 +247,37 @@ class PayloadJSON:
             return json.loads(text, **kwargs)
         except RecursionError:
             return _loads_shallow(text.decode() if isinstance(text, bytes) else text)
+
+
+# --- query strings and forms ------------------------------------------------------------------------
+
+def whole_number(raw: str | None, *, minimum: int = 1) -> int | None:
+    """``raw`` as a whole number from ``minimum`` to ``MAX_ID``, or ``None``. Only ASCII digits: ``int()``
+    would also take "1_000", "+5" and other scripts' digits, and any length."""
+    digits = (raw or "").strip()
+    if not digits.isascii() or not digits.isdigit() or len(digits) > len(str(MAX_ID)):
+        return None
+    number = int(digits)
+    return number if minimum <= number <= MAX_ID else None
+
+
+def arg_int(name: str, *, minimum: int = 1) -> int | None:
+    """A number of the query string (a filter, a page, a version): absent when malformed or out of range.
+    A link's number is a hint, not an order: one that names nothing shows the unfiltered page."""
+    return whole_number(request.args.get(name), minimum=minimum)
+
+
+def form_int(name: str, *, minimum: int = 1, values: MultiDict[str, str] | None = None) -> int | None:
+    """A number of the posted form: ``None`` when absent or empty, ``InvalidPayload`` (a 400 naming the field)
+    when malformed or out of range: a form's number names what to act on, so acting on a guess is wrong."""
+    raw = (request.form if values is None else values).get(name)
+    if raw is None or not raw.strip():
+        return None
+    number = whole_number(raw, minimum=minimum)
+    if number is None:
+        raise InvalidPayload({name: ID_MESSAGE if minimum == 1 else WHOLE_NUMBER_MESSAGE if minimum == 0
+                              else f"must be a whole number between {minimum} and {MAX_ID}"})
+    return number
 
 
 # --- URLs and the app --------------------------------------------------------------------------------

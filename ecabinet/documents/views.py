@@ -18,7 +18,7 @@ from ecabinet.core import uow
 from ecabinet.core.actor import current_actor
 from ecabinet.core.errors import DomainError
 from ecabinet.core.policy import Denied, guard
-from ecabinet.core.schemas import json_body
+from ecabinet.core.schemas import arg_int, json_body
 from ecabinet.documents import policy, search, service
 from ecabinet.documents.forms import ConfidentialForm, SearchForm
 from ecabinet.documents.models import Document
@@ -231,7 +231,7 @@ def _served_copy(document_id: int, *, purpose: str, record: bool = True) -> serv
 def original(document_id: int):
     document = _document(document_id)
     try:
-        served = service.open_original(current_actor(), document, request.args.get("version", type=int))
+        served = service.open_original(current_actor(), document, arg_int("version"))
     except (DomainError, Denied) as exc:
         return _json_error(exc, 404)
     return _pdf_response(served, attachment=True)

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import DateTimeLocalField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from ecabinet.core.forms import IdSelectField, WholeNumberField
 from ecabinet.meetings.models import (
     Attendance,
     CheckInMode,
@@ -70,12 +71,12 @@ class MeetingForm(FlaskForm):
     timezone = StringField(_l("Time zone"), validators=[DataRequired(), Length(max=64)])
     place = StringField(_l("Place"), validators=[Optional(), Length(max=TEXT_MAX)])
     mode = SelectField(_l("Mode"), choices=_choices("mode"))
-    chair_id = SelectField(_l("Chair"), coerce=int)
+    chair_id = IdSelectField(_l("Chair"), minimum=0)  # 0: "(none)"
     conflict_policy = SelectField(_l("When a member declares an interest in an item"),
                                   choices=_choices("conflict_policy"))
     quorum_rule = SelectField(_l("Quorum"), choices=_choices("quorum_rule"))
-    quorum_fixed = IntegerField(_l("Fixed quorum (number of members)"),
-                                validators=[Optional(), NumberRange(min=1, max=500)])
+    quorum_fixed = WholeNumberField(_l("Fixed quorum (number of members)"),
+                                    validators=[Optional(), NumberRange(min=1, max=500)])
 
 
 class CopyForm(FlaskForm):
@@ -87,8 +88,8 @@ class ItemForm(FlaskForm):
     title = StringField(_l("Item title"), validators=[DataRequired(), Length(max=ITEM_TITLE_MAX)])
     ministry = StringField(_l("Presenting ministry"), validators=[Optional(), Length(max=TEXT_MAX)])
     presenter = StringField(_l("Presenter"), validators=[Optional(), Length(max=TEXT_MAX)])
-    duration_minutes = IntegerField(_l("Planned duration (minutes)"), default=10,
-                                    validators=[DataRequired(), NumberRange(min=1, max=DURATION_MAX)])
+    duration_minutes = WholeNumberField(_l("Planned duration (minutes)"), default=10,
+                                        validators=[DataRequired(), NumberRange(min=1, max=DURATION_MAX)])
     kind = SelectField(_l("Kind"), choices=_choices("item_kind"))
     confidentiality = SelectField(_l("Confidentiality"), choices=_choices("confidentiality"))
     summary = TextAreaField(_l("Summary (one short page)"), validators=[Optional(), Length(max=SUMMARY_MAX)])
@@ -99,8 +100,8 @@ class BulkForm(FlaskForm):
     confidentiality = SelectField(_l("Confidentiality"), choices=_choices("confidentiality", blank=True),
                                   validators=[Optional()])
     ministry = StringField(_l("Presenting ministry"), validators=[Optional(), Length(max=TEXT_MAX)])
-    duration_minutes = IntegerField(_l("Planned duration (minutes)"),
-                                    validators=[Optional(), NumberRange(min=1, max=DURATION_MAX)])
+    duration_minutes = WholeNumberField(_l("Planned duration (minutes)"),
+                                        validators=[Optional(), NumberRange(min=1, max=DURATION_MAX)])
 
 
 class PositionForm(FlaskForm):
@@ -125,11 +126,11 @@ class CheckInForm(FlaskForm):
 
 
 class ParticipantForm(FlaskForm):
-    user_id = SelectField(_l("Person"), coerce=int)
+    user_id = IdSelectField(_l("Person"))
     role = SelectField(_l("Role in the meeting"),
                        choices=[(r.value, LABELS["participant_role"][r])
                                 for r in (ParticipantRole.MEMBER, ParticipantRole.SECRETARY)])
 
 
 class GuestForm(FlaskForm):
-    user_id = SelectField(_l("Guest"), coerce=int)
+    user_id = IdSelectField(_l("Guest"))

@@ -16,7 +16,7 @@ from ecabinet.accounts.forms import EmptyForm
 from ecabinet.accounts.models import Role
 from ecabinet.core.actor import current_actor
 from ecabinet.core.policy import guard
-from ecabinet.core.schemas import json_body
+from ecabinet.core.schemas import form_int, json_body
 from ecabinet.meetings import ics, policy, service
 from ecabinet.meetings.forms import (
     LABELS,
@@ -456,7 +456,7 @@ def check_in(meeting_id: int):
     """Check oneself in (members), or — with participant_id — someone else (the secretariat)."""
     meeting = _meeting(meeting_id)
     form = CheckInForm()
-    target = request.form.get("participant_id", type=int)
+    target = form_int("participant_id")
     participant = _participant(meeting, target) if target else service.participant_of(meeting, current_user)
     if participant is None:
         abort(404)
@@ -471,7 +471,7 @@ def check_in(meeting_id: int):
 @guard(policy.can_check_in)
 def check_out(meeting_id: int):
     meeting = _meeting(meeting_id)
-    target = request.form.get("participant_id", type=int)
+    target = form_int("participant_id")
     participant = _participant(meeting, target) if target else service.participant_of(meeting, current_user)
     if participant is None:
         abort(404)

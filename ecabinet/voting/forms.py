@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ecabinet.core.forms import IdSelectField
 from ecabinet.voting.models import BallotKind, BallotStatus, VoteRule
 from ecabinet.voting.service import TEXT_MAX, TITLE_MAX
 
@@ -46,7 +47,7 @@ class WrittenBallotForm(_Rules):
 
 class LiveBallotForm(_Rules):
     title = StringField(_l("Resolution"), validators=[DataRequired(), Length(max=TITLE_MAX)])
-    item_id = SelectField(_l("Agenda item"), coerce=int)
+    item_id = IdSelectField(_l("Agenda item"))
     show_running = BooleanField(_l("Show running counts while the vote is open"))
     allow_substitutes = BooleanField(_l("Substitutes may vote where the chair allows it"), default=True)
 
