@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 
 from ecabinet.core.actor import current_actor
 from ecabinet.core.policy import guard
+from ecabinet.core.schemas import arg_int, form_int
 from ecabinet.meetings import service as meetings
 from ecabinet.minutes import policy, service
 from ecabinet.minutes.models import ActionStatus, MinutesStatus
@@ -91,10 +92,12 @@ def edit(minutes_id: int):
     form = EmptyForm()
     body, base, status, conflict = service.current_body(minutes), minutes.revision, 200, None
     if form.validate_on_submit():
-        body = request.form.get("body", "")
-        base = request.form.get("base_revision", type=int) or 0
+        posted = request.form.get("body", "")
+        # An unsaved text is shown again in the editor as HTML: only as the stored minutes would hold it.
+        body = service.sanitise(posted)
+        base = form_int("base_revision", minimum=0) or 0
         try:
-            service.save_revision(current_actor(), minutes, body, base, note=request.form.get("note", ""))
+            service.save_revision(current_actor(), minutes, posted, base, note=request.form.get("note", ""))
         except EditConflict as exc:
             conflict, status = exc.translated(), 409
         except MinutesError as exc:
@@ -113,8 +116,8 @@ def edit(minutes_id: int):
 @guard(policy.can_view_minutes)
 def compare(minutes_id: int):
     minutes = _minutes(minutes_id)
-    a = request.args.get("a", type=int) or max(1, minutes.revision - 1)
-    b = request.args.get("b", type=int) or minutes.revision
+    a = arg_int("a") or max(1, minutes.revision - 1)
+    b = arg_int("b") or minutes.revision
     try:
         lines = service.compare(minutes, a, b)
     except MinutesError:
@@ -246,7 +249,7 @@ def add_action(meeting_id: int):
             try:
                 service.add_action(current_actor(), meeting, service.ActionData(
                     title=request.form.get("title", ""), ministry=request.form.get("ministry", ""), due_date=due,
-                    responsible_id=request.form.get("responsible_id", type=int)))
+                    responsible_id=form_int("responsible_id")))
             except MinutesError as exc:
                 _flash_error(exc)
             else:
@@ -285,7 +288,7 @@ def update_action(action_id: int):
 @bp.route("/archive")
 @guard(policy.can_browse_archive)
 def archive():
-    year = request.args.get("year", type=int)
+    year = arg_int("year")
     query = (request.args.get("q") or "").strip()[:200]
     hits = service.search_archive(current_user, query) if query else []
     from ecabinet.documents.search import search as search_documents

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ecabinet.accounts.models import User
 from ecabinet.meetings.models import Meeting
-from ecabinet.voting import service
+from ecabinet.voting import policy, service
 
 RULES = {"majority_cast": "đa số phiếu biểu quyết", "majority_all": "quá nửa tổng số thành viên",
          "two_thirds": "hai phần ba số phiếu biểu quyết", "unanimity": "nhất trí"}
@@ -15,14 +16,19 @@ OUTCOMES = {"adopted": "thông qua", "rejected": "không thông qua", "no_quorum
             "partly_adopted": "thông qua một phần"}
 
 
-def record_section(meeting: Meeting) -> dict[str, Any]:
+def record_section(meeting: Meeting, reader: User | None = None) -> dict[str, Any]:
     """The closed ballots of the meeting, each question with its counts, rule, result and receipts, also
-    grouped by agenda item."""
+    grouped by agenda item.
+
+    For a ``reader`` (the record's export), only the ballots the voting policy shows them: none on an
+    item hidden from them. Without one, every ballot (the minutes' draft, made by the secretariat)."""
     items: dict[int, dict[str, list]] = {}
     ballots = []
     for closed in service.results_for_meeting(meeting):
         result = closed["result"] or {}
         ballot = service.get_ballot(closed["ballot_id"])
+        if reader is not None and (ballot is None or not policy.may_see(reader, ballot)):
+            continue
         receipts = service.published_receipts(ballot) if ballot is not None else []
         for question in result.get("questions", []):
             title = closed["title"] if len(result["questions"]) == 1 else f"{closed['title']}: {question['text']}"

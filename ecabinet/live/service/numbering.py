@@ -3,7 +3,9 @@
 Every change a domain publishes for a meeting (``ecabinet.core.domain_events``) becomes one numbered
 ``MeetingEvent`` inside the commit of its transaction, under the meeting's row lock, with its payload
 built from the final state; it is broadcast only after that transaction commits. Readers kept from
-the event's item get a redacted event that keeps their numbering whole.
+an item the event names get it as they may see it (``shared.event_for``): redacted to its number when
+it is about that item, without the item's id when it is meeting-wide (the current item, the floor, the
+consent outcomes), so that a guest never learns the id of an item they are not invited to.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from ecabinet.live import hooks
 from ecabinet.live.models import Comment, LiveConnection, LiveState, MeetingEvent
 from ecabinet.live.service.comments import comment_dict
 from ecabinet.live.service.floor import queue_state
-from ecabinet.live.service.shared import event_dict, locked_state, redact, room
+from ecabinet.live.service.shared import event_dict, event_for, items_named, locked_state, room
 from ecabinet.live.service.snapshots import attendance_state, meeting_state
 from ecabinet.meetings.models import Meeting
 
@@ -33,9 +35,16 @@ NOT_NUMBERED = frozenset({"vote.cast", "vote.change"})
 
 @dataclass
 class Broadcast:
+    """One numbered event: the full event for the room, and for the sockets of readers kept from an
+    item it names, the event as they may see it (``variants``: event and sockets)."""
+
     meeting_id: int
     event: dict[str, Any]
-    blocked_sids: list[str] = field(default_factory=list)
+    variants: list[tuple[dict[str, Any], list[str]]] = field(default_factory=list)
+
+    @property
+    def blocked_sids(self) -> list[str]:
+        return [sid for _event, sids in self.variants for sid in sids]
 
 
 @domain_events.subscribe
@@ -56,7 +65,8 @@ def _number_changes(session: Session, changes: list[MeetingChange]) -> None:
         row = MeetingEvent(meeting_id=meeting.id, seq=state.last_seq, type=change.type, item_id=change.item_id,
                            payload=json.dumps(payload, ensure_ascii=False, default=str))
         session.add(row)
-        outbox.append(Broadcast(meeting.id, event_dict(row, payload), blocked_sids(meeting, change.item_id)))
+        event = event_dict(row, payload)
+        outbox.append(Broadcast(meeting.id, event, reader_variants(meeting, event)))
     if not outbox:
         return
     session.flush()
@@ -69,9 +79,9 @@ def _broadcast(outbox: list[Broadcast]) -> None:
     # session that is not inside its commit.
     for item in outbox:
         socketio.emit("event", item.event, to=room(item.meeting_id), skip_sid=item.blocked_sids or None)
-        redacted = redact(item.event)
-        for sid in item.blocked_sids:
-            socketio.emit("event", redacted, to=sid)
+        for event, sids in item.variants:
+            for sid in sids:
+                socketio.emit("event", event, to=sid)
 
 
 def _blocked_users(meeting: Meeting, item_id: int | None) -> set[int]:
@@ -90,6 +100,25 @@ def blocked_sids(meeting: Meeting, item_id: int | None) -> list[str]:
         return []
     return list(db.session.scalars(select(LiveConnection.sid).where(
         LiveConnection.meeting_id == meeting.id, LiveConnection.user_id.in_(users))))
+
+
+def reader_variants(meeting: Meeting, event: dict[str, Any]) -> list[tuple[dict[str, Any], list[str]]]:
+    """For each group of readers kept from the same items this event names, the event as they may see it
+    and their sockets in the room. Most events name one item or none: one group at most."""
+    from ecabinet.meetings.policy import users_kept_from_item
+
+    kept: dict[int, set[int]] = {}
+    for item_id in items_named(event):
+        for user_id in users_kept_from_item(meeting, item_id):
+            kept.setdefault(user_id, set()).add(item_id)
+    if not kept:
+        return []
+    rows = db.session.execute(select(LiveConnection.user_id, LiveConnection.sid).where(
+        LiveConnection.meeting_id == meeting.id, LiveConnection.user_id.in_(kept))).all()
+    groups: dict[frozenset[int], list[str]] = {}
+    for user_id, sid in rows:
+        groups.setdefault(frozenset(kept[user_id]), []).append(sid)
+    return [(event_for(event, hidden), sids) for hidden, sids in groups.items()]
 
 
 def _payload(change: MeetingChange, meeting: Meeting, state: LiveState) -> dict[str, Any]:

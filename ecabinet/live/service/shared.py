@@ -60,3 +60,62 @@ def get_meeting_or_none(meeting_id: Any) -> Meeting | None:
     if not isinstance(meeting_id, int) or isinstance(meeting_id, bool):
         return None
     return meetings.get_meeting(meeting_id)
+
+
+# --- what one reader may see of a payload -----------------------------------------------------------
+
+def hidden_item_ids(user: Any, meeting: Meeting) -> frozenset[int]:
+    """The meeting's items this reader may not see (a guest's uninvited items, a member's hidden by a
+    declared interest): every payload they receive is filtered through this set."""
+    from ecabinet.meetings.policy import visible_items
+
+    visible = {i.id for i in visible_items(user, meeting)}
+    return frozenset(i.id for i in meeting.items if i.id not in visible)
+
+
+def items_named(event: dict[str, Any]) -> set[int]:
+    """Every agenda item an event names: its scope, the current item and the floor of a meeting state,
+    a speaker queue's item, a ballot's item, the items of the consent outcomes."""
+    payload = event.get("payload") or {}
+    named = {event.get("item_id")}
+    meeting = payload.get("meeting") or {}
+    named.add(meeting.get("current_item_id"))
+    named.add((meeting.get("floor") or {}).get("item_id"))
+    named.add((payload.get("queue") or {}).get("item_id"))
+    named.add((payload.get("ballot") or {}).get("item_id"))
+    named.add((payload.get("comment") or {}).get("item_id"))
+    named.update(int(i) for i in (payload.get("outcomes") or {}))
+    return {i for i in named if isinstance(i, int)}
+
+
+def meeting_state_for(state: dict[str, Any], hidden: frozenset[int] | set[int]) -> dict[str, Any]:
+    """The meeting state as a reader kept from ``hidden`` may see it: an item they may not see is not
+    named as the current one (the tablet shows "no item"), and its speaker does not hold the floor."""
+    if not hidden:
+        return state
+    state = dict(state)
+    if state.get("current_item_id") in hidden:
+        state["current_item_id"] = None
+        state["item_started_at"] = None
+    if (state.get("floor") or {}).get("item_id") in hidden:
+        state["floor"] = None
+    return state
+
+
+def event_for(event: dict[str, Any], hidden: frozenset[int] | set[int]) -> dict[str, Any]:
+    """The numbered event as a reader kept from the items ``hidden`` may see it.
+
+    An event about a hidden item (scoped to it, or its queue, ballot or comment) is redacted to its
+    number; a meeting-wide event keeps its place but names no hidden item."""
+    if not hidden or not (items_named(event) & hidden):
+        return event
+    payload = event.get("payload") or {}
+    if event.get("item_id") in hidden or any((payload.get(part) or {}).get("item_id") in hidden
+                                             for part in ("queue", "ballot", "comment")):
+        return redact(event)
+    payload = dict(payload)
+    if "meeting" in payload:
+        payload["meeting"] = meeting_state_for(payload["meeting"], hidden)
+    if "outcomes" in payload:
+        payload["outcomes"] = {k: v for k, v in payload["outcomes"].items() if int(k) not in hidden}
+    return {**event, "payload": payload}
