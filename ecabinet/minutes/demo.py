@@ -83,6 +83,8 @@ def load_minutes_demo(password: str) -> list[str]:
     current_app.config["MINUTES_FINALISE_INLINE"] = True  # the CLI may do CPU work; the web process never
     try:
         service.approve(Actor(chair) if chair else system, minutes)
+        # The final PDF is made after the approval commits: commit here, while it is still made in-process.
+        db.session.commit()
     finally:
         current_app.config["MINUTES_FINALISE_INLINE"] = inline
 
