@@ -98,17 +98,36 @@ async def run(args: argparse.Namespace, server: Server, setup: dict[str, Any], r
         answers: dict[str, int] = {}
         stop = asyncio.Event()
 
+        current = {"socket": flooder}
+        reconnecting = asyncio.Lock()
+
+        async def reconnect(closed: BenchSocket) -> None:
+            """The server closes a socket that ignores retry_after; a hostile client opens another."""
+            async with reconnecting:
+                if current["socket"] is not closed:
+                    return
+                fresh = BenchSocket("lean", http, cookies[0])
+                await fresh.open(server.url, meeting_id)
+                current["socket"] = fresh
+                answers["reconnected"] = answers.get("reconnected", 0) + 1
+
         async def flood(worker: int) -> None:
             k = 0
             while not stop.is_set():
                 k += 1
+                sock = current["socket"]
                 try:
-                    ack = await flooder.call("comment.post", {
+                    ack = await sock.call("comment.post", {
                         "meeting_id": meeting_id, "item_id": item_ids[0], "body": "flood",
-                        "client_id": f"flood-{worker}-{k:08d}"}, timeout=30)
+                        "client_id": f"flood-{worker}-{k:08d}"}, timeout=5)
                     key = "ok" if ack.get("ok") else ack.get("error", "?")
-                except Exception as exc:  # noqa: BLE001 - counted
+                except Exception as exc:  # noqa: BLE001 - counted; a closed socket is opened again
                     key = type(exc).__name__
+                    try:
+                        await reconnect(sock)
+                    except Exception as again:  # noqa: BLE001 - counted, and tried again shortly
+                        answers[type(again).__name__] = answers.get(type(again).__name__, 0) + 1
+                        await asyncio.sleep(0.5)
                 answers[key] = answers.get(key, 0) + 1
 
         flood_started = time.perf_counter()
@@ -146,7 +165,7 @@ async def run(args: argparse.Namespace, server: Server, setup: dict[str, Any], r
                                         "counted": audit_counted()}
         log(f"refused handshakes {result['refused_handshakes']}")
         result["comments_stored"] = comments_stored()
-        for sock in [chair, flooder, *sockets]:
+        for sock in [chair, flooder, *sockets]:  # the flooder's last socket closes with the server
             with contextlib.suppress(Exception):
                 await sock.disconnect()
     finally:
