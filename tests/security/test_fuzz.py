@@ -202,6 +202,11 @@ def _fuzz_event(sio, event: str) -> None:  # noqa: ANN001
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_event_answers_odd_payloads(app, world, role):
+    """Every odd payload must reach its schema: the rate limits (tested in tests/live/test_flood.py) are
+    lifted, or the many events sent here would be refused, and their socket closed, before that."""
+    from ecabinet.core.ratelimit import RATES, Rate
+
+    app.config["SOCKET_RATE_LIMITS"] = {name: Rate(count=10_000, seconds=1, burst=10_000) for name in RATES}
     http = _signed_in(app, role)
     sio = app.extensions["socketio"].test_client(app, flask_test_client=http, headers={"Origin": "http://localhost"})
     assert sio.is_connected()
