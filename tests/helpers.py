@@ -44,3 +44,34 @@ def http_login(base_url: str, email: str, password: str) -> requests.Session:
 
 def cookie_header(session: requests.Session) -> str:
     return "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+
+
+def joined_member_socket(app, client, meeting_id: int, email: str = "member@example.gov.vn"):  # noqa: ANN001, ANN201
+    """A member's tablet joined to the meeting's room through the app's real Socket.IO server, with what
+    joining brought already taken off its queue. The caller disconnects it."""
+    from tests.conftest import PASSWORD
+
+    login(client, email, PASSWORD)
+    sio = app.extensions["socketio"].test_client(app, flask_test_client=client, headers={"Origin": "http://localhost"})
+    assert sio.is_connected()
+    joined = in_own_app_context(lambda: sio.emit("join", {"meeting_id": meeting_id, "last_seq": None}, callback=True))
+    assert joined["ok"], joined
+    sio.get_received()
+    return sio
+
+
+def in_own_app_context(fn):  # noqa: ANN001, ANN201
+    """Run ``fn`` in an app context of its own, as the server runs every socket event."""
+    import contextvars
+
+    from flask.globals import _cv_app
+
+    from ecabinet.extensions import db
+
+    db.session.rollback()
+
+    def run():  # noqa: ANN202
+        _cv_app.set(None)
+        return fn()
+
+    return contextvars.copy_context().run(run)

@@ -4,10 +4,7 @@ no room broadcast, no stored notification, no email."""
 
 from __future__ import annotations
 
-import contextvars
-
 import pytest
-from flask.globals import _cv_app
 from sqlalchemy import func, select
 
 from ecabinet.core import uow
@@ -17,32 +14,14 @@ from ecabinet.live.models import MeetingEvent
 from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import MeetingStatus
 from ecabinet.notifications.models import Notification
-from tests.conftest import PASSWORD
-from tests.helpers import login
+from tests.helpers import in_own_app_context, joined_member_socket
 from tests.meetings.conftest import actor, cabinet, draft, published  # noqa: F401 - fixtures reused here
-
-
-def _isolated(fn):
-    """Run ``fn`` in an app context of its own, as the server runs every socket event."""
-    db.session.rollback()
-
-    def run():
-        _cv_app.set(None)
-        return fn()
-
-    return contextvars.copy_context().run(run)
 
 
 @pytest.fixture
 def member_socket(app, client, published):  # noqa: F811 - pytest fixtures, imported above
     """A member's tablet in the published meeting's room, through the app's real Socket.IO server."""
-    login(client, "member@example.gov.vn", PASSWORD)
-    sio = app.extensions["socketio"].test_client(app, flask_test_client=client, headers={"Origin": "http://localhost"})
-    assert sio.is_connected()
-    meeting_id = published.id
-    joined = _isolated(lambda: sio.emit("join", {"meeting_id": meeting_id, "last_seq": None}, callback=True))
-    assert joined["ok"], joined
-    sio.get_received()  # what joining brought
+    sio = joined_member_socket(app, client, published.id)
     yield sio
     if sio.is_connected():
         sio.disconnect()
@@ -83,7 +62,7 @@ def test_a_refused_second_service_rolls_back_the_first(published, cabinet, membe
     assert _count(MeetingEvent) == events_before
     assert _count(Notification) == notes_before
     assert emails == []
-    assert _isolated(lambda: _room_events(member_socket)) == []
+    assert in_own_app_context(lambda: _room_events(member_socket)) == []
 
 
 def test_the_same_two_services_commit_together(published, cabinet, member_socket, emails):  # noqa: F811
@@ -96,7 +75,7 @@ def test_the_same_two_services_commit_together(published, cabinet, member_socket
     live.set_paused(chair, published, True)
     assert uow.commit() is True
 
-    events = _isolated(lambda: _room_events(member_socket))
+    events = in_own_app_context(lambda: _room_events(member_socket))
     assert [e["type"] for e in events] == ["meeting.start", "live.pause"]
     assert events[1]["seq"] == events[0]["seq"] + 1  # numbered in the order they were staged
     assert _count(Notification) > notes_before

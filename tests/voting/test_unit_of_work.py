@@ -3,10 +3,7 @@ and nothing that follows a commit happens (no room broadcast, no notification, n
 
 from __future__ import annotations
 
-import contextvars
-
 import pytest
-from flask.globals import _cv_app
 from sqlalchemy import func, select
 
 from ecabinet.core import uow
@@ -16,32 +13,14 @@ from ecabinet.notifications.models import Notification
 from ecabinet.voting import service
 from ecabinet.voting.models import Ballot, BallotStatus, BallotVoter
 from ecabinet.voting.service import VotingError
-from tests.conftest import PASSWORD
-from tests.helpers import login
+from tests.helpers import joined_member_socket
 from tests.meetings.conftest import actor
 from tests.voting.conftest import make_written
 
 
-def _isolated(fn):
-    """Run ``fn`` in an app context of its own, as the server runs every socket event."""
-    db.session.rollback()
-
-    def run():
-        _cv_app.set(None)
-        return fn()
-
-    return contextvars.copy_context().run(run)
-
-
 @pytest.fixture
 def member_socket(app, client, quorate):
-    login(client, "member@example.gov.vn", PASSWORD)
-    sio = app.extensions["socketio"].test_client(app, flask_test_client=client, headers={"Origin": "http://localhost"})
-    assert sio.is_connected()
-    meeting_id = quorate.id
-    joined = _isolated(lambda: sio.emit("join", {"meeting_id": meeting_id, "last_seq": None}, callback=True))
-    assert joined["ok"], joined
-    sio.get_received()  # what joining brought
+    sio = joined_member_socket(app, client, quorate.id)
     yield sio
     if sio.is_connected():
         sio.disconnect()
