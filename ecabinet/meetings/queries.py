@@ -10,7 +10,15 @@ from sqlalchemy.orm import selectinload
 
 from ecabinet.accounts.models import Role, User
 from ecabinet.extensions import db
-from ecabinet.meetings.models import InterestDeclaration, Meeting, MeetingItem, MeetingParticipant, MeetingStatus
+from ecabinet.meetings.models import (
+    GuestItemInvitation,
+    InterestDeclaration,
+    Meeting,
+    MeetingItem,
+    MeetingParticipant,
+    MeetingStatus,
+    ParticipantRole,
+)
 
 
 def get_meeting(meeting_id: int | None) -> Meeting | None:
@@ -83,3 +91,19 @@ def users_with_role(*roles: Role, active_only: bool = True) -> list[User]:
     if active_only:
         query = query.where(User.active.is_(True))
     return list(db.session.scalars(query))
+
+
+def guests_not_invited_to(meeting_id: int, item_id: int) -> set[int]:
+    """The users of the meeting's guests who are not invited to this item."""
+    invited = select(GuestItemInvitation.participant_id).where(GuestItemInvitation.item_id == item_id)
+    return set(db.session.scalars(select(MeetingParticipant.user_id).where(
+        MeetingParticipant.meeting_id == meeting_id, MeetingParticipant.role == ParticipantRole.GUEST,
+        MeetingParticipant.id.not_in(invited))))
+
+
+def members_with_interest_in(meeting_id: int, item_id: int) -> set[int]:
+    """The meeting's participants (other than guests) who declared an interest in this item."""
+    return set(db.session.scalars(select(MeetingParticipant.user_id).join(
+        InterestDeclaration, InterestDeclaration.member_id == MeetingParticipant.user_id).where(
+        MeetingParticipant.meeting_id == meeting_id, MeetingParticipant.role != ParticipantRole.GUEST,
+        InterestDeclaration.item_id == item_id)))

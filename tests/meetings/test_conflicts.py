@@ -64,3 +64,22 @@ def test_declaration_refused_to_the_secretariat(published, cabinet):
 def test_declaration_refuses_an_overlong_reason(published, cabinet):
     with pytest.raises(MeetingError, match="longer than"):
         service.declare_interest(actor(cabinet["member"]), published.items[0], "x" * 501)
+
+
+@pytest.mark.parametrize("conflicts", [ConflictPolicy.HIDE, ConflictPolicy.RECUSE])
+def test_the_readers_kept_from_each_item_are_those_the_item_is_hidden_from(published, cabinet, conflicts):
+    """The live room's one-query answer agrees, item by item, with the rule each reader's pages use."""
+    from ecabinet.extensions import db
+
+    published.conflict_policy = conflicts
+    first, second = published.items[0], published.items[1]
+    service.declare_interest(actor(cabinet["member"]), first)
+    service.invite_guest(actor(cabinet["secretary"]), second, cabinet["guest"])
+    db.session.flush()
+    for item in published.items:
+        expected = {p.user_id for p in published.participants
+                    if item not in policy.visible_items(p.user, published)}
+        assert policy.users_kept_from_item(published, item.id) == expected
+    assert cabinet["guest"].id in policy.users_kept_from_item(published, first.id)
+    assert cabinet["guest"].id not in policy.users_kept_from_item(published, second.id)
+    assert (cabinet["member"].id in policy.users_kept_from_item(published, first.id)) is (conflicts is ConflictPolicy.HIDE)
