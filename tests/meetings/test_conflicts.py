@@ -82,4 +82,5 @@ def test_the_readers_kept_from_each_item_are_those_the_item_is_hidden_from(publi
         assert policy.users_kept_from_item(published, item.id) == expected
     assert cabinet["guest"].id in policy.users_kept_from_item(published, first.id)
     assert cabinet["guest"].id not in policy.users_kept_from_item(published, second.id)
-    assert (cabinet["member"].id in policy.users_kept_from_item(published, first.id)) is (conflicts is ConflictPolicy.HIDE)
+    member_kept = cabinet["member"].id in policy.users_kept_from_item(published, first.id)
+    assert member_kept is (conflicts is ConflictPolicy.HIDE)
