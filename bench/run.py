@@ -257,6 +257,33 @@ def rows_upload_responsiveness(run: dict[str, Any]) -> list[dict]:
     return out
 
 
+def rows_flood(run: dict[str, Any]) -> list[dict]:
+    """One member flooding comments: the other tablets' chair-action p99 against its quiet value, and the
+    audit log's growth from refused handshakes of one source."""
+    r = run["result"]
+    label = "flood, " + ("PostgreSQL + Redis" if r.get("database") == "postgresql" else "SQLite")
+    c = r["chair_action"]
+    out = [row(label, "chair action p99, quiet", "", c["quiet_p99_ms"], "ms"),
+           row(label, "chair action p99, during the flood", "", c["flood_p99_ms"], "ms")]
+    for v in r.get("verdicts", []):
+        out.append(row(label, v["what"], f"{v['target']}", v["value"], "×" if "/" in v["what"] else "",
+                       bool(v["met"])))
+    return out
+
+
+def rows_engine_libraries(run: dict[str, Any]) -> list[dict]:
+    """The PDF engine's hand-written font subsetter against fontTools, and one reader's copy through the
+    worker pool against a fresh child process (docs/documents-engine.md)."""
+    r, label = run["result"], "pdf engine"
+    out = [row(label, "font subset, ttfsubset vs fontTools (warm), faster by", "≥ 2 × to keep",
+               r["subset"]["warm_factor"], "×", r["subset"]["warm_factor"] >= 2)]
+    for case, d in r["download"].items():
+        if isinstance(d, dict) and "pooled_ms" in d:
+            out.append(row(label, f"one reader's copy, {case.replace('_', ' ')}: pooled worker "
+                                  f"(fresh child {d['child_process_ms']} ms)", "", d["pooled_ms"], "ms"))
+    return out
+
+
 def rows_generic(bench: str, data: Any, prefix: str = "") -> list[dict]:
     """Every number a benchmark printed, without a target."""
     out = []
@@ -306,7 +333,8 @@ def table(runs: dict[str, dict[str, Any]]) -> list[dict]:
         try:
             adapter = {"bench_pdf": rows_pdf, "bench_search": rows_search,
                        "bench_meeting_page": rows_meeting_page,
-                       "bench_upload_responsiveness": rows_upload_responsiveness}.get(name)
+                       "bench_upload_responsiveness": rows_upload_responsiveness,
+                       "bench_flood": rows_flood, "bench_engine_libraries": rows_engine_libraries}.get(name)
             rows.extend(adapter(run) if adapter else rows_generic(name, run["result"]))
         except (KeyError, TypeError, AttributeError):
             rows.extend(rows_generic(name, run["result"]))
