@@ -52,7 +52,7 @@ def make_app(url: str, pool: int):
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": options})
 
 
-def setup(app, voters: int, ballots: int) -> tuple[list[int], list[int]]:
+def setup(app, voters: int, ballots: int, secret: bool = False) -> tuple[list[int], list[int]]:
     from ecabinet.accounts import service as accounts
     from ecabinet.accounts.models import Role
     from ecabinet.core.actor import Actor
@@ -73,7 +73,8 @@ def setup(app, voters: int, ballots: int) -> tuple[list[int], list[int]]:
         ballot_ids = []
         for n in range(ballots):
             b = service.create_ballot(Actor(secretary), service.BallotData(
-                title=f"Phiếu {n}", kind="written", questions=["Đồng ý?"], deadline=utcnow() + timedelta(days=2)))
+                title=f"Phiếu {n}", kind="written", questions=["Đồng ý?"], deadline=utcnow() + timedelta(days=2),
+                secret=secret))
             service.approve_ballot(Actor(chair), b)
             service.send_ballot(Actor(secretary), b)
             ballot_ids.append(b.id)
@@ -158,10 +159,11 @@ def bench(kind: str, url: str, args) -> list[dict]:
         try:
             build_schema(db_url)
             app = make_app(db_url, pool=max(2, threads + 1))
-            user_ids, ballot_ids = setup(app, args.voters, args.ballots)
+            user_ids, ballot_ids = setup(app, args.voters, args.ballots, secret=args.secret)
             result = run(app, user_ids, ballot_ids, threads, per_ballot=args.voters)
             result["database"] = kind
             result["ballots"] = args.ballots
+            result["secret"] = args.secret
             results.append(result)
             print(f"{kind:10s} threads={threads:2d}  {result['votes']} votes over {args.ballots} ballots in "
                   f"{result['seconds']} s: {result['votes_per_s']} votes/s  p50 {result['p50_ms']} ms  "
@@ -188,6 +190,7 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("TEST_POSTGRES_URL", DEFAULT_PG))
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
+    parser.add_argument("--secret", action="store_true", help="secret ballots: each vote is sealed (two HPKE layers)")
     args = parser.parse_args()
     results = bench("sqlite", "", args)
     if not args.no_postgres:

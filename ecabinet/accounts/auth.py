@@ -10,12 +10,15 @@ from flask_login import current_user, login_user, logout_user
 
 from ecabinet.accounts import service
 from ecabinet.accounts.models import User, UserSession
-from ecabinet.core import uow
+from ecabinet.core import sealing, uow
 from ecabinet.core.actor import Actor
 from ecabinet.core.policy import socket_users
 from ecabinet.extensions import db, login_manager
 
 TOKEN_KEY = "auth_token"  # noqa: S105 - the session key's name, not a secret
+# The wrapping key of a key holder's custody key (accounts/custody.py): only in the holder's signed
+# session cookie, so that the server's files never hold it.
+CUSTODY_KEY = "custody_key"
 
 
 def init_login(app) -> None:  # noqa: ANN001
@@ -63,12 +66,27 @@ def _held_to_browser(row: UserSession | None) -> UserSession | None:
     return row if kept else None
 
 
-def sign_in(actor: Actor, user: User, user_agent: str | None) -> None:
+def sign_in(actor: Actor, user: User, user_agent: str | None, custody_key: bytes | None = None) -> None:
     session.clear()  # a fresh session on sign-in: no fixation
     token = service.start_session(actor, user, user_agent)
     session[TOKEN_KEY] = token
+    remember_custody_key(custody_key)
     session.permanent = True
     login_user(user)
+
+
+def remember_custody_key(key: bytes | None) -> None:
+    if key:
+        session[CUSTODY_KEY] = sealing.b64(key)
+
+
+def custody_key() -> bytes | None:
+    """The wrapping key this session carries (signed in or confirmed with the password), if any."""
+    text = session.get(CUSTODY_KEY)
+    try:
+        return sealing.unb64(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
 
 
 def sign_out(actor: Actor) -> None:

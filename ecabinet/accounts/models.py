@@ -75,3 +75,19 @@ class RoleSetting(db.Model):
 
     role: Mapped[Role] = mapped_column(role_enum(), primary_key=True)
     require_totp: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CustodyKey(db.Model):
+    """A key holder's own key pair for the secret ballot's keys (docs/voting.md, "Threat model").
+
+    The private key is stored only wrapped by a key derived from the holder's password; the derived key
+    lives in the holder's signed-in session cookie, never on the server's disk. So a copy of the
+    database alone opens nothing."""
+
+    __tablename__ = "custody_key"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    public_key: Mapped[str] = mapped_column(String(64))   # X25519, base64
+    wrapped_key: Mapped[str] = mapped_column(String(64))  # AES key wrap (RFC 3394) of the private key, base64
+    salt: Mapped[str] = mapped_column(String(32))         # argon2id salt of the wrapping key, base64
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

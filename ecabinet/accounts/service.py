@@ -21,6 +21,7 @@ from blinker import signal
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
+from ecabinet.accounts import custody
 from ecabinet.accounts.models import Role, RoleSetting, User, UserSession
 from ecabinet.audit import service as audit
 from ecabinet.core import uow
@@ -130,6 +131,7 @@ def create_user(actor: Actor, data: UserData, password: str) -> User:
     db.session.flush()
     audit.record(actor, "user.create", object_type="user", object_id=user.id,
                  details={"email": user.email, "role": user.role.value})
+    custody.key_for_password(actor, user, password)
     return user
 
 
@@ -168,18 +170,28 @@ def set_active(actor: Actor, user: User, active: bool) -> None:
 
 
 def reset_password(actor: Actor, user: User, new_password: str) -> None:
-    user.password_hash = hash_password(new_password)
-    user.password_changed_at = utcnow()
-    revoked = _revoke_all_sessions(user)
-    audit.record(actor, "user.password_reset", object_type="user", object_id=user.id)
-    _announce(revoked)
+    """An administrator sets a new password. The user's custody key, wrapped under the old one, is
+    dropped: nobody can re-wrap it (the next sign-in makes a new one)."""
+    _set_password(actor, user, new_password, "user.password_reset")
+    custody.drop(actor, user)
 
 
-def change_own_password(actor: Actor, user: User, current: str, new_password: str) -> None:
+def change_own_password(actor: Actor, user: User, current: str, new_password: str) -> bytes | None:
+    """The user changes their own password: their custody key is re-wrapped under the new one. Returns
+    its new wrapping key, for the session the user goes on with (None for users who hold no keys)."""
     if not _password_matches(user, current):
         audit.record(actor, "user.password_change_failed", object_type="user", object_id=user.id)
         raise AccountError.recorded_refusal("The current password is wrong.")
-    reset_password(actor, user, new_password)
+    _set_password(actor, user, new_password, "user.password_reset")
+    return custody.rewrap(actor, user, current, new_password)
+
+
+def _set_password(actor: Actor, user: User, new_password: str, action: str) -> None:
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = utcnow()
+    revoked = _revoke_all_sessions(user)
+    audit.record(actor, action, object_type="user", object_id=user.id)
+    _announce(revoked)
 
 
 # --- two-factor ----------------------------------------------------------------------------------
@@ -236,6 +248,7 @@ class PasswordCheck:
     user: User | None
     needs_totp: bool = False
     needs_totp_enrolment: bool = False
+    custody_key: bytes | None = None  # the wrapping key of a key holder's custody key, for their session
 
 
 def check_password(actor: Actor, email: str, password: str) -> PasswordCheck:
@@ -253,7 +266,8 @@ def check_password(actor: Actor, email: str, password: str) -> PasswordCheck:
                      details={"email": email, "reason": "disabled"})
         raise AccountError.recorded_refusal("This account is disabled. Please contact the secretariat.")
     return PasswordCheck(user=user, needs_totp=user.totp_enabled,
-                         needs_totp_enrolment=not user.totp_enabled and totp_required_for(user.role))
+                         needs_totp_enrolment=not user.totp_enabled and totp_required_for(user.role),
+                         custody_key=custody.key_for_password(actor, user, password))
 
 
 def record_invalid_login(actor: Actor, fields: list[str]) -> None:
@@ -356,8 +370,9 @@ def hold_to_browser(actor: Actor, row: UserSession, user_agent: str | None) -> b
     return True
 
 
-def reauthenticate(actor: Actor, row: UserSession, password: str, code: str | None = None) -> None:
-    """Confirm a signed-in user's password again, for acts that need a fresh sign-in."""
+def reauthenticate(actor: Actor, row: UserSession, password: str, code: str | None = None) -> bytes | None:
+    """Confirm a signed-in user's password again, for acts that need a fresh sign-in. Returns the
+    wrapping key of their custody key (None for users who hold no keys), for their session."""
     user = row.user
     if not _password_matches(user, password or ""):
         audit.record(actor, "reauth.failed", object_type="user", object_id=user.id)
@@ -367,6 +382,7 @@ def reauthenticate(actor: Actor, row: UserSession, password: str, code: str | No
         raise AccountError.recorded_refusal("The code is wrong or has expired.")
     row.authenticated_at = utcnow()
     audit.record(actor, "reauth.success", object_type="user", object_id=user.id)
+    return custody.key_for_password(actor, user, password)
 
 
 def end_session(actor: Actor, token: str | None) -> None:

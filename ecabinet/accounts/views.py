@@ -23,6 +23,7 @@ from ecabinet.accounts.forms import (
 )
 from ecabinet.accounts.models import Role, User
 from ecabinet.accounts.service import AccountError, UserData
+from ecabinet.core import sealing
 from ecabinet.core.actor import Actor, current_actor
 from ecabinet.core.policy import guard, public
 from ecabinet.extensions import limiter
@@ -53,9 +54,12 @@ def _pending_user() -> User | None:
     return user if user is not None and user.active else None
 
 
-def _finish_login(user: User):
-    target = _safe_next(session.get(PENDING_KEY, {}).get("next") or request.args.get("next"))
-    sign_in(Actor(user, request.remote_addr), user, request.user_agent.string)
+def _finish_login(user: User, custody_key: bytes | None = None):
+    pending = session.get(PENDING_KEY, {})
+    target = _safe_next(pending.get("next") or request.args.get("next"))
+    if custody_key is None and pending.get("custody"):
+        custody_key = sealing.unb64(pending["custody"])
+    sign_in(Actor(user, request.remote_addr), user, request.user_agent.string, custody_key)
     return redirect(target)
 
 
@@ -75,9 +79,10 @@ def login():
         assert check.user is not None
         if check.needs_totp or check.needs_totp_enrolment:
             session[PENDING_KEY] = {"user_id": check.user.id, "at": time.time(),
-                                    "next": request.args.get("next")}
+                                    "next": request.args.get("next"),
+                                    "custody": sealing.b64(check.custody_key) if check.custody_key else None}
             return redirect(url_for("accounts.login_code" if check.needs_totp else "accounts.login_enrol"))
-        return _finish_login(check.user)
+        return _finish_login(check.user, check.custody_key)
     if request.method == "POST":
         # Empty or over-long fields: refused by the form, and audited like any failed sign-in.
         service.record_invalid_login(current_actor(), sorted(form.errors))

@@ -1,5 +1,6 @@
 """Demo ballots: an open written-opinion ballot with part of the cabinet answered, a closed one with its
-summary, and a live vote ready to open in the demo meeting. Idempotent."""
+summary, a secret one whose voting has ended and which waits for its key holders to count it, and a
+live vote ready to open in the demo meeting. Idempotent."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from ecabinet.voting.models import Ballot
 OPEN_TITLE = "Lấy ý kiến thành viên Chính phủ về dự thảo Nghị định quản lý dữ liệu số (mẫu)"
 CLOSED_TITLE = "Lấy ý kiến thành viên Chính phủ về Đề án phát triển nhà ở xã hội (mẫu)"
 LIVE_TITLE = "Thông qua Nghị quyết phiên họp Chính phủ thường kỳ (mẫu)"
+PERSONNEL_TITLE = "Lấy phiếu kín về nhân sự đề cử Thứ trưởng (mẫu)"
 
 _COMMENTS = {
     "disagree": ["Đề nghị làm rõ nguồn lực thực hiện.", "Chưa đánh giá đủ tác động đến doanh nghiệp nhỏ."],
@@ -37,13 +39,13 @@ def _answer(rng: random.Random, question_ids: list[int]) -> dict:
     return answers
 
 
-def _written(title: str, questions: list[str], days: int) -> Ballot:
+def _written(title: str, questions: list[str], days: int, secret: bool = False) -> Ballot:
     from ecabinet.accounts.demo import CHAIR, SECRETARIES, email_of
 
     secretary = Actor(accounts.find_user_by_email(email_of(SECRETARIES[0][0])), label="demo")
     chair = Actor(accounts.find_user_by_email(email_of(CHAIR[0])), label="demo")
     ballot = service.create_ballot(secretary, service.BallotData(
-        title=title, kind="written", questions=questions, deadline=utcnow() + timedelta(days=days),
+        title=title, kind="written", questions=questions, deadline=utcnow() + timedelta(days=days), secret=secret,
         description="Văn phòng Chính phủ đề nghị các thành viên Chính phủ cho ý kiến vào phiếu trước hạn.",
         attachments=[{"title": "Tờ trình và dự thảo", "url": "/meetings"}]))
     service.approve_ballot(chair, ballot)
@@ -80,6 +82,14 @@ def load_voting_demo(password: str) -> list[str]:
         if ballot.status.value == "open":
             service.close_ballot(Actor.system("demo"), ballot, reason="deadline")
         lines.append(f"Voting demo: written-opinion ballot {ballot.id} closed with its summary ({n} answers)")
+    if db.session.scalar(select(Ballot.id).where(Ballot.title == PERSONNEL_TITLE)) is None:
+        ballot = _written(PERSONNEL_TITLE, ["Đồng ý đề cử nhân sự theo Tờ trình?"], days=1, secret=True)
+        n = _answers_from(ballot, 18, seed=11)
+        db.session.refresh(ballot)
+        if ballot.status.value == "open":
+            service.close_ballot(Actor.system("demo"), ballot, reason="deadline")
+        lines.append(f"Voting demo: secret ballot {ballot.id} closed with {n} sealed answers, waiting for a chair "
+                     "and then the secretariat to open its seal")
     from ecabinet.meetings.demo import DEMO_TITLE
 
     meeting = db.session.scalar(select(Meeting).where(Meeting.title == DEMO_TITLE))

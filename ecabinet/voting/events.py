@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ecabinet.accounts.auth import custody_key
 from ecabinet.core import uow
 from ecabinet.core.actor import current_actor
 from ecabinet.core.errors import DomainError
@@ -74,7 +75,7 @@ def on_open(user, data):  # noqa: ANN001
 def on_close(user, data):  # noqa: ANN001
     def run() -> dict[str, Any]:
         ballot = service.get_ballot(data["ballot_id"])
-        service.close_ballot(current_actor(), ballot)
+        service.close_ballot(current_actor(), ballot, wrapping_key=custody_key())
         return {"ballot": service.ballot_state(service.get_ballot(data["ballot_id"]))}
 
     return _answer(run, data["meeting_id"])

@@ -17,7 +17,8 @@ LABELS = {
     "kind": {BallotKind.LIVE: _l("Live vote"), BallotKind.WRITTEN: _l("Written opinions"),
              BallotKind.CONSENT: _l("Consent block")},
     "status": {BallotStatus.DRAFT: _l("Draft"), BallotStatus.APPROVED: _l("Approved"),
-               BallotStatus.OPEN: _l("Open"), BallotStatus.CLOSED: _l("Closed"),
+               BallotStatus.OPEN: _l("Open"), BallotStatus.COUNTING: _l("Being counted"),
+               BallotStatus.CLOSED: _l("Closed"),
                BallotStatus.CANCELLED: _l("Withdrawn")},
     "outcome": {"adopted": _l("Adopted"), "rejected": _l("Rejected"), "no_quorum": _l("No quorum"),
                 "partly_adopted": _l("Partly adopted")},
@@ -58,4 +59,10 @@ class EmptyForm(FlaskForm):
 
 class ReauthForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired()])
+    code = StringField(_l("Code from the authenticator app"), validators=[Optional(), Length(max=10)])
+
+
+class SealForm(FlaskForm):
+    """Open a layer of a secret ballot's seal; the password only when the session carries no key."""
+    password = PasswordField(_l("Password"), validators=[Optional(), Length(max=256)])
     code = StringField(_l("Code from the authenticator app"), validators=[Optional(), Length(max=10)])

@@ -1,8 +1,11 @@
 """Ballots, their questions (resolutions), the eligibility snapshot, participation and the votes.
 
-Secrecy (docs/voting.md): ``ballot_participation`` says *who* voted, ``ballot_vote`` says *what* was
-voted. In a secret ballot nothing links the two: the vote's key is random, it has no time stamp, no voter
-column, and closing rewrites the vote rows in key order (new physical places, new transaction ids).
+Secrecy (docs/voting.md, "Threat model"): ``ballot_participation`` says *who* voted, ``ballot_vote``
+says *what* was voted. In a secret ballot a vote arrives sealed (``sealed_vote``, on the voter's own
+participation row: it is unreadable, so that row may name the voter). At the close the key holders
+open the seals one layer at a time; each layer's contents are written as one shuffled batch under new
+random keys (``ballot_sealed_vote``, then ``ballot_vote``), so nothing stored pairs a voter with a
+choice: not a transaction, not an order, not a time.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ class BallotStatus(enum.StrEnum):
     DRAFT = "draft"
     APPROVED = "approved"  # written ballots: the chair approved the form; the secretariat sends it
     OPEN = "open"
+    COUNTING = "counting"  # secret ballots: voting has ended; the key holders have yet to open the seals
     CLOSED = "closed"
     CANCELLED = "cancelled"
 
@@ -94,6 +98,11 @@ class Ballot(db.Model):
     # Locked at close: JSON of the result per question, the rule used, the quorum and a digest of the votes.
     result: Mapped[str | None] = mapped_column(Text, nullable=True)
     outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Secret ballots: JSON {"layers": [{"side": "chair", "public_key": b64}, {"side": "secretariat", ...}],
+    # "padded_size": n}, layers outermost first. Every vote is padded to n bytes and sealed to every layer;
+    # ``unsealed_layers`` are opened.
+    seal_keys: Mapped[str | None] = mapped_column(Text, nullable=True)
+    unsealed_layers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (CheckConstraint("votes_cast >= 0 AND votes_cast <= eligible_count",
                                       name="votes_within_eligible"),)
@@ -108,6 +117,14 @@ class Ballot(db.Model):
     @property
     def result_data(self) -> dict[str, Any] | None:
         return json.loads(self.result) if self.result else None
+
+    @property
+    def seal_layers(self) -> list[dict[str, str]]:
+        return json.loads(self.seal_keys)["layers"] if self.seal_keys else []
+
+    @property
+    def sealed(self) -> bool:
+        return self.seal_keys is not None
 
     def __repr__(self) -> str:
         return f"<Ballot {self.id} {self.kind} {self.status}>"
@@ -166,6 +183,11 @@ class BallotParticipation(db.Model):
     # it to change its vote, without the server keeping anything that leads to the vote row.
     client_vote_hash: Mapped[str] = mapped_column(String(64))
     changes: Mapped[int] = mapped_column(Integer, default=0)
+    # Secret ballots: the vote, sealed to every layer of the ballot's keys (base64), until the first
+    # layer is opened at the close; and an HMAC of the answers under the device's client vote id (which
+    # the server does not keep), so that a retry is recognised without anything readable stored.
+    sealed_vote: Mapped[str | None] = mapped_column(Text, nullable=True)
+    answers_tag: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     __table_args__ = (
         UniqueConstraint("ballot_id", "voter_id"),
@@ -192,6 +214,35 @@ class BallotVote(db.Model):
     @property
     def answer_map(self) -> dict[str, dict[str, str]]:
         return json.loads(self.answers)
+
+
+class BallotSealedVote(db.Model):
+    """A secret vote between two layers of its seal: written at the close in one shuffled batch, under
+    a random key, with nothing else (no voter, no time, no order)."""
+
+    __tablename__ = "ballot_sealed_vote"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # secrets.token_hex(16)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballot.id", ondelete="CASCADE"), index=True)
+    layers: Mapped[int] = mapped_column(Integer)  # layers still sealed
+    sealed: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class BallotKeyShare(db.Model):
+    """One layer's private key, sealed to one key holder's custody key (accounts.CustodyKey). Deleted
+    once the layer is opened: from then on not even the holders can open that layer again."""
+
+    __tablename__ = "ballot_key_share"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballot.id", ondelete="CASCADE"), index=True)
+    layer: Mapped[int] = mapped_column(Integer)
+    holder_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    sealed_key: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("ballot_id", "layer", "holder_id"),)
 
 
 class BallotReminder(db.Model):

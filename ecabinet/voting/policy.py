@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ecabinet.accounts import policy as accounts_policy
 from ecabinet.accounts.models import Role, User
 from ecabinet.core.policy import Hidden
 from ecabinet.extensions import db
@@ -74,6 +75,29 @@ def may_manage(user: User, ballot: Ballot) -> bool:
 
 def may_close(user: User, ballot: Ballot) -> bool:
     return may_run_live(user, ballot) if ballot.kind is BallotKind.LIVE else may_manage(user, ballot)
+
+
+# The secret ballot's seal (docs/voting.md, "Threat model"): its layers, outermost first, and the role
+# whose members hold each layer's key. The chair opens the ballot box; the secretariat counts.
+SEAL_SIDES: dict[str, Role] = {"chair": Role.CHAIR, "secretariat": Role.SECRETARY}
+
+
+def holds_seal_side(user: User, side: str) -> bool:
+    """Holds the key of this layer of every secret ballot opened while they held the role."""
+    return user.is_active and SEAL_SIDES.get(side) is user.role and accounts_policy.holds_custody_key(user)
+
+
+def next_seal_side(ballot: Ballot) -> str | None:
+    """The side whose key opens the ballot's next layer, while it is being counted."""
+    layers = ballot.seal_layers
+    if ballot.status is not BallotStatus.COUNTING or ballot.unsealed_layers >= len(layers):
+        return None
+    return layers[ballot.unsealed_layers]["side"]
+
+
+def may_open_seal(user: User, ballot: Ballot) -> bool:
+    side = next_seal_side(ballot)
+    return side is not None and holds_seal_side(user, side)
 
 
 def may_see(user: User, ballot: Ballot | Any) -> bool:
@@ -142,6 +166,11 @@ def can_run_live(user: User, ballot_id: int | None = None, **_: object) -> bool:
 
 def can_cancel(user: User, ballot_id: int | None = None, **_: object) -> bool:
     return may_manage(user, _visible(user, ballot_id))
+
+
+def can_open_seal(user: User, ballot_id: int | None = None, **_: object) -> bool:
+    """Open the next layer of a secret ballot being counted: a holder of that layer's side."""
+    return may_open_seal(user, _visible(user, ballot_id))
 
 
 def can_follow_up(user: User, ballot_id: int | None = None, **_: object) -> bool:

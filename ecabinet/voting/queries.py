@@ -57,6 +57,12 @@ def pending_ballots_for(user: User) -> list[Ballot]:
         .order_by(Ballot.deadline.is_(None), Ballot.deadline, Ballot.id)))
 
 
+def ballots_to_count() -> list[Ballot]:
+    """Secret ballots whose voting has ended and whose seal is not yet all open."""
+    return list(db.session.scalars(select(Ballot).where(Ballot.status == BallotStatus.COUNTING)
+                                   .order_by(Ballot.closed_at, Ballot.id)))
+
+
 def missing_voters(ballot: Ballot) -> list[User]:
     """Eligible voters who have not answered yet (the secretariat's follow-up list)."""
     voted = select(BallotParticipation.voter_id).where(BallotParticipation.ballot_id == ballot.id)
@@ -90,6 +96,7 @@ class BallotFacts:
     item_id: int | None
     deadline: datetime | None
     questions: tuple[QuestionFacts, ...]
+    seal_keys: str | None = None  # secret ballots: the public keys votes are sealed to
 
 
 _FACTS_KEY = "ecabinet.voting.open_ballots"
@@ -112,6 +119,7 @@ def open_ballot_facts(ballot_id: Any) -> BallotFacts | None:
     if len(cache) >= _FACTS_MAX:
         cache.clear()
     facts = BallotFacts(ballot.id, ballot.kind, ballot.status, ballot.secret, ballot.meeting_id, ballot.item_id,
-                        ballot.deadline, tuple(QuestionFacts(q.id, q.option_list) for q in ballot.questions))
+                        ballot.deadline, tuple(QuestionFacts(q.id, q.option_list) for q in ballot.questions),
+                        ballot.seal_keys)
     cache[ballot.id] = facts
     return facts

@@ -11,16 +11,17 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ecabinet.accounts.auth import current_session
+from ecabinet.accounts import custody
+from ecabinet.accounts.auth import current_session, custody_key, remember_custody_key
 from ecabinet.accounts.service import AccountError, reauthenticate
 from ecabinet.core.actor import current_actor
 from ecabinet.core.policy import guard
 from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import ItemKind
 from ecabinet.voting import policy, service
-from ecabinet.voting.forms import LABELS, EmptyForm, LiveBallotForm, ReauthForm, WrittenBallotForm
+from ecabinet.voting.forms import LABELS, EmptyForm, LiveBallotForm, ReauthForm, SealForm, WrittenBallotForm
 from ecabinet.voting.models import Ballot, BallotKind, BallotStatus
-from ecabinet.voting.service import BallotData, VotingError
+from ecabinet.voting.service import BallotData, KeyNeeded, VotingError
 
 bp = Blueprint("voting", __name__)
 _KEYS = "vote_keys"  # this browser's client vote id per ballot (kept in the signed cookie, not the server)
@@ -129,6 +130,9 @@ def show(ballot_id: int):
         can_vote=policy.can_vote(user, ballot_id=ballot.id), can_approve=policy.can_approve(user, ballot_id=ballot.id),
         can_send=policy.can_send(user, ballot_id=ballot.id), can_run=policy.can_run_live(user, ballot_id=ballot.id),
         can_cancel=policy.can_cancel(user, ballot_id=ballot.id),
+        can_open_seal=policy.can_open_seal(user, ballot_id=ballot.id),
+        seal_needs_password=policy.can_open_seal(user, ballot_id=ballot.id) and not holds_working_key(user.id),
+        seal_form=SealForm(), next_seal_side=policy.next_seal_side(ballot),
         missing=service.missing_voters(ballot) if policy.can_follow_up(user, ballot_id=ballot.id)
         and ballot.status is BallotStatus.OPEN else None,
         summary=service.summary(ballot), receipts=service.published_receipts(ballot),
@@ -164,10 +168,11 @@ def reauth(ballot_id: int):
     form = ReauthForm()
     if form.validate_on_submit():
         try:
-            reauthenticate(current_actor(), current_session(), form.password.data, form.code.data)
+            key = reauthenticate(current_actor(), current_session(), form.password.data, form.code.data)
         except AccountError as exc:
             flash(exc.translated(), "error")
         else:
+            remember_custody_key(key)
             flash(_("Thank you. You can submit your opinion now."), "info")
             return _to_show(ballot.id)
     return render_template("voting/reauth.html", ballot=ballot, form=form,
@@ -203,7 +208,51 @@ def open_vote(ballot_id: int):
 @bp.route("/ballots/<int:ballot_id>/close", methods=["POST"])
 @guard(policy.can_run_live)
 def close_vote(ballot_id: int):
-    return _step(ballot_id, service.close_ballot, _("The vote is closed."))
+    ballot = _ballot(ballot_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    result = _attempt(service.close_ballot, current_actor(), ballot, wrapping_key=custody_key())
+    if result is True:  # a secret ballot: voting has ended, the key holders count it
+        flash(_("Voting has ended. The secret ballot is counted when its key holders open its seal."), "info")
+    elif result:
+        flash(_("The vote is closed."), "info")
+    return _to_show(ballot.id)
+
+
+def holds_working_key(user_id: int) -> bool:
+    """The session carries the key that opens this holder's custody key (no password needed)."""
+    return custody.unlock(user_id, custody_key()) is not None
+
+
+@bp.route("/ballots/<int:ballot_id>/open-seal", methods=["GET", "POST"])
+@guard(policy.can_open_seal)
+def open_seal(ballot_id: int):
+    """A key holder opens the next layer of a secret ballot's seal; with their password when their
+    session carries no key (signed in before they held one)."""
+    ballot = _ballot(ballot_id)
+    form = SealForm()
+    needs_password = not holds_working_key(current_user.id)
+    if form.validate_on_submit():
+        key = custody_key()
+        if form.password.data:
+            try:
+                key = reauthenticate(current_actor(), current_session(), form.password.data, form.code.data)
+            except AccountError as exc:
+                flash(exc.translated(), "error")
+                return render_template("voting/open_seal.html", ballot=ballot, form=form, needs_password=True), 401
+            remember_custody_key(key)
+        try:
+            result = service.open_seal(current_actor(), ballot, key)
+        except KeyNeeded as exc:
+            flash(exc.translated(), "error")
+            return render_template("voting/open_seal.html", ballot=ballot, form=form, needs_password=True), 401
+        except VotingError as exc:
+            flash(exc.translated(), "error")
+            return _to_show(ballot.id)
+        flash(_("The ballot is counted.") if result else
+              _("Your layer of the seal is open. A member of the secretariat opens the next one."), "info")
+        return _to_show(ballot.id)
+    return render_template("voting/open_seal.html", ballot=ballot, form=form, needs_password=needs_password)
 
 
 @bp.route("/ballots/<int:ballot_id>/cancel", methods=["POST"])

@@ -76,3 +76,28 @@ def written_open(cabinet):  # noqa: F811
 def fresh():
     """A just-entered password, for written ballots."""
     return utcnow()
+
+
+def wrapping_key(user) -> bytes:
+    """The key a key holder's session carries after signing in with their password."""
+    from ecabinet.accounts import custody
+    from tests.conftest import PASSWORD
+    from tests.meetings.conftest import actor as _actor
+
+    return custody.key_for_password(_actor(user), user, PASSWORD)
+
+
+def close_and_count(ballot, people, closer: str = "chair") -> dict:
+    """Close a ballot as its chair (or ``closer``) does from a signed-in session, and, for a sealed
+    secret ballot, open the secretariat's layer too: the result."""
+    from ecabinet.voting import service
+    from tests.meetings.conftest import actor as _actor
+
+    result = service.close_ballot(_actor(people[closer]), ballot, wrapping_key=wrapping_key(people[closer]))
+    db.session.commit()
+    if result is None:
+        db.session.refresh(ballot)
+        result = service.open_seal(_actor(people["secretary"]), ballot, wrapping_key(people["secretary"]))
+        db.session.commit()
+    db.session.refresh(ballot)
+    return result

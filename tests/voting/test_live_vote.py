@@ -66,3 +66,32 @@ def test_forged_ballot_id_over_socket(quorate, cabinet, room_client):
     member = room_client("member@example.gov.vn", quorate.id)
     ack = member.call("vote.cast", ballot_id=987654, choice="approve", client_vote_id=uuid.uuid4().hex)
     assert ack == {"ok": False, "error": "not_found"}
+
+
+def test_secret_live_vote_is_counted_by_the_chair_and_the_secretariat(quorate, cabinet, room_client):
+    """The chair's close opens the chair's layer with the key the chair's session carries; the room sees
+    the ballot being counted; the secretariat's one tap on the ballot page opens the last layer, and
+    the result reaches every tablet."""
+    from tests.helpers import csrf_from
+
+    ballot = make_live(quorate, cabinet, secret=True)
+    chair = room_client("chair@example.gov.vn", quorate.id)
+    member = room_client("member@example.gov.vn", quorate.id)
+    secretary = room_client("secretary@example.gov.vn", quorate.id)
+    assert chair.call("chair.open_vote", ballot_id=ballot.id)["ok"]
+    for client, choice in ((member, "reject"), (chair, "approve")):
+        assert client.call("vote.cast", ballot_id=ballot.id, choice=choice, client_vote_id=uuid.uuid4().hex)["ok"]
+
+    closed = chair.call("chair.close_vote", ballot_id=ballot.id)
+    assert closed["ok"] and closed["ballot"]["status"] == "counting" and closed["ballot"]["result"] is None
+    assert closed["ballot"]["counting"] == {"layers": 2, "opened": 1, "next": "secretariat"}
+    unsealed = member.wait_for(_typed("ballot.unseal"))["payload"]["ballot"]
+    assert unsealed["status"] == "counting" and unsealed["result"] is None
+
+    page = secretary.http.get(f"{secretary.base_url}/ballots/{ballot.id}", timeout=10).text
+    r = secretary.http.post(f"{secretary.base_url}/ballots/{ballot.id}/open-seal",
+                            data={"csrf_token": csrf_from(page)}, timeout=10, allow_redirects=False)
+    assert r.status_code == 302
+    result = member.wait_for(_typed("ballot.close"))["payload"]["ballot"]
+    assert result["status"] == "closed"
+    assert result["result"]["questions"][0]["counts"] == {"approve": 1, "reject": 1, "abstain": 0}

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from ecabinet.extensions import db
 from ecabinet.voting import service
 from tests.meetings.conftest import actor
-from tests.voting.conftest import cvid, make_live
+from tests.voting.conftest import close_and_count, cvid, make_live
 
 
 def _closed(quorate, cabinet, secret=False):
@@ -17,8 +17,7 @@ def _closed(quorate, cabinet, secret=False):
     db.session.commit()
     for role, choice in (("member", "approve"), ("member2", "approve"), ("member3", "reject")):
         service.cast_vote(actor(cabinet[role]), ballot.id, choice, cvid())
-    service.close_ballot(actor(cabinet["chair"]), ballot)
-    db.session.commit()
+    close_and_count(ballot, cabinet)
     return ballot
 
 

@@ -20,7 +20,8 @@ the close is either committed before it (and counted) or sees the ballot closed 
 | opening | the eligibility snapshot, ``open_ballot`` / ``send_ballot`` |
 | casting | checks, receipts, ``cast_vote``, retries and changes |
 | batch | the group commit of new votes |
-| closing | ``close_ballot``, the result, the automatic close and the reminders |
+| closing | ``close_ballot``, ``open_seal``, the result, the automatic close and the reminders |
+| sealing | the secret ballot's seal: votes sealed on arrival, opened layer by layer by the key holders |
 | results | participation, running counts, the live payload, receipts, the meeting's results |
 | verification | ``verify_ballot`` |
 """
@@ -30,6 +31,7 @@ from __future__ import annotations
 from ecabinet.voting.models import BallotKind
 from ecabinet.voting.queries import (
     ballots_for_meeting,
+    ballots_to_count,
     get_ballot,
     has_voted,
     is_eligible,
@@ -45,6 +47,7 @@ from ecabinet.voting.service.closing import (
     close_due_ballots,
     close_if_complete,
     compute_result,
+    open_seal,
     send_due_reminders,
 )
 from ecabinet.voting.service.drafting import BallotData, approve_ballot, cancel_ballot, create_ballot
@@ -59,6 +62,7 @@ from ecabinet.voting.service.results import (
     running_counts,
     summary,
 )
+from ecabinet.voting.service.sealing import KeyNeeded
 from ecabinet.voting.service.shared import (
     COMMENT_MAX,
     ITEM_OUTCOMES,
@@ -79,11 +83,12 @@ from ecabinet.voting.service.verification import VerifyReport, verify_ballot
 
 __all__ = [
     "COMMENT_MAX", "ITEM_OUTCOMES", "MAX_QUESTIONS", "N_CLOSED", "N_REMINDER", "N_SENT", "REMINDER_HOURS",
-    "TEXT_MAX", "TITLE_MAX", "BallotData", "BallotKind", "Receipt", "VerifyReport", "VotingError",
-    "approve_ballot", "ballot_payload", "ballot_state", "ballot_view", "ballots_for_meeting", "cancel_ballot",
+    "TEXT_MAX", "TITLE_MAX", "BallotData", "BallotKind", "KeyNeeded", "Receipt", "VerifyReport", "VotingError",
+    "approve_ballot", "ballot_payload", "ballot_state", "ballot_view", "ballots_for_meeting", "ballots_to_count",
+    "cancel_ballot",
     "cast_vote", "close_ballot", "close_due_ballots", "close_if_complete", "compute_result", "create_ballot",
     "eligible_voters", "get_ballot", "has_voted", "is_eligible", "list_ballots", "live_options",
-    "missing_voters", "needs_reauth", "new_client_vote_id", "open_ballot", "open_ballot_facts",
+    "missing_voters", "needs_reauth", "new_client_vote_id", "open_ballot", "open_ballot_facts", "open_seal",
     "pending_ballots_for", "participation", "published_receipts", "reauth_window", "receipt_code",
     "results_for_meeting", "running_counts", "send_ballot", "send_due_reminders", "summary", "verify_ballot",
     "voters_of", "votes_digest", "written_options",

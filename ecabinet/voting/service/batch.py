@@ -57,6 +57,8 @@ class Cast:
     done: threading.Event = field(default_factory=threading.Event)
     outcome: Any = None
     completes: bool = False
+    sealed: str | None = None       # a sealed ballot's vote (sealing.py): on the participation row, no vote row
+    answers_tag: str | None = None
 
 
 class _Batcher:
@@ -169,7 +171,8 @@ _LOCK_OPEN_BALLOTS = (
                             _ballot_t.c.status == BallotStatus.OPEN)
     .values(votes_cast=_ballot_t.c.votes_cast)
     .returning(_ballot_t.c.id, _ballot_t.c.kind, _ballot_t.c.secret, _ballot_t.c.votes_cast,
-               _ballot_t.c.eligible_count))
+               _ballot_t.c.eligible_count, _ballot_t.c.seal_keys))  # (SQLite 3.40 computes IS NULL wrongly in
+# an UPDATE's RETURNING: the column itself, checked in Python.)
 _ELIGIBLE_AND_VOTED = (
     select(_voter_t.c.ballot_id, _voter_t.c.voter_id, _part_t.c.id)
     .outerjoin(_part_t, (_part_t.c.ballot_id == _voter_t.c.ballot_id) & (_part_t.c.voter_id == _voter_t.c.voter_id))
@@ -201,6 +204,9 @@ def _store_batch(batch: list[Cast], careful: bool = False) -> None:
         if known.get(key, True):  # not in the snapshot, or already voted: the single-vote path says why
             c.outcome = _SOLO
             continue
+        if (opened[c.ballot_id].seal_keys is not None) != (c.sealed is not None):  # never plain in a sealed one
+            c.outcome = _SOLO
+            continue
         known[key] = True  # a second cast of the same voter in this batch
         accepted.append(c)
     accepted = _insert_votes(accepted, opened, careful)
@@ -227,18 +233,20 @@ def _insert_votes(casts: list[Cast], ballots: dict[int, Any], careful: bool) -> 
 
     def parts(group: list[Cast]) -> list[dict]:
         return [{"ballot_id": c.ballot_id, "voter_id": c.voter_id, "voted_at": c.now,
-                 "client_vote_hash": c.vote_hash, "changes": 0} for c in group]
+                 "client_vote_hash": c.vote_hash, "changes": 0, "sealed_vote": c.sealed,
+                 "answers_tag": c.answers_tag} for c in group]
 
     def votes(group: list[Cast]) -> list[dict]:
         return [{"id": secrets.token_hex(16), "ballot_id": c.ballot_id, "receipt_code": c.code,
                  "answers": c.answers, "voter_id": None if ballots[c.ballot_id].secret else c.voter_id}
-                for c in group]
+                for c in group if c.sealed is None]
 
     if not careful:
         db.session.execute(_INSERT_PARTICIPATION, parts(casts))
         rows = votes(casts)
         _shuffle(rows)
-        db.session.execute(_INSERT_VOTE, rows)
+        if rows:
+            db.session.execute(_INSERT_VOTE, rows)
         return casts
     # One savepoint per row. Participation rows (which name the voter, like the audit entries) in
     # arrival order; vote rows in a shuffled order, so that neither order pairs them.
@@ -253,6 +261,8 @@ def _insert_votes(casts: list[Cast], ballots: dict[int, Any], careful: bool) -> 
     order = list(stored)
     _shuffle(order)
     for c in order:
+        if c.sealed is not None:
+            continue
         try:
             with db.session.begin_nested():
                 db.session.execute(_INSERT_VOTE, votes([c]))

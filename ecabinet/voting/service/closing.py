@@ -19,6 +19,7 @@ from ecabinet.meetings.models import MeetingItem
 from ecabinet.voting import policy, rules
 from ecabinet.voting.models import Ballot, BallotKind, BallotReminder, BallotStatus, BallotVote
 from ecabinet.voting.queries import missing_voters, voters_of
+from ecabinet.voting.service import sealing
 from ecabinet.voting.service.shared import (
     ITEM_OUTCOMES,
     N_CLOSED,
@@ -26,6 +27,7 @@ from ecabinet.voting.service.shared import (
     REMINDER_HOURS,
     canonical,
     deadline_text,
+    lock_counting,
     lock_if_open,
     lock_open,
     notify_voters,
@@ -87,27 +89,62 @@ def _closing_quorum(ballot: Ballot, voted: int) -> tuple[bool, dict[str, Any]]:
                      "reached": reached}
 
 
-def close_ballot(actor: Actor, ballot: Ballot, reason: str = "chair", now: datetime | None = None) -> dict[str, Any]:
+def close_ballot(actor: Actor, ballot: Ballot, reason: str = "chair", now: datetime | None = None,
+                 wrapping_key: bytes | None = None) -> dict[str, Any] | None:
     """Close, compute the result deterministically, record the rule used, lock it (the database then
-    refuses any change to the ballot row or its votes once this is committed)."""
+    refuses any change to the ballot row or its votes once this is committed).
+
+    A sealed secret ballot stops instead (``counting``), and the closer opens the layers of its seal
+    that they hold, with ``wrapping_key`` from their session (sealing.py); the result comes when the
+    last layer is open. None while it is not."""
     if actor.user is not None:
         require(policy.may_close(actor.user, ballot), "Only the chair may do this." if ballot.kind is BallotKind.LIVE
                 else "Only the secretariat or the chair may do this.")
-    return _close_locked(actor, lock_open(ballot.id), reason, now)
+    result = _close_locked(actor, lock_open(ballot.id), reason, now)
+    if result is None and actor.user is not None and wrapping_key is not None:
+        ballot = db.session.get(Ballot, ballot.id)
+        if policy.may_open_seal(actor.user, ballot):
+            result = open_seal(actor, ballot, wrapping_key)
+    return result
 
 
-def _close_locked(actor: Actor, ballot: Ballot, reason: str, now: datetime | None) -> dict[str, Any]:
-    """Close a ballot whose write lock this transaction holds (``lock_if_open``)."""
+def open_seal(actor: Actor, ballot: Ballot, wrapping_key: bytes | None) -> dict[str, Any] | None:
+    """A key holder opens the next layers of a secret ballot being counted; the result when the last
+    one is open, else None. ``KeyNeeded`` when their session does not carry their key."""
+    require(actor.user is not None and policy.may_open_seal(actor.user, ballot),
+            "Only a holder of this ballot's next key may open its seal.")
+    ballot = lock_counting(ballot.id)
+    if not sealing.open_layers(actor, ballot, wrapping_key):
+        return None
+    return _count(actor, ballot, ballot.result_data.get("closed_by", "chair"), ballot.closed_at)
+
+
+def _close_locked(actor: Actor, ballot: Ballot, reason: str, now: datetime | None) -> dict[str, Any] | None:
+    """Close a ballot whose write lock this transaction holds (``lock_if_open``); a sealed one stops
+    for counting (None)."""
     db.session.expire_all()  # everything staged is flushed by now: read the ballot as locked
     ballot = db.session.get(Ballot, ballot.id)
-    rows = vote_rows(ballot.id)
+    if ballot.sealed:
+        # The quorum as it stands when voting ends, not when the count is done.
+        sealing.stop(actor, ballot, reason, now or utcnow(), _closing_quorum(ballot, ballot.votes_cast)[1])
+        return None
     if ballot.secret:
-        _rewrite_votes(ballot.id)
-    quorum_reached, quorum_detail = _closing_quorum(ballot, len(rows))
+        _rewrite_votes(ballot.id)  # a secret ballot opened before votes were sealed
+    return _count(actor, ballot, reason, now or utcnow())
+
+
+def _count(actor: Actor, ballot: Ballot, reason: str, now: datetime) -> dict[str, Any]:
+    """The result from the stored votes, locked with the rule used."""
+    rows = vote_rows(ballot.id)
+    stopped = ballot.result_data or {}
+    if "quorum" in stopped:
+        quorum_reached, quorum_detail = stopped["quorum"]["reached"], stopped["quorum"]
+    else:
+        quorum_reached, quorum_detail = _closing_quorum(ballot, len(rows))
     result = compute_result(ballot, rows, quorum_reached, quorum_detail)
     result["closed_by"] = reason
     ballot.status = BallotStatus.CLOSED
-    ballot.closed_at = now or utcnow()
+    ballot.closed_at = now
     ballot.result = canonical(result)
     ballot.outcome = result["outcome"]
     if ballot.item_id:

@@ -14,6 +14,7 @@ from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import MeetingItem, MeetingStatus
 from ecabinet.voting import policy, rules
 from ecabinet.voting.models import Ballot, BallotKind, BallotStatus, BallotVoter
+from ecabinet.voting.service import sealing
 from ecabinet.voting.service.shared import N_SENT, VotingError, deadline_text, notify_voters, record_change, require
 
 
@@ -63,6 +64,8 @@ def open_ballot(actor: Actor, ballot: Ballot) -> None:
     ballot.opened_at = utcnow()
     ballot.eligible_count = len(voters)
     ballot.quorum_required = required
+    if ballot.secret:
+        sealing.create_seal(ballot)  # votes arrive sealed (sealing.py)
     if ballot.kind is BallotKind.WRITTEN:
         notify_voters([v for v, _ in voters], ballot, N_SENT, title=ballot.title, deadline=deadline_text(ballot))
     db.session.flush()

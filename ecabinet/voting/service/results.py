@@ -12,6 +12,7 @@ from ecabinet.accounts.models import User
 from ecabinet.core.domain_events import MeetingChange
 from ecabinet.extensions import db
 from ecabinet.meetings.models import Meeting
+from ecabinet.voting import policy
 from ecabinet.voting.models import Ballot, BallotStatus, BallotVote
 from ecabinet.voting.queries import ballots_for_meeting, get_ballot, has_voted, is_eligible
 from ecabinet.voting.service.shared import ITEM_OUTCOMES, vote_rows
@@ -36,13 +37,21 @@ def running_counts(ballot: Ballot) -> dict[str, dict[str, int]] | None:
 def ballot_state(ballot: Ballot) -> dict[str, Any]:
     """The ``ballot`` section of a live event: no title (it may concern an item hidden from a reader;
     clients ask ``vote.list`` for the details), participation, running counts if allowed, result at close."""
-    result = ballot.result_data
+    result = ballot.result_data if ballot.status is BallotStatus.CLOSED else None
     return {"ballot_id": ballot.id, "item_id": ballot.item_id, "status": ballot.status.value,
             "voted": ballot.votes_cast, "eligible": ballot.eligible_count, "running": running_counts(ballot),
-            "outcome": ballot.outcome,
+            "outcome": ballot.outcome, "counting": _counting(ballot),
             "result": None if result is None else {"outcome": result["outcome"], "questions": [
                 {"question_id": q["question_id"], "counts": q["counts"], "outcome": q["outcome"]}
                 for q in result["questions"]]}}
+
+
+def _counting(ballot: Ballot) -> dict[str, Any] | None:
+    """A secret ballot being counted: which side's key opens its next layer (docs/voting.md)."""
+    if ballot.status is not BallotStatus.COUNTING:
+        return None
+    return {"layers": len(ballot.seal_layers), "opened": ballot.unsealed_layers,
+            "next": policy.next_seal_side(ballot)}
 
 
 def ballot_payload(change: MeetingChange, meeting: Meeting) -> dict[str, Any]:

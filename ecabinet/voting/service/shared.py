@@ -140,3 +140,16 @@ def lock_open(ballot_id: int) -> Ballot:
     if ballot.status in (BallotStatus.CLOSED, BallotStatus.CANCELLED):
         raise VotingError("This ballot is closed.")
     raise VotingError("This ballot is not open yet.")
+
+
+def lock_counting(ballot_id: int) -> Ballot:
+    """The ballot's write lock, as ``lock_if_open`` takes it, for a secret ballot being counted; refuses
+    when it is not (counted meanwhile by another key holder)."""
+    audit.lock_chain()
+    locked = db.session.execute(update(Ballot).where(Ballot.id == ballot_id, Ballot.status == BallotStatus.COUNTING)
+                                .values(votes_cast=Ballot.votes_cast)
+                                .execution_options(synchronize_session=False)).rowcount
+    ballot = db.session.scalar(select(Ballot).where(Ballot.id == ballot_id).execution_options(populate_existing=True))
+    if not locked or ballot is None:
+        raise VotingError("This ballot is not being counted.")
+    return ballot

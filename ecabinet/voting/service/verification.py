@@ -13,6 +13,7 @@ from ecabinet.audit.models import AuditEntry
 from ecabinet.extensions import db
 from ecabinet.voting.models import BallotKind, BallotParticipation, BallotStatus
 from ecabinet.voting.queries import get_ballot
+from ecabinet.voting.service import sealing
 from ecabinet.voting.service.closing import compute_result
 from ecabinet.voting.service.shared import vote_rows, votes_digest
 
@@ -76,6 +77,18 @@ def verify_ballot(ballot_id: int) -> VerifyReport:
               "the closing audit entry records the same digest and outcome",
               "the closing audit entry disagrees with the stored votes or outcome")
         check("ballot.open" in actions, "the audit log holds the opening entry", "no opening entry in the audit log")
+    if ballot.sealed:
+        layers = ballot.seal_layers
+        opened = [json.loads(e.details) for e in entries if e.action == "ballot.unseal"]
+        check(actions.count("ballot.stop") == 1 and [o.get("layer") for o in opened] == list(range(len(layers))),
+              f"the seal's {len(layers)} layers were opened in order, each recorded "
+              f"({', '.join(str(o.get('side')) for o in opened)})",
+              "the audit log does not record the seal's layers opened once each, in order")
+        check(all(o.get("votes") == parts for o in opened), f"each layer opened {parts} sealed votes",
+              "a layer opened a number of sealed votes other than the number of voters")
+        left = {what: n for what, n in sealing.seal_remains(ballot.id).items() if n}
+        check(not left, "nothing of the seal is left stored (no sealed vote, no key share)",
+              f"still stored after the count: {left}")
     cast_entries = actions.count("vote.cast")
     check(cast_entries == parts, f"{cast_entries} 'vote.cast' audit entries, one per voter",
           f"{cast_entries} 'vote.cast' audit entries for {parts} voters")
