@@ -27,6 +27,10 @@ vendor: node_modules/.installed
 	# pdf.js (legacy build: older tablets); copied as .js so the server gives it a JavaScript type.
 	cp node_modules/pdfjs-dist/legacy/build/pdf.min.mjs static/vendor/pdf.min.js
 	cp node_modules/pdfjs-dist/legacy/build/pdf.worker.min.mjs static/vendor/pdf.worker.min.js
+	# pdf.js's viewer components (find, link service, lazy page views) and their stylesheet and icons.
+	cp node_modules/pdfjs-dist/legacy/web/pdf_viewer.mjs static/vendor/pdf_viewer.js
+	cp node_modules/pdfjs-dist/legacy/web/pdf_viewer.css static/vendor/pdf_viewer.css
+	cp -R node_modules/pdfjs-dist/legacy/web/images static/vendor/
 
 # Each domain keeps its Vietnamese strings in ecabinet/<domain>/translations; the shell's are in ecabinet/translations.
 translations: $(VENV)/.installed
