@@ -46,6 +46,7 @@ run: setup
 test: setup
 	$(PY) -m ruff check .
 	$(VENV)/bin/lint-imports --no-logo pyproject.toml .ci/importlinter-external.toml
+	node --test tests/js/*.test.mjs
 	$(PY) .ci/audit.py
 	$(PY) -m pytest $(PYTEST_ARGS)
 

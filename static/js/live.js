@@ -1,15 +1,24 @@
 // The live meeting room: one state object, filled by a snapshot and kept current by numbered events.
-// A gap in the numbers (a missed event) makes the client ask for what it missed; nothing is applied twice.
+// A gap in the numbers (a missed event) makes the client ask for what it missed; nothing is applied twice
+// (the ordering is in live-sequence.js, the changes each payload makes in live-state.js).
 (function () {
   "use strict";
   var root = document.getElementById("live");
   if (!root || typeof io === "undefined") { return; }
+  // The page loads this file as a classic script: its modules are resolved next to it (same origin, so the
+  // CSP's script-src 'self' allows them). Only at the top level is currentScript this file.
+  var here = document.currentScript && document.currentScript.src;
+  var modules = Promise.all(["live-sequence.js", "live-state.js"].map(function (name) {
+    return import(here ? new URL(name, here).href : "./" + name);
+  }));
+  var JOIN_TIMEOUT = 15000;
   var T = JSON.parse(document.getElementById("live-i18n").textContent);
   var meetingId = Number(root.dataset.meetingId);
   var userId = Number(root.dataset.userId);
   var isConsole = root.dataset.console === "1";
   var itemUrl = root.dataset.itemUrl;
-  var state = null, lastSeq = null, following = true, shownItemId = null, clockOffset = 0, online = false;
+  var state = null, following = true, shownItemId = null, clockOffset = 0, online = false;
+  var socket = null, sequence = null, rules = null, Sequence = null;
   var $ = function (id) { return document.getElementById(id); };
   var fmt = function (s, p) { return s.replace(/%\((\w+)\)s/g, function (m, k) { return p[k]; }); };
   var el = function (tag, text, cls) {
@@ -19,8 +28,32 @@
     return e;
   };
 
-  var socket = io({ transports: ["websocket", "polling"], reconnectionDelayMax: 5000 });
-  window.ecabinetLive = { socket: socket, get lastSeq() { return lastSeq; }, get state() { return state; } };
+  function connect(sequenceModule, stateModule) {
+    Sequence = sequenceModule;
+    rules = stateModule;
+    socket = io({ transports: ["websocket", "polling"], reconnectionDelayMax: 5000 });
+    sequence = new Sequence.RoomSequence({ meetingId: meetingId, join: join, applySnapshot: applySnapshot,
+                                           applyEvent: applyEvent });
+    window.ecabinetLive = { socket: socket, get lastSeq() { return sequence.lastSeq; }, get state() { return state; } };
+
+    socket.on("connect", function () { sequence.connected(); });
+    socket.on("disconnect", function () { sequence.disconnected(); setOnline(false); });
+    socket.on("connect_error", function () { setOnline(false); });
+    socket.on("event", function (ev) {
+      if (sequence.event(ev) === "applied") { render(); }
+    });
+    // After an outage of the message queue between server instances, the server announces each meeting's
+    // latest number: a tablet that is behind asks for the gap now, not at the next event.
+    socket.on("sync", function (s) { sequence.sync(s); });
+    // The participation tally is not numbered: at most one per ballot per short interval, with absolute
+    // counts and a version that only grows, so a late or repeated one is simply ignored.
+    socket.on("ballot.tally", function (t) { if (rules.applyTally(ballots, t, meetingId)) { renderBallots(); } });
+    socket.on("presence", function (p) {
+      if (!p || p.meeting_id !== meetingId || !state || !Array.isArray(p.online)) { return; }
+      state.online = p.online;
+      renderAttendance();
+    });
+  }
 
   function setOnline(value) {
     online = value;
@@ -32,75 +65,43 @@
     document.querySelectorAll(".needs-online").forEach(function (b) { b.disabled = !value; });
   }
 
-  function join(fromScratch) {
-    socket.emit("join", { meeting_id: meetingId, last_seq: fromScratch ? null : lastSeq }, function (ack) {
-      if (!ack || !ack.ok) { showError(ack && (ack.message || ack.error)); return; }
-      if (ack.snapshot) { applySnapshot(ack.snapshot); }
-      else { ack.events.forEach(applyEvent); render(); }
+  // One join at a time (live-sequence.js); its answer is matched to it by `ticket`.
+  function join(fromSeq, ticket) {
+    socket.timeout(JOIN_TIMEOUT).emit("join", { meeting_id: meetingId, last_seq: fromSeq }, function (err, ack) {
+      if (err || !ack || !ack.ok) {
+        if (sequence.joinFailed(ticket)) {
+          if (ack) { showError(ack.message || ack.error); }
+          retryLater(ack);
+        }
+        return;
+      }
+      var result = sequence.joined(ticket, ack);
+      if (result === "failed") { retryLater(); return; }  // an answer without a snapshot or events
+      if (result !== "applied") { return; }
+      render();
       setOnline(true);
-      (ack.tallies || []).forEach(applyTally);
+      var tallies = Array.isArray(ack.tallies) ? ack.tallies : [];
+      tallies.forEach(function (t) { rules.applyTally(ballots, t, meetingId); });
       loadBallots();
     });
   }
 
-  socket.on("connect", function () { join(false); });
-  socket.on("disconnect", function () { setOnline(false); });
-  socket.on("connect_error", function () { setOnline(false); });
-  socket.on("event", function (ev) {
-    if (ev.meeting_id !== meetingId || lastSeq === null || ev.seq <= lastSeq) { return; }
-    if (ev.seq !== lastSeq + 1) { join(false); return; }  // missed one: ask for the gap
-    applyEvent(ev);
-    render();
-  });
-  // After an outage of the message queue between server instances, the server announces each meeting's
-  // latest number: a tablet that is behind asks for the gap now, not at the next event.
-  socket.on("sync", function (s) {
-    if (s.meeting_id !== meetingId || lastSeq === null || s.seq <= lastSeq) { return; }
-    join(false);
-  });
-  // The participation tally is not numbered: at most one per ballot per short interval, with absolute
-  // counts and a version that only grows, so a late or repeated one is simply ignored.
-  function applyTally(t) {
-    var b = ballots[t.ballot_id];
-    if (t.meeting_id !== meetingId || !b || b.status !== "open" || (b.version || 0) >= t.version) { return false; }
-    b.voted = t.voted; b.eligible = t.eligible; b.running = t.running; b.version = t.version;
-    return true;
+  // A join that failed for a passing reason (the database restarting, the rate limit, no answer) is tried
+  // again, waiting longer each time; a refusal is not.
+  function retryLater(ack) {
+    var delay = Sequence.joinRetryDelay(sequence.failures, ack);
+    if (delay !== null) { setTimeout(function () { sequence.retry(); }, delay); }
   }
-  socket.on("ballot.tally", function (t) { if (applyTally(t)) { renderBallots(); } });
-  socket.on("presence", function (p) {
-    if (p.meeting_id !== meetingId || !state) { return; }
-    state.online = p.online;
-    renderAttendance();
-  });
 
   function applySnapshot(snap) {
     state = snap;
-    lastSeq = snap.seq;
-    clockOffset = Date.parse(snap.server_now) - Date.now();
-    render();
+    clockOffset = rules.clockOffset(snap.server_now, Date.now());
   }
 
   function applyEvent(ev) {
-    if (ev.seq <= lastSeq) { return; }
-    lastSeq = ev.seq;
     var p = ev.payload || {};
-    if (p.resync) { join(true); return; }
-    if (p.meeting) { state.meeting = p.meeting; }
-    if (p.attendance) { state.attendance = p.attendance; }
-    if (p.queue) { state.queues[p.queue.item_id] = p.queue.requests; }
-    if (p.comment) {
-      var found = false;
-      state.comments = state.comments.map(function (c) {
-        if (c.comment_id === p.comment.comment_id) { found = true; return p.comment; }
-        return c;
-      });
-      if (!found) { state.comments.push(p.comment); }
-    }
-    if (p.ballot) { applyBallot(p.ballot); }
-    if (p.outcomes) {
-      state.items.forEach(function (i) { if (p.outcomes[i.item_id]) { i.outcome = p.outcomes[i.item_id]; } });
-      state.consent_block = [];
-    }
+    rules.applyPayload(state, p);
+    if (p.ballot && typeof p.ballot === "object") { applyBallot(p.ballot); }
   }
 
   function itemById(id) {
@@ -209,9 +210,7 @@
 
   function moveRequest(item, queue, index, step) {
     var ids = queue.map(function (r) { return r.request_id; });
-    var moved = ids.splice(index, 1)[0];
-    ids.splice(index + step, 0, moved);
-    act("chair.reorder_queue", { item_id: item.item_id, request_ids: ids });
+    act("chair.reorder_queue", { item_id: item.item_id, request_ids: rules.moved(ids, index, step) });
   }
 
   function renderComments(item) {
@@ -262,9 +261,7 @@
   }
 
   function elapsed(iso) {
-    if (!iso) { return "–"; }
-    var s = Math.max(0, Math.floor((Date.now() + clockOffset - Date.parse(iso)) / 1000));
-    return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+    return rules.elapsedText(iso, Date.now() + clockOffset);
   }
 
   function showError(message) {
@@ -275,6 +272,7 @@
   }
 
   function act(name, data) {
+    if (!socket) { return; }  // not connected yet: the buttons are still disabled
     var payload = Object.assign({ meeting_id: meetingId }, data || {});
     socket.timeout(10000).emit(name, payload, function (err, ack) {
       if (err) { showError(T.reconnecting); return; }
@@ -313,13 +311,11 @@
     });
   }
 
+  // The item's outcome is set by rules.applyPayload; here, the ballots list.
   function applyBallot(b) {
     var known = ballots[b.ballot_id];
     if (!known || known.status !== b.status) { loadBallots(); }  // new ballot, or eligibility fixed at opening
     if (known) { Object.assign(known, b); }
-    if (b.item_outcome && state) {
-      state.items.forEach(function (i) { if (i.item_id === b.item_id) { i.outcome = b.item_outcome; } });
-    }
     renderBallots();
   }
 
@@ -431,4 +427,5 @@
     renderFloor();
   }, 1000);
   setOnline(false);
+  modules.then(function (m) { connect(m[0], m[1]); });
 })();
