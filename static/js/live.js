@@ -332,16 +332,44 @@
     return key;
   }
 
+  // The member's own choice and receipt, kept on their device so that the chosen option still shows
+  // after a reload (the server cannot say it for a secret ballot: it does not know it).
+  function receiptKey(ballotId) { return "ecabinet-receipt-" + userId + "-" + ballotId; }
+  function storedReceipt(ballotId) {
+    if (ballotReceipts[ballotId]) { return ballotReceipts[ballotId]; }
+    try {
+      var kept = JSON.parse(window.localStorage.getItem(receiptKey(ballotId)) || "null");
+      if (kept && typeof kept.code === "string" && typeof kept.choice === "string") { ballotReceipts[ballotId] = kept; }
+    } catch (e) { /* unreadable: nothing shown */ }
+    return ballotReceipts[ballotId];
+  }
+
   function castVote(b, choice) {
     socket.timeout(15000).emit("vote.cast", { meeting_id: meetingId, ballot_id: b.ballot_id, choice: choice,
                                               client_vote_id: voteKey(b.ballot_id) }, function (err, ack) {
       if (err) { showError(T.reconnecting); return; }  // safe to retry: the same key makes it one vote
       if (!ack.ok) { showError(ack.message || ack.error); return; }
       ballotReceipts[b.ballot_id] = { code: ack.receipt, choice: choice };
+      try { window.localStorage.setItem(receiptKey(b.ballot_id), JSON.stringify(ballotReceipts[b.ballot_id])); }
+      catch (e) { /* private mode: shown until the page is left */ }
       b.voted_me = true;
       renderBallots();
     });
   }
+
+  // Changing a vote already cast is one tap plus a confirmation that names the new choice.
+  function confirmChange(label, onConfirm) {
+    var dialog = $("vote-confirm");
+    if (!dialog || typeof dialog.showModal !== "function") { onConfirm(); return; }
+    $("vote-confirm-text").textContent = fmt(T.vote_change_confirm, { choice: label });
+    var ok = $("vote-confirm-ok");
+    var fresh = ok.cloneNode(true);  // one listener: the last choice asked about
+    ok.replaceWith(fresh);
+    fresh.addEventListener("click", function () { dialog.close(); onConfirm(); });
+    dialog.showModal();
+  }
+
+  var CHOICE_ICONS = { yes: "\u2713", no: "\u2715", abstain: "\u2013", other: "\u2026" };
 
   function renderBallots() {
     var box = $("live-ballots");
@@ -375,12 +403,24 @@
       if (b.status === "open" && b.kind === "live" && b.questions.length === 1) {
         if (b.eligible_me) {
           var options = el("div", null, "ballot-options");
+          var kept = storedReceipt(b.ballot_id);
           b.questions[0].options.forEach(function (o) {
-            var mine = ballotReceipts[b.ballot_id] && ballotReceipts[b.ballot_id].choice === o.key;
-            var btn = bigButton(T[o.key] || o.label, function () { castVote(b, o.key); });
-            btn.classList.add("ballot-option-" + o.key);
+            var mine = !!kept && kept.choice === o.key;
+            var label = T[o.key] || o.label;
+            var btn = el("button", null, "btn btn-large ballot-choice ballot-choice-" + (o.meaning || "other") +
+                         " needs-online ballot-option-" + o.key);
+            btn.type = "button";
+            var icon = el("span", CHOICE_ICONS[o.meaning] || CHOICE_ICONS.other, "ballot-choice-icon");
+            icon.setAttribute("aria-hidden", "true");
+            btn.appendChild(icon);
+            btn.appendChild(el("span", label, "ballot-choice-label"));
+            if (mine) { btn.appendChild(el("span", T.vote_your_choice, "ballot-choice-mine")); }
             btn.setAttribute("aria-pressed", mine ? "true" : "false");
-            btn.disabled = !online || (b.voted_me && !b.allow_change);
+            btn.disabled = !online || (b.voted_me && !b.allow_change) || mine;
+            btn.addEventListener("click", function () {
+              if (b.voted_me) { confirmChange(label, function () { castVote(b, o.key); }); }
+              else { castVote(b, o.key); }
+            });
             options.appendChild(btn);
           });
           card.appendChild(options);
@@ -393,9 +433,13 @@
         link.href = ballotUrl.replace(/\/0$/, "/" + b.ballot_id);
         card.appendChild(link);
       }
-      if (ballotReceipts[b.ballot_id]) {
-        var receipt = el("p", fmt(T.vote_recorded, { code: ballotReceipts[b.ballot_id].code }), "flash flash-info");
+      var mineNow = storedReceipt(b.ballot_id);
+      if (mineNow) {
+        var chosen = (b.questions[0].options.filter(function (o) { return o.key === mineNow.choice; })[0]) || {};
+        var receipt = el("p", fmt(T.vote_recorded_choice, { choice: T[mineNow.choice] || chosen.label || mineNow.choice,
+                                                             code: mineNow.code }), "flash flash-info vote-receipt");
         receipt.setAttribute("data-testid", "vote-receipt");
+        receipt.setAttribute("role", "status");
         card.appendChild(receipt);
       }
       if (b.status === "closed" && b.result) {

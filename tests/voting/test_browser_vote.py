@@ -4,15 +4,24 @@ a written-opinion ballot through its page, after confirming their password."""
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 from playwright.sync_api import expect
 
 from ecabinet.extensions import db
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, ROOT
 from tests.live.test_room_browser import _sign_in
 from tests.meetings.conftest import actor
 from tests.voting.conftest import make_live, make_written
+
+
+def _artifact(name: str) -> Path:
+    """Screenshots for a person to look at (``TEST_ARTIFACTS_DIR``, by default tests/artifacts)."""
+    folder = Path(os.environ.get("TEST_ARTIFACTS_DIR", ROOT / "tests" / "artifacts"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
 
 
 def test_live_vote_in_the_browser(quorate, cabinet, live_server, browser):
@@ -34,7 +43,23 @@ def test_live_vote_in_the_browser(quorate, cabinet, live_server, browser):
 
         m1.get_by_role("button", name="Tán thành", exact=True).click()
         expect(m1.get_by_test_id("vote-receipt")).to_have_text(
-            re.compile(r"Đã ghi nhận phiếu biểu quyết của bạn — mã biên nhận [A-Z2-9]{4}-[A-Z2-9]{4}"))
+            re.compile(r"Đã ghi nhận phiếu “Tán thành” của bạn — mã biên nhận [A-Z2-9]{4}-[A-Z2-9]{4}"))
+        # The chosen option is filled and says so; changing it asks first, and keeping it changes nothing.
+        chosen = m1.get_by_role("button", name=re.compile("Tán thành"))
+        expect(chosen).to_have_attribute("aria-pressed", "true")
+        expect(chosen).to_contain_text("lựa chọn của bạn")
+        m1.get_by_role("button", name="Không tán thành", exact=True).click()
+        expect(m1.locator("#vote-confirm")).to_be_visible()
+        expect(m1.locator("#vote-confirm-text")).to_have_text("Đổi phiếu của bạn thành “Không tán thành”?")
+        m1.get_by_role("button", name="Giữ nguyên phiếu").click()
+        expect(m1.locator("#vote-confirm")).to_be_hidden()
+        m1.reload()  # the device keeps its own choice and receipt
+        expect(m1.get_by_role("button", name=re.compile("Tán thành"))).to_have_attribute("aria-pressed", "true",
+                                                                                       timeout=10000)
+        for name, size in (("phone", (390, 844)), ("tablet-landscape", (1366, 1024))):
+            m1.set_viewport_size({"width": size[0], "height": size[1]})
+            m1.get_by_test_id("vote-receipt").scroll_into_view_if_needed()
+            m1.screenshot(path=str(_artifact(f"room-vote-{name}-{size[0]}x{size[1]}.png")))
         m2.get_by_role("button", name="Tán thành", exact=True).click()
         expect(m2.get_by_test_id("vote-receipt")).to_be_visible()
         expect(chair.get_by_test_id("ballot-participation")).to_have_text("2 / 4 thành viên đã biểu quyết")
