@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, jsonify, render_template, send_from_directory
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ecabinet.accounts import policy as account_policy
-from ecabinet.core.policy import guard
+from ecabinet.core.i18n import select_locale
+from ecabinet.core.policy import guard, public
 from ecabinet.meetings import service as meetings
 from ecabinet.notifications import service as notifications
 
@@ -23,3 +25,38 @@ def index():
                            notifications=notifications.notifications_for(current_user, RECENT_NOTIFICATIONS),
                            unread=notifications.unread_count(current_user),
                            notification_text=notifications.notification_text)
+
+
+# --- the installable app shell ------------------------------------------------------------------------
+
+@bp.route("/manifest.webmanifest")
+@public
+def manifest():
+    """The web app manifest: from a tablet's home screen the app opens full-screen, in the app's colour."""
+    response = jsonify({
+        "name": _("e-Cabinet"), "short_name": "e-Cabinet", "lang": str(select_locale()),
+        "start_url": "/", "scope": "/", "display": "standalone", "orientation": "any",
+        "background_color": "#f5f6f8", "theme_color": "#a3151b",
+        "icons": [{"src": "/static/icons/icon-192.png", "sizes": "192x192", "type": "image/png"},
+                  {"src": "/static/icons/icon-512.png", "sizes": "512x512", "type": "image/png"},
+                  {"src": "/static/icons/icon-512-maskable.png", "sizes": "512x512", "type": "image/png",
+                   "purpose": "maskable"}]})
+    response.mimetype = "application/manifest+json"
+    return response
+
+
+@bp.route("/sw.js")
+@public
+def service_worker():
+    """Served from the root so that its scope is the whole app; never cached, so a new one is seen."""
+    response = send_from_directory(current_app.static_folder, "js/service-worker.js", mimetype="text/javascript",
+                                   max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.route("/offline")
+@public
+def offline():
+    """What the service worker shows when a page cannot load. The same for everyone: nothing personal."""
+    return render_template("home/offline.html")

@@ -3,6 +3,7 @@ the chair's and the secretariat's steps, and the fresh sign-in written opinions 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -112,6 +113,25 @@ def new_live(meeting_id: int):
     return render_template("voting/form.html", form=form, meeting=meeting), 400 if request.method == "POST" else 200
 
 
+_ANSWERS = "vote_answers"  # the voter's own answers per ballot, in their signed cookie only
+_ANSWERS_KEPT = 3
+_ANSWERS_BYTES = 1500  # a cookie holds about 4 KB: long comments are kept shortened
+
+
+def _keep_answers(ballot_id: int, answers: dict[str, dict[str, str]]) -> None:
+    """The answers as given, for the voter to see on the ballot page (the server cannot show a secret
+    vote: it is sealed). Kept on the voter's device, in the session cookie, for the last few ballots."""
+    kept = {qid: {k: v for k, v in a.items() if v} for qid, a in answers.items()}
+    while len(json.dumps(kept, ensure_ascii=False).encode()) > _ANSWERS_BYTES:
+        longest = max(kept.values(), key=lambda a: len(a.get("comment", "")))
+        if not longest.get("comment"):
+            break
+        longest["comment"] = longest["comment"][: len(longest["comment"]) // 2] + "…"
+    stored = {k: v for k, v in session.get(_ANSWERS, {}).items() if k != str(ballot_id)}
+    stored[str(ballot_id)] = kept
+    session[_ANSWERS] = dict(list(stored.items())[-_ANSWERS_KEPT:])
+
+
 def _client_vote_id(ballot: Ballot) -> str:
     keys = session.get(_KEYS, {})
     return keys.get(str(ballot.id)) or service.new_client_vote_id()
@@ -136,7 +156,8 @@ def show(ballot_id: int):
         missing=service.missing_voters(ballot) if policy.can_follow_up(user, ballot_id=ballot.id)
         and ballot.status is BallotStatus.OPEN else None,
         summary=service.summary(ballot), receipts=service.published_receipts(ballot),
-        running=service.running_counts(ballot), my_receipt=session.get("vote_receipts", {}).get(str(ballot.id)))
+        running=service.running_counts(ballot), my_receipt=session.get("vote_receipts", {}).get(str(ballot.id)),
+        my_answers=session.get(_ANSWERS, {}).get(str(ballot.id)))
 
 
 @bp.route("/ballots/<int:ballot_id>/vote", methods=["POST"])
@@ -155,6 +176,7 @@ def vote(ballot_id: int):
     if receipt:
         session[_KEYS] = {**session.get(_KEYS, {}), str(ballot.id): key}
         session["vote_receipts"] = {**session.get("vote_receipts", {}), str(ballot.id): receipt.code}
+        _keep_answers(ballot.id, answers)
         flash(_("Your vote was recorded — receipt %(code)s", code=receipt.code), "info")
     elif service.needs_reauth(ballot, row.authenticated_at if row else None):
         return redirect(url_for("voting.reauth", ballot_id=ballot.id))

@@ -9,3 +9,13 @@
     }
   });
 })();
+
+// The service worker only shows an offline page when a page cannot load (static/js/service-worker.js).
+(function () {
+  "use strict";
+  if ("serviceWorker" in navigator && window.isSecureContext) {
+    window.addEventListener("load", function () {
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* the app works without it */ });
+    });
+  }
+})();

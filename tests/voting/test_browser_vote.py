@@ -96,3 +96,61 @@ def test_written_opinion_in_the_browser(cabinet, live_server, browser):
     finally:
         context.close()
     assert PASSWORD
+
+
+class Taps:
+    """Counts what the member taps: a click or a check is one tap."""
+
+    def __init__(self, page) -> None:  # noqa: ANN001
+        self.page, self.count = page, 0
+
+    def tap(self, locator) -> None:  # noqa: ANN001
+        locator.click()
+        self.count += 1
+
+
+def test_voting_in_a_live_vote_takes_two_taps_from_home(quorate, cabinet, live_server, browser):
+    from ecabinet.voting import service
+
+    ballot = make_live(quorate, cabinet, title="Thông qua Nghị quyết phiên họp")
+    service.open_ballot(actor(cabinet["chair"]), ballot)
+    db.session.commit()
+    context, page = _sign_in(browser, live_server.url, "member@example.gov.vn", "/")
+    try:
+        taps = Taps(page)
+        taps.tap(page.get_by_test_id("pending-ballots").get_by_role("link", name="Thông qua Nghị quyết phiên họp"))
+        taps.tap(page.get_by_role("button", name="Tán thành", exact=True))
+        expect(page.get_by_test_id("my-receipt")).to_be_visible()
+        assert taps.count <= 2
+    finally:
+        context.close()
+
+
+def test_a_written_opinion_of_three_questions_takes_five_taps_and_shows_what_was_given(cabinet, live_server,
+                                                                                      browser):
+    from ecabinet.voting import service
+
+    ballot = make_written(cabinet, questions=("Câu 1?", "Câu 2?", "Câu 3?"))
+    service.approve_ballot(actor(cabinet["chair"]), ballot)
+    service.send_ballot(actor(cabinet["secretary"]), ballot)
+    db.session.commit()
+    context, page = _sign_in(browser, live_server.url, "member@example.gov.vn", "/")
+    try:
+        taps = Taps(page)
+        taps.tap(page.get_by_test_id("pending-ballots").get_by_role("link"))
+        for fieldset in page.locator("fieldset.ballot-question").all():
+            taps.tap(fieldset.get_by_label("Đồng ý", exact=True))
+        taps.tap(page.get_by_role("button", name="Gửi phiếu"))
+        expect(page.get_by_test_id("my-receipt")).to_be_visible()
+        assert taps.count <= 5
+        # What was given stays on the page, and the form comes back filled for a change.
+        answers = page.get_by_test_id("my-answers")
+        expect(answers).to_contain_text("Câu 3?")
+        expect(answers.locator("dd")).to_have_count(3)
+        assert page.locator("fieldset.ballot-question input:checked").count() == 3
+        page.locator("fieldset.ballot-question").nth(1).get_by_label("Ý kiến khác", exact=True).check()
+        page.locator("fieldset.ballot-question").nth(1).locator("textarea").fill("Đề nghị làm rõ thẩm quyền.")
+        page.get_by_role("button", name="Sửa ý kiến").click()
+        expect(page.get_by_test_id("my-answers")).to_contain_text("Đề nghị làm rõ thẩm quyền.")
+    finally:
+        context.close()
