@@ -2,11 +2,13 @@
 
     .venv/bin/python bench/run.py                 # everything
     .venv/bin/python bench/run.py --only live_load --clients 500
+    .venv/bin/python bench/run.py --only bench_live_real --clients 500   # keeps the other saved results
 
-The real-time load benchmark runs twice: on SQLite, then on PostgreSQL with Redis (127.0.0.1:5432,
-trust auth, database ``test``; Redis 127.0.0.1:6379), which is skipped, with the reason, when either
-is not reachable. Every other ``bench/*.py`` is run as is; one that is missing or fails is reported as
-not run. Nothing here asserts: the table shows measured values next to their targets.
+The real-time load benchmarks (live_load.py, bench_live_real.py, bench_tally.py) run twice: on SQLite,
+then on PostgreSQL with Redis (127.0.0.1:5432, trust auth, database ``test``; Redis 127.0.0.1:6379),
+which is skipped, with the reason, when either is not reachable. Every other ``bench/*.py`` is run as
+is; one that is missing or fails is reported as not run. Nothing here asserts: the table shows measured
+values next to their targets.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgr
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 EXPECTED = ["bench_pdf.py"]  # benchmarks colleagues are known to be writing: reported even when absent
 LIBRARIES = {"lean_socket.py"}  # modules the benchmarks import, not benchmarks themselves
-TIME_LIMIT = {"live_load.py": 660, "bench_tally.py": 660, "default": 1200}
+TIME_LIMIT = {"live_load.py": 660, "bench_tally.py": 660, "bench_live_real.py": 960, "default": 1200}
 
 
 def log(message: str) -> None:
@@ -188,6 +190,18 @@ def rows_tally(label: str, run: dict[str, Any]) -> list[dict]:
     return out
 
 
+def rows_live_real(label: str, run: dict[str, Any]) -> list[dict]:
+    result = run["result"]
+    sys.path.insert(0, str(BENCH))
+    from bench_live_real import verdicts  # socket.io-client tablets against bare Node, per compression mode
+
+    out = [row(label, v["what"], f"{v['target']} {v['unit']}".strip() if v["target"] else "", v["measured"],
+               v["unit"], v["pass"]) for v in verdicts(result, result["clients"])]
+    if result.get("error"):
+        out.append(row(label, "error", "", result["error"], ok=False))
+    return out
+
+
 def _cmp(value: Any, op: str, limit: float) -> bool | None:
     if not isinstance(value, int | float):
         return None
@@ -324,6 +338,10 @@ def table(runs: dict[str, dict[str, Any]]) -> list[dict]:
             label = "tally, SQLite" if name == "bench_tally_sqlite" else "tally, PostgreSQL + Redis"
             rows.extend(rows_tally(label, run) if "result" in run else [row(label, "not run", "", run["reason"])])
             continue
+        if name.startswith("bench_live_real"):
+            label = "live, real clients, " + ("SQLite" if name == "bench_live_real_sqlite" else "PostgreSQL + Redis")
+            rows.extend(rows_live_real(label, run) if "result" in run else [row(label, "not run", "", run["reason"])])
+            continue
         if name == "bench_votes" and "result" in run:
             rows.extend(rows_votes(run))
             continue
@@ -361,7 +379,9 @@ def markdown(saved: dict[str, Any]) -> str:
 def main() -> int:
     p = argparse.ArgumentParser(description="Run every benchmark in bench/ and record the results.")
     p.add_argument("--only", help="run only this benchmark (file name without .py)")
-    p.add_argument("--clients", type=int, help="passed to live_load.py (default: its own, 2000)")
+    p.add_argument("--clients", type=int,
+                   help="passed to live_load.py and bench_live_real.py (default: their own, 2000; "
+                        "bench_live_real.py also reads BENCH_REAL_CLIENTS)")
     p.add_argument("--output", default=str(BENCH / "results.json"))
     p.add_argument("--markdown", action="store_true",
                    help="rebuild the table of the saved results and print it as Markdown; runs nothing")
@@ -397,6 +417,13 @@ def main() -> int:
                 runs["live_load_postgresql_redis"] = run_json(
                     script, [*extra, "--postgres", POSTGRES_URL, "--redis", REDIS_URL], TIME_LIMIT[script])
             continue
+        if script == "bench_live_real.py":  # like live_load: SQLite, then PostgreSQL + Redis
+            extra = ["--clients", str(args.clients)] if args.clients else []
+            runs["bench_live_real_sqlite"] = run_json(script, extra, TIME_LIMIT[script])
+            why = postgres_ok() or redis_ok()
+            runs["bench_live_real_postgresql_redis"] = {"status": "not run", "reason": why} if why else run_json(
+                script, [*extra, "--postgres", POSTGRES_URL, "--redis", REDIS_URL], TIME_LIMIT[script])
+            continue
         if script == "bench_tally.py":  # like live_load: SQLite, then PostgreSQL + Redis
             runs["bench_tally_sqlite"] = run_json(script, [], TIME_LIMIT[script])
             why = postgres_ok() or redis_ok()
@@ -405,10 +432,17 @@ def main() -> int:
             continue
         runs[name] = run_json(script, [], TIME_LIMIT["default"])
 
+    output = Path(args.output)
+    if args.only and output.exists():
+        # One benchmark re-run: keep the others' saved results, each run noting its own machine and date.
+        for run in runs.values():
+            run["machine"] = info
+        saved = json.loads(output.read_text())
+        runs = {**saved.get("runs", {}), **runs}
+        info = saved.get("machine", info)
     rows = table(runs)
     print_table(rows, info)
-    Path(args.output).write_text(json.dumps({"machine": info, "table": rows, "runs": runs}, ensure_ascii=False,
-                                            indent=1) + "\n")
+    output.write_text(json.dumps({"machine": info, "table": rows, "runs": runs}, ensure_ascii=False, indent=1) + "\n")
     log(f"wrote {args.output}")
     return 0
 
