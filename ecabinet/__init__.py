@@ -106,10 +106,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
 
     _register_domains(app)
+    from ecabinet.operations.metrics import init_metrics
 
-    from ecabinet.live.guard import OriginGuard
+    init_metrics(app)  # /metrics for the operator, and the timing of every request
+
+    from ecabinet.live.guard import NoWebSocketCompression, OriginGuard
 
     app.wsgi_app = OriginGuard(app, app.wsgi_app)
+    app.wsgi_app = NoWebSocketCompression(app.wsgi_app)
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)

@@ -181,3 +181,39 @@ def verify_ballot(ballot_id: int) -> None:
         click.echo(f"Ballot {ballot_id}: verification FAILED", err=True)
         sys.exit(1)
     click.echo(f"Ballot {ballot_id}: verified")
+
+
+def _operation(run, *args):  # noqa: ANN001, ANN202 - a function of ecabinet.operations and its arguments
+    """Run a backup or restore step; a problem is one clear line and a non-zero exit, never a traceback."""
+    import sqlite3
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ecabinet.operations.database import OperationError
+
+    try:
+        return run(*args)
+    except OperationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except (OSError, sqlite3.Error, SQLAlchemyError) as exc:
+        raise click.ClickException(f"{type(exc).__name__}: {exc}") from exc
+
+
+@cli.command("backup")
+@click.argument("dest", type=click.Path(path_type=Path))
+def backup(dest: Path) -> None:
+    """Archive the database and the stored files it references into DEST (a new folder, or a .tar/.tar.gz file)."""
+    from ecabinet.operations.backup import make_backup
+
+    for line in _operation(make_backup, dest).lines:
+        click.echo(line)
+
+
+@cli.command("restore")
+@click.argument("src", type=click.Path(path_type=Path))
+def restore(src: Path) -> None:
+    """Restore an archive made by `backup` into an empty database and an empty document store."""
+    from ecabinet.operations.backup import restore_backup
+
+    for line in _operation(restore_backup, src).lines:
+        click.echo(line)
