@@ -3,9 +3,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from ecabinet.core.forms import IdSelectField, WholeNumberField
+from ecabinet.core.i18n import COMMON_TIMEZONES, is_known_timezone, timezone_names, zone_label
 from ecabinet.meetings.models import (
     Attendance,
     CheckInMode,
@@ -63,12 +64,31 @@ def _choices(name: str, blank: bool = False) -> list[tuple[str, object]]:
     return [("", _l("(unchanged)"))] + choices if blank else choices
 
 
+def timezone_choices(current: str | None = None) -> list[tuple[str, str]]:
+    """The IANA zones, the default and the common ones first. A stored zone that is no longer in the
+    list is kept at the top, so that editing the meeting shows it (saving then asks for a known one)."""
+    names = timezone_names()
+    if current and current not in names:
+        names = [current] + names
+    return [(name, zone_label(name)) for name in names]
+
+
+def _known_timezone(form: FlaskForm, field: SelectField) -> None:
+    zone = (field.data or "").strip()
+    if zone and not is_known_timezone(zone):
+        raise ValidationError(_l("“%(zone)s” is not a known time zone: choose one from the list, "
+                                 "e.g. Asia/Ho_Chi_Minh.", zone=zone[:64]))
+
+
 class MeetingForm(FlaskForm):
     title = StringField(_l("Meeting title"), validators=[DataRequired(), Length(max=TITLE_MAX)])
     kind = SelectField(_l("Kind"), choices=_choices("meeting_kind"))
     starts_at = DateTimeLocalField(_l("Start"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     ends_at = DateTimeLocalField(_l("Expected end"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
-    timezone = StringField(_l("Time zone"), validators=[DataRequired(), Length(max=64)])
+    # The choices are set per request (timezone_choices); the value is checked against the zone
+    # database by _known_timezone, which names the refused zone rather than WTForms' "Not a valid choice".
+    timezone = SelectField(_l("Time zone"), validate_choice=False, validators=[DataRequired(), _known_timezone],
+                           default=COMMON_TIMEZONES[0])
     place = StringField(_l("Place"), validators=[Optional(), Length(max=TEXT_MAX)])
     mode = SelectField(_l("Mode"), choices=_choices("mode"))
     chair_id = IdSelectField(_l("Chair"), minimum=0)  # 0: "(none)"

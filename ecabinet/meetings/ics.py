@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from icalendar import Calendar, Event
 
+from ecabinet.core.i18n import local_time, zone_of
 from ecabinet.core.types import utcnow
 from ecabinet.meetings.models import Meeting, MeetingStatus
 
@@ -20,16 +21,20 @@ def meeting_calendar(meeting: Meeting, url: str) -> bytes:
     event = Event()
     event.add("uid", f"meeting-{meeting.id}@ecabinet")
     event.add("dtstamp", utcnow())
-    event.add("dtstart", meeting.starts_at)
-    event.add("dtend", meeting.ends_at)
+    # In the meeting's own zone (DTSTART;TZID=Asia/Ho_Chi_Minh:...T080000, with its VTIMEZONE), so a
+    # calendar shows the hour the meeting was called for and moves it correctly for a reader abroad.
+    zone = zone_of(meeting.timezone)
+    event.add("dtstart", meeting.starts_at.astimezone(zone))
+    event.add("dtend", meeting.ends_at.astimezone(zone))
     event.add("summary", meeting.title)
     if meeting.place:
         event.add("location", meeting.place)
     event.add("url", url)
-    event.add("description", url)
+    event.add("description", f"{local_time(meeting.starts_at, 'full', meeting.timezone)}\n{url}")
     # Each new agenda version bumps the sequence, so calendars replace the old entry.
     event.add("sequence", meeting.agenda_version)
     event.add("status", "CANCELLED" if meeting.status is MeetingStatus.CLOSED and not meeting.started_at
               else "CONFIRMED")
     cal.add_component(event)
+    cal.add_missing_timezones()
     return cal.to_ical()

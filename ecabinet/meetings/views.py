@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,6 +14,7 @@ from ecabinet.accounts import service as accounts
 from ecabinet.accounts.forms import EmptyForm
 from ecabinet.accounts.models import Role
 from ecabinet.core.actor import current_actor
+from ecabinet.core.i18n import default_timezone, is_known_timezone, zone_of
 from ecabinet.core.policy import guard
 from ecabinet.core.schemas import form_int, json_body
 from ecabinet.meetings import ics, policy, service
@@ -30,6 +30,7 @@ from ecabinet.meetings.forms import (
     ParticipantForm,
     PositionForm,
     ResponseForm,
+    timezone_choices,
 )
 from ecabinet.meetings.models import Meeting, MeetingItem, MeetingParticipant, ParticipantRole
 from ecabinet.meetings.schemas import ReorderAgenda
@@ -91,11 +92,11 @@ def _back(meeting: Meeting, anchor: str = "") -> Response:
 
 
 def _aware(value: datetime, zone: str) -> datetime:
-    return value.replace(tzinfo=ZoneInfo(zone))
+    return value.replace(tzinfo=zone_of(zone))
 
 
 def _local(value: datetime, zone: str) -> datetime:
-    return value.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+    return value.astimezone(zone_of(zone)).replace(tzinfo=None)
 
 
 def _chairs() -> list[tuple[int, str]]:
@@ -104,10 +105,9 @@ def _chairs() -> list[tuple[int, str]]:
 
 def _meeting_data(form: MeetingForm) -> MeetingData:
     zone = (form.timezone.data or "").strip()
-    try:
-        ZoneInfo(zone)
-    except (KeyError, ValueError):
-        raise MeetingError("Unknown time zone.") from None
+    if not is_known_timezone(zone):
+        raise MeetingError("“%(zone)s” is not a known time zone: choose one from the list, e.g. Asia/Ho_Chi_Minh.",
+                           zone=zone[:64])
     return MeetingData(title=form.title.data, kind=form.kind.data, starts_at=_aware(form.starts_at.data, zone),
                        ends_at=_aware(form.ends_at.data, zone), timezone=zone, place=form.place.data or "",
                        mode=form.mode.data, chair_id=form.chair_id.data or None,
@@ -136,8 +136,9 @@ def index():
 def create():
     form = MeetingForm()
     form.chair_id.choices = _chairs()
+    form.timezone.choices = timezone_choices()
     if request.method == "GET":
-        form.timezone.data = current_app.config["DEFAULT_TIMEZONE"]
+        form.timezone.data = default_timezone()
         if len(form.chair_id.choices) == 2:
             form.chair_id.data = form.chair_id.choices[1][0]
     if form.validate_on_submit():
@@ -157,6 +158,7 @@ def edit(meeting_id: int):
     meeting = _meeting(meeting_id)
     form = MeetingForm(obj=meeting) if request.method == "GET" else MeetingForm()
     form.chair_id.choices = _chairs()
+    form.timezone.choices = timezone_choices(meeting.timezone)
     if request.method == "GET":
         form.starts_at.data = _local(meeting.starts_at, meeting.timezone)
         form.ends_at.data = _local(meeting.ends_at, meeting.timezone)

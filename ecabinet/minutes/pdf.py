@@ -9,8 +9,8 @@ from __future__ import annotations
 import io
 from html.parser import HTMLParser
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from ecabinet.core.i18n import format_in_zone
 from ecabinet.meetings.models import Meeting
 from ecabinet.minutes.models import Minutes
 from ecabinet.minutes.record import MeetingRecord
@@ -127,8 +127,7 @@ def render_minutes(meeting: Meeting, minutes: Minutes, record: MeetingRecord, bo
         rows.append(["Kết quả", str(ballot.get("result", ""))])
         flow.append(_table(rows, regular, bold))
     flow.append(Spacer(1, 14))
-    tz = ZoneInfo(meeting.timezone)
-    approved = minutes.approved_at.astimezone(tz).strftime("%d/%m/%Y %H:%M") if minutes.approved_at else ""
+    approved = format_in_zone(minutes.approved_at, "short", meeting.timezone, "vi") if minutes.approved_at else ""
     flow.append(Paragraph(escape(f"Biên bản được Chủ tọa phê duyệt lúc {approved} (bản sửa đổi số "
                                  f"{minutes.revision})."), sheet["body"]))
     flow.append(Paragraph(escape(f"Mã băm đầu chuỗi nhật ký kiểm toán (SHA-256): {audit_head}"), sheet["small"]))

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import current_app
 from sqlalchemy import select
 
 from ecabinet.accounts.models import Role, User
 from ecabinet.core.actor import Actor
+from ecabinet.core.i18n import default_timezone, is_known_timezone
 from ecabinet.core.types import utcnow
 from ecabinet.extensions import db
 from ecabinet.meetings.models import (
@@ -147,11 +146,12 @@ class MeetingData:
         place = (self.place or "").strip()
         if len(place) > TEXT_MAX:
             raise MeetingError("The place is longer than %(n)s characters.", n=TEXT_MAX)
-        zone = self.timezone or current_app.config["DEFAULT_TIMEZONE"]
-        try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise MeetingError("Unknown time zone.") from exc
+        zone = (self.timezone or "").strip() or default_timezone()
+        # Only a zone of the IANA database: every page, the .ics and the minutes show the meeting's
+        # times in it, so free text ("GMT+7", "Hanoi") would leave them nowhere to be converted to.
+        if not is_known_timezone(zone):
+            raise MeetingError("“%(zone)s” is not a known time zone: choose one from the list, e.g. Asia/Ho_Chi_Minh.",
+                               zone=zone[:64])
         if self.starts_at is None or self.ends_at is None:
             raise MeetingError("The start and the expected end are required.")
         if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
