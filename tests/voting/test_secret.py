@@ -213,3 +213,13 @@ def test_sealed_written_opinions_have_one_length_whatever_the_comment(cabinet):
     lengths = {len(p.sealed_vote) for p in db.session.scalars(
         select(BallotParticipation).where(BallotParticipation.ballot_id == ballot.id))}
     assert len(lengths) == 1
+
+
+def test_a_close_with_a_stale_key_still_ends_the_vote(quorate, cabinet):
+    """A key that no longer opens (the password changed on another device) must not undo the close."""
+    ballot = _secret_ballot(quorate, cabinet)
+    service.cast_vote(actor(cabinet["member"]), ballot.id, "approve", cvid())
+    assert service.close_ballot(actor(cabinet["chair"]), ballot, wrapping_key=b"\x01" * 32) is None
+    db.session.commit()
+    db.session.refresh(ballot)
+    assert ballot.status is BallotStatus.COUNTING and ballot.unsealed_layers == 0

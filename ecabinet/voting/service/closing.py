@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from ecabinet.accounts import custody
 from ecabinet.audit import service as audit
 from ecabinet.core.actor import Actor
 from ecabinet.core.types import utcnow
@@ -101,9 +102,11 @@ def close_ballot(actor: Actor, ballot: Ballot, reason: str = "chair", now: datet
         require(policy.may_close(actor.user, ballot), "Only the chair may do this." if ballot.kind is BallotKind.LIVE
                 else "Only the secretariat or the chair may do this.")
     result = _close_locked(actor, lock_open(ballot.id), reason, now)
-    if result is None and actor.user is not None and wrapping_key is not None:
+    if result is None and actor.user is not None:
         ballot = db.session.get(Ballot, ballot.id)
-        if policy.may_open_seal(actor.user, ballot):
+        # Only with a key that opens: a refusal here would undo the close itself. A closer whose key is
+        # missing or stale leaves the ballot to be counted (the page asks for their password).
+        if policy.may_open_seal(actor.user, ballot) and custody.unlock(actor.user.id, wrapping_key) is not None:
             result = open_seal(actor, ballot, wrapping_key)
     return result
 
