@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from ecabinet.accounts import custody
 from ecabinet.accounts.models import User
@@ -214,8 +214,6 @@ def _take_layer(ballot_id: int, layer: int) -> list[str]:
 
 def seal_remains(ballot_id: int) -> dict[str, int]:
     """What of the seal is still stored (verify-ballot: nothing, once the ballot is counted)."""
-    from sqlalchemy import func
-
     def count(stmt) -> int:  # noqa: ANN001
         return db.session.scalar(stmt) or 0
 
