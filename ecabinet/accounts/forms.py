@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 
 from ecabinet.accounts.models import Role
 from ecabinet.accounts.service import FIELD_LIMITS, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
@@ -26,24 +26,45 @@ class CodeForm(FlaskForm):
     code = StringField(_l("6-digit code"), validators=[DataRequired(), Length(min=6, max=7)])
 
 
+# The admin's forms say what is wrong in the reader's language: WTForms has no Vietnamese of its own.
+REQUIRED = _l("Please fill in this field.")
+TOO_LONG = _l("This field can hold at most %(max)d characters.")
+PASSWORD_LENGTH = _l("The password must be between %(min)d and %(max)d characters long.")
+ROLE_CHOICE = _l("Please choose a role from the list.")
+
+
+def _required() -> DataRequired:
+    return DataRequired(message=REQUIRED)
+
+
+def _at_most(limit: int) -> Length:
+    return Length(max=limit, message=TOO_LONG)
+
+
+def _password_length() -> Length:
+    return Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH, message=PASSWORD_LENGTH)
+
+
 class UserForm(FlaskForm):
-    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=FIELD_LIMITS["name"])])
-    email = EmailField(_l("Email"), validators=[DataRequired(),
-                                                Length(max=FIELD_LIMITS["email"])])
-    title = StringField(_l("Title"), validators=[Optional(), Length(max=FIELD_LIMITS["title"])])
+    name = StringField(_l("Full name"), validators=[_required(), _at_most(FIELD_LIMITS["name"])])
+    email = EmailField(_l("Email"), validators=[_required(), _at_most(FIELD_LIMITS["email"])])
+    title = StringField(_l("Title"), validators=[Optional(), _at_most(FIELD_LIMITS["title"])])
     organisation = StringField(_l("Ministry or organisation"),
-                               validators=[Optional(), Length(max=FIELD_LIMITS["organisation"])])
-    role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
+                               validators=[Optional(), _at_most(FIELD_LIMITS["organisation"])])
+    # A new account is a member's unless the admin chooses otherwise: the least power is the safe default.
+    # The default only fills the blank form: a posted form without a role is refused, never read as "member".
+    role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()],
+                       default=Role.MEMBER.value, validate_choice=False,
+                       validators=[InputRequired(message=ROLE_CHOICE),
+                                   AnyOf([r.value for r in Role], message=ROLE_CHOICE)])
 
 
 class NewUserForm(UserForm):
-    password = PasswordField(_l("Initial password"),
-                             validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)])
+    password = PasswordField(_l("Initial password"), validators=[_required(), _password_length()])
 
 
 class PasswordResetForm(FlaskForm):
-    password = PasswordField(_l("New password"),
-                             validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)])
+    password = PasswordField(_l("New password"), validators=[_required(), _password_length()])
 
 
 class ChangePasswordForm(FlaskForm):

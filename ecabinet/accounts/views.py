@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import time
+import unicodedata
+from collections.abc import Collection, Mapping
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from ecabinet.accounts import policy, service
 from ecabinet.accounts.auth import sign_in, sign_out
@@ -23,10 +26,11 @@ from ecabinet.accounts.forms import (
 )
 from ecabinet.accounts.models import Role, User
 from ecabinet.accounts.service import AccountError, UserData
+from ecabinet.audit import words as audit_words
 from ecabinet.core import sealing
 from ecabinet.core.actor import Actor, current_actor
 from ecabinet.core.policy import guard, public
-from ecabinet.extensions import limiter
+from ecabinet.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
 
@@ -189,11 +193,42 @@ def account_totp_disable():
 
 # --- administration --------------------------------------------------------------------------------
 
+@audit_words.names.register("user")
+def _names_for_audit(ids: Collection[int]) -> Mapping[int, str]:
+    """The audit log tells its entries with people's names; it sits below accounts and cannot look them up."""
+    return {row.id: row.name for row in db.session.execute(select(User.id, User.name).where(User.id.in_(list(ids))))}
+
+
+def _folded(text: str | None) -> str:
+    """Lower case without diacritics, so that "nguyen van" finds "Nguyễn Văn" and "dung" finds "Dũng"."""
+    decomposed = unicodedata.normalize("NFD", (text or "").replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _matches(user: User, query: str) -> bool:
+    """Every word of the query begins a word of the name, title or organisation ("Văn An" finds "Nguyễn Văn
+    An", not "Chánh Văn phòng"), or the query is part of the email address."""
+    if query in _folded(user.email):
+        return True
+    known = set(_folded(" ".join((user.name, user.title or "", user.organisation or ""))).split())
+    return all(any(word.startswith(part) for word in known) for part in query.split())
+
+
 @bp.route("/admin/users")
 @guard(policy.can_manage_users)
 def users():
-    return render_template("accounts/users.html", users=service.list_users(), role_labels=ROLE_LABELS,
-                           empty=EmptyForm())
+    # A cabinet has a few hundred accounts at most: the list is read whole and searched here.
+    query = (request.args.get("q") or "").strip()[:100]
+    raw_role = (request.args.get("role") or "").strip()
+    role = Role(raw_role) if raw_role in {r.value for r in Role} else None
+    problem = _("The role filter must be a role from the list.") if raw_role and role is None else None
+    found = service.list_users(role)
+    if query:
+        folded = " ".join(_folded(query).split())
+        found = [u for u in found if _matches(u, folded)]
+    return render_template("accounts/users.html", users=found, role_labels=ROLE_LABELS, empty=EmptyForm(),
+                           query=query, role=role.value if role else "", problem=problem,
+                           filtered=bool(query or role)), 400 if problem else 200
 
 
 def _user_data(form: UserForm) -> UserData:
@@ -242,13 +277,27 @@ def user_edit(user_id: int):
                            empty=EmptyForm()), 400 if form.errors else 200
 
 
+@bp.route("/admin/users/<int:user_id>/deactivate")
+@guard(policy.can_manage_users)
+def user_confirm_deactivate(user_id: int):
+    """Disabling ends every session of the account: the admin confirms it on this page first."""
+    user = _user_or_404(user_id)
+    if not user.active:
+        return redirect(url_for("accounts.users"))
+    return render_template("accounts/user_deactivate.html", user=user, empty=EmptyForm())
+
+
 @bp.route("/admin/users/<int:user_id>/active", methods=["POST"])
 @guard(policy.can_manage_users)
 def user_set_active(user_id: int):
     user = _user_or_404(user_id)
+    active = request.form.get("active") == "1"
+    if not active and request.form.get("confirm") != "1":
+        # Only the confirmation page's button carries "confirm": anything else asks first.
+        return redirect(url_for("accounts.user_confirm_deactivate", user_id=user.id))
     if EmptyForm().validate_on_submit():
         try:
-            service.set_active(current_actor(), user, request.form.get("active") == "1")
+            service.set_active(current_actor(), user, active)
         except AccountError as exc:
             flash(exc.translated(), "error")
         else:

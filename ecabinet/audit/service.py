@@ -186,3 +186,47 @@ def verify_chain(*, checkpoint_file: Path | None = None, public_key: Path | None
     first = problems[0] if problems else None
     return ChainReport(not problems, count, prev, first.entry_id if first else None, first.message if first else None,
                        tuple(problems), linked, anchored.checkpoints, anchored.last)
+
+
+# --- reading the log -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LogFilter:
+    """What the reader narrowed the log to: a meeting, a person (the actor), a family of actions
+    (``ballot``) or one action (``ballot.open``)."""
+
+    meeting_id: int | None = None
+    actor_id: int | None = None
+    action: str | None = None
+
+
+def read_entries(where: LogFilter, *, before: int | None = None, limit: int = 50) -> list[AuditEntry]:
+    """The newest entries matching ``where``, older than entry ``before`` when given (keyset pages)."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc())
+    if where.meeting_id is not None:
+        query = query.where(AuditEntry.meeting_id == where.meeting_id)
+    if where.actor_id is not None:
+        query = query.where(AuditEntry.actor_id == where.actor_id)
+    if where.action:
+        if "." in where.action:
+            query = query.where(AuditEntry.action == where.action)
+        else:  # a family: the code itself ("logout") or any code under it ("ballot.open")
+            query = query.where((AuditEntry.action == where.action)
+                                | AuditEntry.action.startswith(where.action + ".", autoescape=True))
+    if before is not None:
+        query = query.where(AuditEntry.id < before)
+    return list(db.session.scalars(query.limit(limit)))
+
+
+def actors_in_log() -> list[int]:
+    """The people who have acted, for the person filter."""
+    return list(db.session.scalars(select(AuditEntry.actor_id).where(AuditEntry.actor_id.is_not(None)).distinct()))
+
+
+def meetings_in_log() -> list[int]:
+    return list(db.session.scalars(select(AuditEntry.meeting_id).where(AuditEntry.meeting_id.is_not(None))
+                                   .distinct().order_by(AuditEntry.meeting_id.desc())))
+
+
+def actions_in_log() -> list[str]:
+    return list(db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))

@@ -68,7 +68,8 @@ def test_admin_deactivates_and_reactivates(admin_client, users):
     member = users["member"]
     for active, expected in (("0", False), ("1", True)):
         token = _form(admin_client, "/admin/users")
-        admin_client.post(f"/admin/users/{member.id}/active", data={"csrf_token": token, "active": active})
+        admin_client.post(f"/admin/users/{member.id}/active",
+                          data={"csrf_token": token, "active": active, "confirm": "1"})
         db.session.refresh(member)
         assert member.active is expected
     actions = db.session.scalars(select(AuditEntry.action)).all()
@@ -77,8 +78,8 @@ def test_admin_deactivates_and_reactivates(admin_client, users):
 
 def test_admin_cannot_deactivate_themself(admin_client, users):
     token = _form(admin_client, "/admin/users")
-    r = admin_client.post(f"/admin/users/{users['admin'].id}/active", data={"csrf_token": token, "active": "0"},
-                          follow_redirects=True)
+    r = admin_client.post(f"/admin/users/{users['admin'].id}/active",
+                          data={"csrf_token": token, "active": "0", "confirm": "1"}, follow_redirects=True)
     assert "Bạn không thể tự khóa tài khoản của mình." in r.get_data(as_text=True)
     db.session.refresh(users["admin"])
     assert users["admin"].active

@@ -91,7 +91,7 @@ def test_deactivation_closes_the_users_sockets(live_server, users):
     admin = http_login(live_server.url, "admin@example.gov.vn", PASSWORD)
     page = admin.get(live_server.url + "/admin/users", timeout=5).text
     admin.post(f"{live_server.url}/admin/users/{users['member'].id}/active",
-               data={"csrf_token": csrf_from(page), "active": "0"}, timeout=5)
+               data={"csrf_token": csrf_from(page), "active": "0", "confirm": "1"}, timeout=5)
     assert _wait_closed(client)
     # And the old cookie no longer opens a socket.
     with pytest.raises(socketio.exceptions.ConnectionError):
@@ -109,7 +109,7 @@ def test_deactivation_on_one_instance_closes_sockets_on_another(app, db_url, tmp
         page = admin.get(a.url + "/admin/users", timeout=5).text
         time.sleep(0.2)
         admin.post(f"{a.url}/admin/users/{users['member'].id}/active",
-                   data={"csrf_token": csrf_from(page), "active": "0"}, timeout=5)
+                   data={"csrf_token": csrf_from(page), "active": "0", "confirm": "1"}, timeout=5)
         assert _wait_closed(client)
     finally:
         a.stop()
