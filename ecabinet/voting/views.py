@@ -4,19 +4,22 @@ the chair's and the secretariat's steps, and the fresh sign-in written opinions 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from ecabinet.accounts import custody
 from ecabinet.accounts.auth import current_session, custody_key, remember_custody_key
 from ecabinet.accounts.service import AccountError, reauthenticate
+from ecabinet.audit import words as audit_words
 from ecabinet.core.actor import current_actor
 from ecabinet.core.policy import guard
+from ecabinet.extensions import db
 from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import ItemKind
 from ecabinet.voting import policy, service
@@ -281,3 +284,9 @@ def open_seal(ballot_id: int):
 @guard(policy.can_cancel)
 def cancel(ballot_id: int):
     return _step(ballot_id, service.cancel_ballot, _("The ballot is withdrawn."))
+
+
+@audit_words.names.register("ballot")
+def _ballot_titles_for_audit(ids: Collection[int]) -> Mapping[int, str]:
+    """The audit log tells a ballot by its title; it sits below voting and cannot look it up."""
+    return dict(db.session.execute(select(Ballot.id, Ballot.title).where(Ballot.id.in_(list(ids)))).all())

@@ -68,3 +68,11 @@ def test_every_voting_socket_event_has_a_rule(app):
     for name in ("vote.list", "vote.cast", "chair.open_vote", "chair.close_vote"):
         assert name in EVENT_RULES
         assert name in app.extensions["socketio"].server.handlers["/"]
+
+
+def test_the_audit_log_tells_a_ballot_by_its_title(app, quorate, cabinet):
+    from ecabinet.audit import words
+    from tests.voting.conftest import make_live
+
+    ballot = make_live(quorate, cabinet, title="Thông qua Nghị quyết phiên họp")
+    assert words.Names.for_ids({"ballot": {ballot.id}}).by_kind["ballot"] == {ballot.id: ballot.title}
