@@ -22,6 +22,14 @@ def _minutes(user: User, minutes_id: int | None):  # noqa: ANN202
     return minutes, meeting
 
 
+def may_read_record(user: User, meeting_id: int) -> bool:
+    """``can_see_record`` as a plain answer (no Hidden): for choosing whom to tell about the record."""
+    try:
+        return can_see_record(user, meeting_id=meeting_id)
+    except Hidden:
+        return False
+
+
 def can_see_record(user: User, meeting_id: int | None = None, **_: object) -> bool:
     """The meeting's record (minutes, conclusions, export): its participants other than guests, and the
     secretariat. Guests were there for one item only."""

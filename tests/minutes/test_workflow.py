@@ -233,3 +233,21 @@ def test_signing_works_inside_a_running_event_loop(signing_pair):
         else:  # the browser driver of another test already runs a loop here: the same situation
             signed = sign_pdf(path.read_bytes(), str(signing_pair[0]), str(signing_pair[1]))
             assert validate_pdf(signed, str(signing_pair[1])).ok
+
+
+def test_circulation_tells_only_those_who_may_read_the_minutes(closed_meeting, cabinet):
+    """A guest, invited for one item, may not open the minutes: she is not told they are circulated."""
+    from ecabinet.meetings.models import MeetingParticipant, ParticipantRole
+    from ecabinet.notifications.models import Notification
+
+    # A guest who was invited to one item (the meeting is closed now: set up directly).
+    db.session.add(MeetingParticipant(meeting_id=closed_meeting.id, user_id=cabinet["guest"].id,
+                                      role=ParticipantRole.GUEST))
+    db.session.commit()
+    db.session.refresh(closed_meeting)
+    minutes = _drafted(closed_meeting, cabinet)
+    service.circulate(actor(cabinet["secretary"]), minutes, SOON)
+    db.session.commit()
+    told = set(db.session.scalars(select(Notification.user_id).where(Notification.key.like("Minutes of%"))))
+    assert cabinet["guest"].id not in told
+    assert {cabinet["member"].id, cabinet["member2"].id} <= told

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from ecabinet.accounts.models import User
 from ecabinet.audit import service as audit
 from ecabinet.core import domain_events
 from ecabinet.core.actor import Actor
@@ -86,6 +88,10 @@ def participant_user_ids(meeting: Meeting) -> list[int]:
     return [p.user_id for p in meeting.participants if p.user.active]
 
 
-def notify_participants(meeting: Meeting, key: str, **params: object) -> None:
-    """Notify every participant of a meeting (in the caller's transaction); ``key`` is an English msgid."""
-    notify(participant_user_ids(meeting), key, params, meeting_id=meeting.id)
+def notify_participants(meeting: Meeting, key: str, *, only: Callable[[User], bool] | None = None,
+                        **params: object) -> None:
+    """Notify the participants of a meeting (in the caller's transaction); ``key`` is an English msgid.
+    ``only``: the rule of who may open what the notification is about: nobody is told of what they
+    cannot open."""
+    users = [p.user for p in meeting.participants if p.user.active]
+    notify([u.id for u in users if only is None or only(u)], key, params, meeting_id=meeting.id)

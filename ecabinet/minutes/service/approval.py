@@ -15,6 +15,7 @@ from ecabinet.core.actor import Actor
 from ecabinet.core.types import utcnow
 from ecabinet.extensions import db
 from ecabinet.meetings import service as meetings
+from ecabinet.minutes import policy
 from ecabinet.minutes.models import Minutes, MinutesComment, MinutesStatus
 from ecabinet.minutes.queries import get_minutes
 from ecabinet.minutes.record import build_record
@@ -36,7 +37,7 @@ def circulate(actor: Actor, minutes: Minutes, deadline: datetime) -> None:
     minutes.circulation_deadline = deadline
     meeting = meetings.get_meeting(minutes.meeting_id)
     meetings.notify_participants(meeting, "Minutes of “%(title)s” are circulated for your comments.",
-                                 title=meeting.title)
+                                 only=lambda user: policy.may_read_record(user, meeting.id), title=meeting.title)
     audit.record(actor, "minutes.circulate", object_type="minutes", object_id=minutes.id,
                  meeting_id=minutes.meeting_id, details={"deadline": deadline.isoformat()})
     domain_events.publish(minutes.meeting_id, "minutes.circulate")
