@@ -178,3 +178,11 @@ def test_members_see_what_changed_on_the_meeting_page(client, published, cabinet
     assert "Đã thêm:" in html and "Bổ sung khẩn" in html
     client.post(f"/meetings/{published.id}/seen", data={"csrf_token": csrf_from(html)})
     assert "Đã thêm:" not in _page(client, f"/meetings/{published.id}")
+
+
+def test_an_adjourned_meeting_is_listed_as_past(client, published, cabinet):
+    service.start_meeting(actor(cabinet["chair"]), published)
+    service.adjourn_meeting(actor(cabinet["chair"]), published)
+    db.session.commit()
+    home = service.member_home(cabinet["member"])
+    assert published not in [m.meeting for m in home.upcoming] and published in home.past

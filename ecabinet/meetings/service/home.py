@@ -50,9 +50,9 @@ def member_home(user: User) -> MemberHome:
     for meeting in sorted(list_meetings_for(user), key=lambda m: m.starts_at):
         if not policy.can_see_meeting(user, meeting):
             continue
-        finished = meeting.status is MeetingStatus.CLOSED or (
-            meeting.ends_at < now and meeting.status in (MeetingStatus.DRAFT, MeetingStatus.PUBLISHED,
-                                                         MeetingStatus.ADJOURNED))
+        # Adjourned is over for the member, even on its own day (resuming it makes it current again).
+        finished = meeting.status in (MeetingStatus.CLOSED, MeetingStatus.ADJOURNED) or (
+            meeting.ends_at < now and meeting.status in (MeetingStatus.DRAFT, MeetingStatus.PUBLISHED))
         (past if finished else upcoming_meetings).append(meeting)
     sections = {name: contribute(user, upcoming_meetings) for name, contribute in hooks.home_sections.items()}
     upcoming = []
