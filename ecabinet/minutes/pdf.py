@@ -101,6 +101,27 @@ def _table(rows: list[list[str]], regular: str, bold: str):  # noqa: ANN202
     return table
 
 
+def _signature_block(meeting: Meeting, minutes: Minutes, regular: str, bold: str):  # noqa: ANN202
+    """The secretary who drafted the minutes and the chair who approved them, side by side, as on a
+    signed paper record; the chair's approval is the digital signature applied to this file."""
+    from reportlab.platypus import Table, TableStyle
+
+    drafted = min(minutes.revisions, key=lambda r: r.number, default=None)
+    secretary = drafted.author.name if drafted is not None and drafted.author is not None else ""
+    chair = meeting.chair.name if meeting.chair is not None else ""
+    approved = format_in_zone(minutes.approved_at, "short", meeting.timezone, "vi") if minutes.approved_at else ""
+    rows = [["THƯ KÝ PHIÊN HỌP", "CHỦ TỌA"],
+            ["(đã soạn thảo)", f"(đã phê duyệt và ký số lúc {approved})" if approved else ""],
+            ["", ""],
+            [secretary, chair]]
+    table = Table(rows, colWidths=["50%", "50%"], hAlign="CENTER")
+    table.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), regular, 10), ("FONT", (0, 0), (-1, 0), bold, 10.5),
+        ("FONT", (0, 3), (-1, 3), bold, 10.5), ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+        ("TOPPADDING", (0, 2), (-1, 2), 18)]))
+    return table
+
+
 def render_minutes(meeting: Meeting, minutes: Minutes, record: MeetingRecord, body: str, audit_head: str) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
@@ -122,7 +143,8 @@ def render_minutes(meeting: Meeting, minutes: Minutes, record: MeetingRecord, bo
     # The ballot results, always printed from the record (not from the editable text).
     for ballot in record.ballots:
         flow.append(Paragraph(escape(f"Kết quả biểu quyết: {ballot.get('title', '')}"), sheet["heading"]))
-        rows = [["Phương án", "Số phiếu"]] + [[str(k), str(v)] for k, v in ballot.get("counts", {}).items()]
+        named = ballot.get("counts_named") or list(ballot.get("counts", {}).items())
+        rows = [["Phương án", "Số phiếu"]] + [[str(k), str(v)] for k, v in named]
         rows.append(["Quy tắc", str(ballot.get("rule", ""))])
         rows.append(["Kết quả", str(ballot.get("result", ""))])
         flow.append(_table(rows, regular, bold))
@@ -131,6 +153,8 @@ def render_minutes(meeting: Meeting, minutes: Minutes, record: MeetingRecord, bo
     flow.append(Paragraph(escape(f"Biên bản được Chủ tọa phê duyệt lúc {approved} (bản sửa đổi số "
                                  f"{minutes.revision})."), sheet["body"]))
     flow.append(Paragraph(escape(f"Mã băm đầu chuỗi nhật ký kiểm toán (SHA-256): {audit_head}"), sheet["small"]))
+    flow.append(Spacer(1, 18))
+    flow.append(_signature_block(meeting, minutes, regular, bold))
 
     title = meeting.title
 

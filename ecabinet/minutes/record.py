@@ -10,7 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+
+from ecabinet.accounts.models import User
 from ecabinet.documents.record import documents_of_meeting
+from ecabinet.extensions import db
 from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import Attendance, Meeting, ParticipantRole
 from ecabinet.voting.record import record_section as ballots_of_meeting
@@ -29,6 +33,7 @@ class ItemRecord:
     presenter: str
     outcome: str | None
     speakers: list[tuple[str, datetime]] = field(default_factory=list)
+    comments: list[tuple[str, datetime, str]] = field(default_factory=list)  # author, time, text (not hidden)
     documents: list[dict[str, Any]] = field(default_factory=list)
     ballots: list[dict[str, Any]] = field(default_factory=list)
 
@@ -46,6 +51,20 @@ class MeetingRecord:
     ballots: list[dict[str, Any]]
 
 
+def _comments_by_item(meeting: Meeting) -> dict[int, list[tuple[str, datetime, str]]]:
+    """The room's written comments per item, in the order they were posted; hidden ones stay out."""
+    from ecabinet.live.models import Comment  # like speakers_in_order: read where it is used
+
+    rows = db.session.execute(select(Comment.item_id, User.name, Comment.created_at, Comment.body)
+                              .join(User, User.id == Comment.author_id)
+                              .where(Comment.meeting_id == meeting.id, Comment.hidden_at.is_(None))
+                              .order_by(Comment.created_at, Comment.id)).all()
+    found: dict[int, list[tuple[str, datetime, str]]] = {}
+    for item_id, name, at, body in rows:
+        found.setdefault(item_id, []).append((name, at, body))
+    return found
+
+
 def build_record(meeting: Meeting) -> MeetingRecord:
     from ecabinet.live.service import speakers_in_order
 
@@ -58,9 +77,11 @@ def build_record(meeting: Meeting) -> MeetingRecord:
                 present.append((p.user.name, p.user.title, p.checked_in_mode.value if p.checked_in_mode else ""))
             elif p.attendance is Attendance.ABSENT or p.checked_in_at is None:
                 absent.append((p.user.name, p.user.title, p.substitute_label if p.represented_by_substitute else ""))
+    comments = _comments_by_item(meeting)
     items = [ItemRecord(position=i.position, title=i.title, kind=i.kind.value, ministry=i.ministry,
                         presenter=i.presenter, outcome=i.outcome,
-                        speakers=[(u.name, at) for u, at in speakers_in_order(meeting.id, i.id)])
+                        speakers=[(u.name, at) for u, at in speakers_in_order(meeting.id, i.id)],
+                        comments=comments.get(i.id, []))
              for i in meeting.items]
     by_id = {i.id: rec for i, rec in zip(meeting.items, items, strict=True)}
     ballots: list[dict[str, Any]] = []

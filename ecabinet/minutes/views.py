@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,23 @@ from ecabinet.minutes.models import ActionStatus, MinutesStatus
 from ecabinet.minutes.service import EditConflict, MinutesError
 
 bp = Blueprint("minutes", __name__)
+
+# The notes the system writes on a revision, stored in English and shown in the reader's language;
+# a note someone typed is shown as typed.
+_SYSTEM_NOTES = (
+    (re.compile(r"^drafted from the meeting record$"), lambda m: _("drafted from the meeting record")),
+    (re.compile(r"^restored from revision (\d+)$"), lambda m: _("restored from revision %(n)s", n=m.group(1))),
+    (re.compile(r"^correction of minutes (\d+)$"), lambda m: _("correction of minutes %(n)s", n=m.group(1))),
+)
+
+
+@bp.app_template_filter("revision_note")
+def revision_note(note: str | None) -> str:
+    for pattern, say in _SYSTEM_NOTES:
+        found = pattern.match(note or "")
+        if found:
+            return say(found)
+    return note or ""
 
 
 class EmptyForm(FlaskForm):

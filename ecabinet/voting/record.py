@@ -12,6 +12,9 @@ from ecabinet.voting import policy, service
 
 RULES = {"majority_cast": "đa số phiếu biểu quyết", "majority_all": "quá nửa tổng số thành viên",
          "two_thirds": "hai phần ba số phiếu biểu quyết", "unanimity": "nhất trí"}
+# The default options' names in the minutes, which are an official document in Vietnamese.
+OPTIONS = {"approve": "tán thành", "reject": "không tán thành", "abstain": "không biểu quyết", "agree": "đồng ý",
+           "disagree": "không đồng ý", "other": "ý kiến khác"}
 OUTCOMES = {"adopted": "thông qua", "rejected": "không thông qua", "no_quorum": "không đủ số lượng",
             "partly_adopted": "thông qua một phần"}
 
@@ -32,7 +35,11 @@ def record_section(meeting: Meeting, reader: User | None = None) -> dict[str, An
         receipts = service.published_receipts(ballot) if ballot is not None else []
         for question in result.get("questions", []):
             title = closed["title"] if len(result["questions"]) == 1 else f"{closed['title']}: {question['text']}"
+            labels = {o["key"]: o["label"] for q in ballot.questions if q.id == question["question_id"]
+                      for o in q.option_list} if ballot is not None else {}
             entry = {"title": title, "counts": question["counts"],
+                     "counts_named": [(OPTIONS.get(key, labels.get(key, key)), n)
+                                      for key, n in question["counts"].items()],
                      "rule": RULES.get(result.get("rule"), result.get("rule")) +
                      ("" if result.get("abstentions_count") else ", không tính phiếu trắng"),
                      "result": OUTCOMES.get(question["outcome"], question["outcome"]),

@@ -36,7 +36,7 @@ def test_draft_lists_ballots_and_documents(live_open, cabinet, app, tmp_path):  
     body = service.current_body(minutes)
     assert "Tờ trình Nghị quyết A (phiên bản 1)" in body
     assert "Biểu quyết “Thông qua Nghị quyết A”" in body and "Kết quả: thông qua" in body
-    assert "approve: 3" in body
+    assert "tán thành: 3" in body and "approve" not in body  # options named in Vietnamese
 
 
 def test_export_holds_the_readers_board_book_and_archive_search_finds_documents(closed_meeting, cabinet, app,

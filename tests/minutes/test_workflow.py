@@ -251,3 +251,51 @@ def test_circulation_tells_only_those_who_may_read_the_minutes(closed_meeting, c
     told = set(db.session.scalars(select(Notification.user_id).where(Notification.key.like("Minutes of%"))))
     assert cabinet["guest"].id not in told
     assert {cabinet["member"].id, cabinet["member2"].id} <= told
+
+
+def test_minutes_name_the_options_include_the_rooms_comments_and_carry_a_signature_block(closed_meeting, cabinet,
+                                                                                        client):
+    """Read as the official document they are: options named in Vietnamese (never 'approve / reject'),
+    the room's written comments under their item (hidden ones left out), the secretary and the chair
+    in a signature block, and the revision's note in the reader's language."""
+    import json
+
+    from ecabinet.live.models import Comment
+    from ecabinet.voting.models import Ballot, BallotKind, BallotQuestion, BallotStatus
+    from ecabinet.voting.service import live_options
+    from tests.conftest import PASSWORD
+    from tests.helpers import login
+
+    item = closed_meeting.items[0]
+    db.session.add_all([
+        Comment(meeting_id=closed_meeting.id, item_id=item.id, author_id=cabinet["member3"].id, client_id="c1",
+                body="Đề nghị bổ sung số liệu năm 2025."),
+        Comment(meeting_id=closed_meeting.id, item_id=item.id, author_id=cabinet["member"].id, client_id="c2",
+                body="Bình luận đã ẩn", hidden_at=datetime.now(UTC)),
+    ])
+    ballot = Ballot(kind=BallotKind.LIVE, status=BallotStatus.OPEN, meeting_id=closed_meeting.id, item_id=item.id,
+                    title="Thông qua Nghị quyết", eligible_count=4, votes_cast=3, outcome="adopted")
+    db.session.add(ballot)
+    db.session.flush()
+    question = BallotQuestion(ballot_id=ballot.id, position=1, text="Thông qua?", options=json.dumps(live_options()))
+    db.session.add(question)
+    db.session.flush()
+    ballot.result = json.dumps({"rule": "majority_cast", "abstentions_count": False, "outcome": "adopted",
+                                "questions": [{"question_id": question.id, "text": "Thông qua?", "position": 1,
+                                               "counts": {"approve": 2, "reject": 1, "abstain": 0},
+                                               "outcome": "adopted", "comments": {}}]})
+    ballot.status = BallotStatus.CLOSED  # in the same statement as its result, as the close writes it
+    db.session.commit()
+    minutes = _to_circulated(closed_meeting, cabinet)
+    body = service.current_body(minutes)
+    assert "tán thành: 2, không tán thành: 1, không biểu quyết: 0" in body
+    assert "approve" not in body and "Đề nghị bổ sung số liệu năm 2025." in body and "Bình luận đã ẩn" not in body
+    service.approve(actor(cabinet["chair"]), minutes)
+    db.session.commit()
+    db.session.refresh(minutes)
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(service.final_pdf(minutes))).pages)
+    assert "THƯ KÝ PHIÊN HỌP" in text and "CHỦ TỌA" in text and cabinet["secretary"].name in text
+    assert "approve" not in text and "tán thành" in text
+    login(client, cabinet["secretary"].email, PASSWORD)
+    page = client.get(f"/minutes/{minutes.id}").get_data(as_text=True)
+    assert "soạn từ hồ sơ phiên họp" in page and "drafted from the meeting record" not in page
