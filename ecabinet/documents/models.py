@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ecabinet.core.types import UTCDateTime, utcnow
@@ -108,10 +108,12 @@ class DocumentCopy(db.Model):
 
 
 class Annotation(db.Model):
-    """A highlight or a note on a page. Private unless shared with the meeting.
+    """A highlight, a note, a pinned note or freehand ink on a page. Private unless shared with the meeting.
 
-    Anchored by the quoted text with some context (prefix/suffix) and the page, so it can be found
-    again in a new version; ``page`` is None when it could not be placed (the "unplaced" list).
+    Highlights and notes on a passage are anchored by the quoted text with some context (prefix/suffix)
+    and the page, so they can be found again in a new version; pins and ink by their page and position
+    (``geometry``), flagged with ``page_changed`` when a new version changed the text of their page.
+    ``page`` is None when it could not be placed (the "unplaced" list).
     """
 
     __tablename__ = "document_annotation"
@@ -119,7 +121,8 @@ class Annotation(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16), default="note")  # 'note' or 'highlight'
+    kind: Mapped[str] = mapped_column(String(16), default="note")  # 'note', 'highlight', 'pin' or 'ink'
+    color: Mapped[str] = mapped_column(String(16), default="yellow", server_default="yellow")
     version_number: Mapped[int] = mapped_column(Integer)           # the version it is anchored in
     page: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 1-based; None: unplaced
     placed_page: Mapped[int | None] = mapped_column(Integer, nullable=True)  # last page it was placed on
@@ -127,6 +130,11 @@ class Annotation(db.Model):
     prefix: Mapped[str] = mapped_column(String(200), default="")
     suffix: Mapped[str] = mapped_column(String(200), default="")
     rects: Mapped[str] = mapped_column(Text, default="[]")  # JSON [[x, y, w, h], ...] in page fractions
+    # JSON: a pin's {"point": [x, y]}, ink's {"strokes": [{"points": [[x, y], ...], "width": w}]}, in page
+    # fractions from the top left; None for highlights and notes (their rectangles are ``rects``).
+    geometry: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # A new version changed the text of the page this pin or ink was drawn on: it may no longer fit.
+    page_changed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     body: Mapped[str] = mapped_column(Text, default="")
     shared: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,9 +1,10 @@
 // The document viewer: pdf.js's own viewer components (lazy page views with a text layer, find, links),
 // fit to width or to the page at every screen size, touch gestures, full screen, a drawer with the
-// outline and page thumbnails, Range loading, and the reader's notes and highlights.
+// outline and page thumbnails, Range loading, and the reader's highlights, notes, pinned notes and ink.
 // No inline script or style: positions and sizes are set through the CSSOM, which the CSP allows.
 import { attachFullscreen } from "./viewer-fullscreen.js";
 import { attachGestures } from "./viewer-gestures.js";
+import { attachPen, inkLayer, strokePath } from "./viewer-ink.js";
 
 const root = document.getElementById("viewer");
 const reader = document.getElementById("reader");
@@ -33,7 +34,7 @@ const findStatus = findBar.querySelector(".find-status");
 const button = (action) => tools.querySelector(`[data-action="${action}"]`);
 
 const SMALL = window.matchMedia("(max-width: 767px)");
-const state = { pdf: null, current: 1, annotations: [], fit: "page-width" };
+const state = { pdf: null, current: 1, annotations: [], fit: "page-width", color: "yellow", mode: null };
 
 async function api(method, url, body) {
   const response = await fetch(url, {
@@ -246,41 +247,114 @@ findBar.querySelector('[data-find="previous"]').addEventListener("click", () => 
 findBar.querySelector('[data-find="close"]').addEventListener("click", () => { setFindBar(false); button("find").focus(); });
 
 // --- annotations ---------------------------------------------------------------------------------
+// Highlights and notes on a passage (rectangles over the selected text), notes pinned to a point, and
+// ink. All positions are fractions of the page box, so they follow the page at any zoom.
 function pageDiv(number) { return viewer.getPageView(number - 1)?.div || null; }
 
-// Marks are placed in fractions of the page box, so they follow the page at any zoom.
+function pageAspect(number) {
+  const viewport = viewer.getPageView(number - 1)?.viewport;
+  return viewport ? viewport.height / viewport.width : 1.414;
+}
+
+function place(el, x, y, w, h) {
+  el.style.left = `${x * 100}%`;
+  el.style.top = `${y * 100}%`;
+  if (w !== undefined) el.style.width = `${w * 100}%`;
+  if (h !== undefined) el.style.height = `${h * 100}%`;
+}
+
+function pinButton(a, x, y) {
+  const pin = document.createElement("button");
+  pin.type = "button";
+  pin.className = `annotation-pin mark-${a.color || "yellow"}` + (a.id ? "" : " pending");
+  place(pin, x, y);
+  const label = a.body || a.quote || text.textNote;
+  pin.setAttribute("aria-label", `${text.textNote}: ${label}`.slice(0, 200));
+  pin.title = label.slice(0, 200);
+  if (!a.id) return pin;
+  pin.dataset.id = String(a.id);
+  pin.setAttribute("aria-expanded", "false");
+  pin.addEventListener("click", (event) => {
+    event.stopPropagation();
+    const div = pin.parentElement;
+    const open = pin.getAttribute("aria-expanded") !== "true";
+    div.querySelectorAll(".pin-popover").forEach((p) => p.remove());
+    div.querySelectorAll(".annotation-pin[aria-expanded]").forEach((p) => p.setAttribute("aria-expanded", "false"));
+    if (!open) return;
+    pin.setAttribute("aria-expanded", "true");
+    const popover = document.createElement("div");
+    popover.className = "pin-popover";
+    popover.setAttribute("role", "note");
+    place(popover, Math.min(x, 0.6), y);
+    if (!a.mine) {
+      const who = document.createElement("p");
+      who.className = "muted small";
+      who.textContent = a.author;
+      popover.append(who);
+    }
+    const body = document.createElement("p");
+    body.textContent = a.body || a.quote;
+    popover.append(body);
+    div.append(popover);
+    notesList.querySelector(`[data-id="${a.id}"]`)?.classList.add("is-open");
+  });
+  return pin;
+}
+
 function drawMarks(number) {
   const div = pageDiv(number);
   if (!div) return;
-  div.querySelectorAll(".annotation-mark").forEach((m) => m.remove());
+  div.querySelectorAll(".annotation-mark, .annotation-pin, .pin-popover").forEach((m) => m.remove());
+  // The ink layer is kept (a stroke may be under way on it); only its saved strokes are drawn again.
+  let layer = div.querySelector(".ink-layer");
+  if (!layer) {
+    layer = inkLayer(pageAspect(number));
+    layer.dataset.page = String(number);
+    div.append(layer);
+  }
+  layer.querySelectorAll(".ink-stroke:not(.drawing)").forEach((p) => p.remove());
   for (const a of state.annotations) {
     if (a.page !== number) continue;
+    const color = a.color || "yellow";
     for (const [x, y, w, h] of a.rects || []) {
       const mark = document.createElement("div");
-      mark.className = a.kind === "note" ? "annotation-mark note-mark" : "annotation-mark";
-      mark.style.left = `${x * 100}%`;
-      mark.style.top = `${y * 100}%`;
-      mark.style.width = `${w * 100}%`;
-      mark.style.height = `${h * 100}%`;
+      mark.className = `annotation-mark mark-${color}` + (a.kind === "note" ? " note-mark" : "");
+      place(mark, x, y, w, h);
       mark.title = a.body || a.quote;
       div.append(mark);
     }
+    if (a.kind === "pin" && a.point) div.append(pinButton(a, a.point[0], a.point[1]));
+    else if (a.kind === "note" && a.rects?.length) div.append(pinButton(a, a.rects[0][0], a.rects[0][1]));
+    else if (a.kind === "ink") for (const s of a.strokes || []) strokePath(layer, s, color);
   }
+  for (const s of pen.pending) if (s.page === number) strokePath(layer, s.stroke, s.color, "pending");
+  if (pendingPin?.page === number) div.append(pinButton({ color: state.color, body: "" }, ...pendingPin.point));
 }
 
 function drawAllMarks() {
   if (!state.pdf) return;
   for (let n = 1; n <= state.pdf.numPages; n++) {
-    if (pageDiv(n)?.querySelector(".canvasWrapper, .annotation-mark")) drawMarks(n);
+    if (pageDiv(n)?.querySelector(".canvasWrapper, .annotation-mark, .ink-layer")) drawMarks(n);
   }
 }
 
 function noteItem(a) {
   const li = document.createElement("li");
-  li.className = "note" + (a.shared ? " shared" : "");
+  li.className = `note note-${a.kind}` + (a.shared ? " shared" : "");
   li.dataset.id = String(a.id);
   const head = document.createElement("div");
   head.className = "note-head";
+  const swatch = document.createElement("span");
+  swatch.className = `swatch-dot mark-${a.color || "yellow"}`;
+  swatch.setAttribute("aria-hidden", "true");
+  head.append(swatch);
+  const kind = { ink: text.textInk, pin: text.textPinned, highlight: text.textHighlight }[a.kind];
+  if (kind) {
+    const label = document.createElement("span");
+    label.className = "small";
+    label.textContent = kind;
+    head.append(label);
+  }
   if (a.page) {
     const link = document.createElement("button");
     link.type = "button";
@@ -300,6 +374,12 @@ function noteItem(a) {
     shared.textContent = text.textShared;
     head.append(shared);
   }
+  if (a.page_changed && a.page) {
+    const changed = document.createElement("span");
+    changed.className = "badge badge-warn";
+    changed.textContent = text.textPageChanged;
+    head.append(changed);
+  }
   li.append(head);
   if (a.quote) {
     const quote = document.createElement("blockquote");
@@ -313,6 +393,14 @@ function noteItem(a) {
     li.append(body);
   }
   if (a.mine) {
+    const share = document.createElement("button");
+    share.type = "button";
+    share.className = "btn btn-quiet";
+    share.textContent = a.shared ? text.textUnshare : text.textShare;
+    share.addEventListener("click", async () => {
+      await api("PATCH", `${root.dataset.annotationsUrl}/${a.id}`, { shared: !a.shared });
+      await loadAnnotations();
+    });
     const del = document.createElement("button");
     del.type = "button";
     del.className = "btn btn-quiet";
@@ -321,7 +409,7 @@ function noteItem(a) {
       await api("DELETE", `${root.dataset.annotationsUrl}/${a.id}`);
       await loadAnnotations();
     });
-    li.append(del);
+    li.append(share, del);
   }
   return li;
 }
@@ -334,6 +422,41 @@ async function loadAnnotations() {
   drawAllMarks();
 }
 
+// The selected text's own boxes: one range per text node, so that neither the text layer's empty
+// elements (its end-of-content box covers the whole page) nor a container's box is taken for text.
+// Boxes on one line are joined, so that overlapping spans are not painted twice.
+function selectionRects(range, pageEl) {
+  const box = pageEl.getBoundingClientRect();
+  const rootNode = range.commonAncestorContainer;
+  const nodes = [];
+  if (rootNode.nodeType === Node.TEXT_NODE) nodes.push(rootNode);
+  else {
+    const walker = document.createTreeWalker(rootNode, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) if (range.intersectsNode(n)) nodes.push(n);
+  }
+  const boxes = [];
+  for (const node of nodes) {
+    if (!node.textContent.trim() || !node.parentElement?.closest(".textLayer")) continue;
+    const part = document.createRange();
+    part.selectNodeContents(node);
+    if (node === range.startContainer) part.setStart(node, range.startOffset);
+    if (node === range.endContainer) part.setEnd(node, range.endOffset);
+    for (const r of part.getClientRects()) if (r.width > 0.5 && r.height > 0.5) boxes.push(r);
+  }
+  boxes.sort((a, b) => a.top - b.top || a.left - b.left);
+  const lines = [];
+  for (const r of boxes) {
+    const line = lines.find((l) => r.top < l.bottom - (l.bottom - l.top) / 2 && r.bottom > l.top + (l.bottom - l.top) / 2);
+    if (line) {
+      line.left = Math.min(line.left, r.left); line.right = Math.max(line.right, r.right);
+      line.top = Math.min(line.top, r.top); line.bottom = Math.max(line.bottom, r.bottom);
+    } else lines.push({ left: r.left, right: r.right, top: r.top, bottom: r.bottom });
+  }
+  return lines.slice(0, 50).map((l) => [
+    (l.left - box.left) / box.width, (l.top - box.top) / box.height,
+    (l.right - l.left) / box.width, (l.bottom - l.top) / box.height]);
+}
+
 function selectionAnchor() {
   const selection = window.getSelection();
   if (!selection || selection.isCollapsed || !selection.rangeCount) return null;
@@ -341,9 +464,7 @@ function selectionAnchor() {
   const node = range.commonAncestorContainer;
   const pageEl = (node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement)?.closest(".page");
   if (!pageEl || !pagesBox.contains(pageEl)) return null;
-  const box = pageEl.getBoundingClientRect();
-  const rects = Array.from(range.getClientRects()).filter((r) => r.width > 1).slice(0, 50).map((r) => [
-    (r.left - box.left) / box.width, (r.top - box.top) / box.height, r.width / box.width, r.height / box.height]);
+  const rects = selectionRects(range, pageEl);
   const layerText = pageEl.querySelector(".textLayer")?.textContent || "";
   const quote = selection.toString().trim();
   const at = layerText.indexOf(quote);
@@ -355,25 +476,121 @@ function selectionAnchor() {
 let lastSelection = null;
 document.addEventListener("selectionchange", () => { const s = selectionAnchor(); if (s) lastSelection = s; });
 
-root.querySelector(".note-form").addEventListener("submit", async (event) => {
+// --- colours, pinned notes and the pen -------------------------------------------------------------
+const noteForm = root.querySelector(".note-form");
+const noteLabel = noteForm.querySelector('label[for="note-body"]');
+const inkTools = tools.querySelector(".ink-tools");
+let pendingPin = null; // { page, point } tapped in "pin" mode, waiting for its note
+
+function setColor(color) {
+  state.color = color;
+  tools.querySelectorAll("[data-color]").forEach((b) => b.setAttribute("aria-checked", String(b.dataset.color === color)));
+}
+
+function setMode(mode) {
+  state.mode = state.mode === mode ? null : mode;
+  button("pin").setAttribute("aria-pressed", String(state.mode === "pin"));
+  button("pen").setAttribute("aria-pressed", String(state.mode === "pen"));
+  root.classList.toggle("pen-mode", state.mode === "pen");
+  root.classList.toggle("pin-mode", state.mode === "pin");
+  inkTools.hidden = state.mode !== "pen";
+  if (state.mode !== "pin") setPendingPin(null);
+}
+
+function setPendingPin(value) {
+  const page = pendingPin?.page;
+  pendingPin = value;
+  noteLabel.textContent = value ? text.textNoteAtPin : text.textNoteOnPage;
+  if (page) drawMarks(page);
+  if (value) {
+    drawMarks(value.page);
+    noteForm.elements.body.focus({ preventScroll: true });
+  }
+}
+
+// In "pin" mode a tap on the page places the pin; the note is then written in the notes panel.
+pagesBox.addEventListener("click", (event) => {
+  if (state.mode !== "pin" || event.target.closest(".annotation-pin")) return;
+  const pageEl = event.target.closest(".page");
+  if (!pageEl) return;
+  const box = pageEl.getBoundingClientRect();
+  const fraction = (n) => Math.round(Math.min(Math.max(n, 0), 1) * 10000) / 10000;
+  setPendingPin({ page: Number(pageEl.dataset.pageNumber),
+                  point: [fraction((event.clientX - box.left) / box.width), fraction((event.clientY - box.top) / box.height)] });
+});
+
+const pen = { pending: [] }; // strokes drawn and not yet saved: { page, stroke, color }
+
+function updateInkTools() {
+  button("undo").disabled = !pen.pending.length;
+  button("save-ink").disabled = !pen.pending.length;
+  inkTools.querySelector(".ink-count").textContent =
+    pen.pending.length ? text.textStrokes.replace("{n}", String(pen.pending.length)) : "";
+}
+
+attachPen(pagesBox, {
+  active: () => state.mode === "pen",
+  pageOf: (layer) => Number(layer.dataset.page) || null,
+  color: () => state.color,
+  onStroke: (page, stroke) => {
+    pen.pending.push({ page, stroke, color: state.color });
+    drawMarks(page);
+    updateInkTools();
+  },
+});
+
+function undoStroke() {
+  const last = pen.pending.pop();
+  if (last) drawMarks(last.page);
+  updateInkTools();
+}
+
+async function saveInk() {
+  const byPage = new Map();
+  for (const s of pen.pending) {
+    const key = `${s.page}|${s.color}`;
+    if (!byPage.has(key)) byPage.set(key, { page: s.page, color: s.color, strokes: [] });
+    byPage.get(key).strokes.push(s.stroke);
+  }
+  for (const { page, color, strokes } of byPage.values()) {
+    // The server takes at most 200 strokes per annotation.
+    for (let i = 0; i < strokes.length; i += 200) {
+      await api("POST", root.dataset.annotationsUrl, { kind: "ink", page, color, strokes: strokes.slice(i, i + 200) });
+    }
+  }
+  pen.pending = [];
+  updateInkTools();
+  await loadAnnotations();
+}
+
+noteForm.addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = event.currentTarget;
-  const anchor = lastSelection && lastSelection.page ? lastSelection : { page: state.current, quote: "", rects: [] };
-  await api("POST", root.dataset.annotationsUrl, {
-    kind: "note", body: form.elements.body.value, shared: form.elements.shared.checked, ...anchor });
+  const common = { body: form.elements.body.value, shared: form.elements.shared.checked, color: state.color };
+  if (pendingPin) {
+    await api("POST", root.dataset.annotationsUrl, { kind: "pin", ...common, page: pendingPin.page, point: pendingPin.point });
+  } else {
+    const anchor = lastSelection && lastSelection.page ? lastSelection : { page: state.current, quote: "", rects: [] };
+    await api("POST", root.dataset.annotationsUrl, { kind: "note", ...common, ...anchor });
+  }
   form.reset();
   lastSelection = null;
+  if (pendingPin) setMode("pin");
   await loadAnnotations();
 });
 
 async function highlightSelection() {
   const anchor = selectionAnchor() || lastSelection;
   if (!anchor) return;
-  await api("POST", root.dataset.annotationsUrl, { kind: "highlight", ...anchor });
+  await api("POST", root.dataset.annotationsUrl, { kind: "highlight", color: state.color, ...anchor });
   window.getSelection()?.removeAllRanges();
   lastSelection = null;
   await loadAnnotations();
 }
+
+tools.querySelectorAll("[data-color]").forEach((b) => b.addEventListener("click", () => setColor(b.dataset.color)));
+setColor("yellow");
+updateInkTools();
 
 // --- toolbar, keys and gestures ------------------------------------------------------------------
 const actions = {
@@ -386,6 +603,10 @@ const actions = {
   thumbs: () => setDrawer(drawer.hidden),
   find: () => setFindBar(findBar.hidden),
   highlight: highlightSelection,
+  pin: () => setMode("pin"),
+  pen: () => setMode("pen"),
+  undo: undoStroke,
+  "save-ink": saveInk,
 };
 tools.querySelectorAll("[data-action]").forEach((b) => {
   const action = actions[b.dataset.action];
@@ -408,6 +629,12 @@ document.addEventListener("keydown", (event) => {
     setFindBar(true);
     return;
   }
+  if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z" && state.mode === "pen" && !typing(event.target)) {
+    event.preventDefault();
+    undoStroke();
+    return;
+  }
+  if (event.key === "Escape" && state.mode && !typing(event.target)) { setMode(state.mode); return; }
   if (typing(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
   if (event.target instanceof HTMLElement && event.target.closest("a, button") && event.key === " ") return;
   const inViewer = reader.contains(event.target) || event.target === document.body;

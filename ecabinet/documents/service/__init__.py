@@ -21,6 +21,7 @@ from __future__ import annotations
 from ecabinet.documents.queries import documents_of, get_document, readable_documents_exist, version_of
 from ecabinet.documents.service.annotations import (
     ANNOTATION_KINDS,
+    COLORS,
     Locate,
     add_annotation,
     annotation_dict,
@@ -86,7 +87,8 @@ from ecabinet.documents.service.uploads import (
 )
 
 __all__ = [
-    "ANNOTATION_KINDS", "DEFAULTS", "CopyOrder", "DocumentError", "ListedDocument", "Locate", "Measured", "ReadState",
+    "ANNOTATION_KINDS", "COLORS", "DEFAULTS", "CopyOrder", "DocumentError", "ListedDocument", "Locate", "Measured",
+    "ReadState",
     "ReceiptRow", "Received", "Served", "highlights_to_measure", "measure_highlights", "order_copy", "receive",
     "record_copy", "record_upload", "record_version", "stamp_copy",
     "add_annotation", "annotation_dict", "annotations_for", "blobs", "board_book_of", "board_book_state",
