@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -28,6 +29,20 @@ _SYSTEM_NOTES = (
     (re.compile(r"^restored from revision (\d+)$"), lambda m: _("restored from revision %(n)s", n=m.group(1))),
     (re.compile(r"^correction of minutes (\d+)$"), lambda m: _("correction of minutes %(n)s", n=m.group(1))),
 )
+
+
+# States as words: the codes are stored, the reader sees these.
+_STATE_WORDS = {
+    MinutesStatus.DRAFT: _l("Draft"), MinutesStatus.CIRCULATED: _l("Circulated for comments"),
+    MinutesStatus.APPROVED: _l("Approved, being signed"), MinutesStatus.FINAL: _l("Final"),
+    ActionStatus.OPEN: _l("Not started"), ActionStatus.IN_PROGRESS: _l("In progress"),
+    ActionStatus.DONE: _l("Done"), ActionStatus.CANCELLED: _l("Cancelled"),
+}
+
+
+@bp.app_template_filter("minutes_state")
+def minutes_state(state: MinutesStatus | ActionStatus) -> str:
+    return str(_STATE_WORDS.get(state, state))
 
 
 @bp.app_template_filter("revision_note")
