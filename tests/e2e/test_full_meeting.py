@@ -193,11 +193,11 @@ def test_a_whole_meeting_from_agenda_to_signed_minutes(signing_server, cabinet, 
         deadline = (datetime.now() + timedelta(days=3)).strftime("%Y-%m-%dT17:00")
         sec.get_by_label("Hạn góp ý của thành viên").fill(deadline)
         sec.get_by_role("button", name="Gửi lấy ý kiến thành viên").click()
-        expect(sec.get_by_test_id("minutes-status")).to_have_text("đang lấy ý kiến")
+        expect(sec.get_by_test_id("minutes-status")).to_have_text("Đang lấy ý kiến")
 
         chair.goto(sec.url)
         chair.get_by_role("button", name="Phê duyệt và ký").click()
-        expect(chair.get_by_test_id("minutes-status")).to_have_text("bản chính thức")
+        expect(chair.get_by_test_id("minutes-status")).to_have_text("Bản chính thức")
         expect(chair.get_by_test_id("signature")).to_contain_text("Đã ký và nguyên vẹn")
         with chair.expect_download() as info:
             chair.get_by_test_id("download-pdf").click()

@@ -40,7 +40,7 @@ def test_secretary_edits_chair_approves_and_downloads(closed_meeting, cabinet, b
         expect(sec.get_by_test_id("minutes-text")).to_contain_text("Chủ tọa kết luận: thông qua tờ trình.")
         sec.get_by_label("Hạn góp ý của thành viên").fill("2030-01-15T17:00")
         sec.get_by_role("button", name="Gửi lấy ý kiến thành viên").click()
-        expect(sec.get_by_test_id("minutes-status")).to_have_text("đang lấy ý kiến")
+        expect(sec.get_by_test_id("minutes-status")).to_have_text("Đang lấy ý kiến")
         minutes_url = sec.url
 
         chair_ctx, chair = _sign_in(browser, server.url, "chair@example.gov.vn")
@@ -48,7 +48,7 @@ def test_secretary_edits_chair_approves_and_downloads(closed_meeting, cabinet, b
         chair.goto(minutes_url)
         chair.on("dialog", lambda dialog: dialog.accept())
         chair.get_by_role("button", name="Phê duyệt và ký").click()
-        expect(chair.get_by_test_id("minutes-status")).to_have_text("bản chính thức")
+        expect(chair.get_by_test_id("minutes-status")).to_have_text("Bản chính thức")
         expect(chair.get_by_test_id("signature")).to_contain_text("Đã ký và nguyên vẹn")
         with chair.expect_download() as info:
             chair.get_by_test_id("download-pdf").click()
