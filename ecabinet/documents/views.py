@@ -20,6 +20,7 @@ from ecabinet.core.errors import DomainError
 from ecabinet.core.policy import Denied, guard
 from ecabinet.core.schemas import arg_int, json_body
 from ecabinet.documents import policy, search, service
+from ecabinet.documents import room as _room  # noqa: F401 - fills the live room's document hooks at app start
 from ecabinet.documents.forms import ConfidentialForm, SearchForm
 from ecabinet.documents.models import Document
 from ecabinet.documents.schemas import AnnotationChange, NewAnnotation

@@ -197,3 +197,18 @@ def on_comment(user, data):  # noqa: ANN001
 @guarded_event("attendance.check_in", policy.can_check_in, schema=schemas.CheckIn, rate="chatty")
 def on_check_in(user, data):  # noqa: ANN001
     return _run(data, lambda m: service.check_in(_actor(), m, data.get("mode")))
+
+
+@guarded_event("presenter.share", policy.can_present, schema=schemas.PresenterShare, rate="chair")
+def on_presenter_share(user, data):  # noqa: ANN001
+    return _run(data, lambda m: service.share(_actor(), m, data["document_id"], data.get("page")))
+
+
+@guarded_event("presenter.page", policy.can_present, schema=schemas.PresenterPage, rate="chair")
+def on_presenter_page(user, data):  # noqa: ANN001
+    return _run(data, lambda m: service.turn_page(_actor(), m, data["page"]))
+
+
+@guarded_event("presenter.stop", policy.can_present, schema=schemas.MeetingAction, rate="chair")
+def on_presenter_stop(user, data):  # noqa: ANN001
+    return _run(data, lambda m: service.stop(_actor(), m))

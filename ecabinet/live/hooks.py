@@ -5,6 +5,11 @@
   :class:`~ecabinet.core.domain_events.MeetingChange`).
 - ``catch_up_sections``: keyed by section name (``"tallies"``), ``fn(user, meeting) -> object`` adds that
   section to what a (re)joining tablet receives.
+- ``room_documents`` (key ``"documents"``): ``fn(user, meeting) -> {item id (str): [{"document_id",
+  "title", "pages", "url"}]}``, the documents on each item this reader may open, in order, for the
+  room's embedded viewer.
+- ``shared_documents`` (key ``"documents"``): ``fn(meeting, document_id) -> (item id, pages) | None``,
+  a document of this meeting that may be presented, or None.
 """
 
 from __future__ import annotations
@@ -16,3 +21,5 @@ from ecabinet.core.hooks import Hook
 
 event_payloads: Hook[Callable[..., dict[str, Any]]] = Hook("live.event_payloads")
 catch_up_sections: Hook[Callable[..., Any]] = Hook("live.catch_up_sections")
+room_documents: Hook[Callable[..., dict[str, list[dict[str, Any]]]]] = Hook("live.room_documents")
+shared_documents: Hook[Callable[..., tuple[int, int] | None]] = Hook("live.shared_documents")

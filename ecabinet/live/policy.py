@@ -52,6 +52,24 @@ def can_check_in(user: User, data: Any = None, **_: object) -> bool:
     return meetings_policy.can_respond(user, meeting_id=_meeting_id(data))
 
 
+def _same_name(a: str | None, b: str | None) -> bool:
+    return bool(a and b) and " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def can_present(user: User, data: Any = None, **_: object) -> bool:
+    """Share a document with the room and turn its pages: the chair, or the presenter of the item under
+    discussion (the agenda names the presenter; a member whose name is that one presents it)."""
+    meeting_id = _meeting_id(data)
+    if meetings_policy.can_run_meeting(user, meeting_id=meeting_id):
+        return True
+    meeting = meetings_policy.meeting_seen_by(user, meeting_id)
+    if meeting is None or meeting.current_item_id is None:
+        return False
+    item = next((i for i in meeting.items if i.id == meeting.current_item_id), None)
+    return (item is not None and _same_name(item.presenter, user.name)
+            and meetings_policy.can_view_item(user, meeting_id=meeting_id, item_id=item.id))
+
+
 def can_open_room(user: User, meeting_id: int | None = None, **_: object) -> bool:
     """The room page itself (HTTP)."""
     return meetings_policy.can_view_meeting(user, meeting_id=meeting_id)

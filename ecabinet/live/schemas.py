@@ -64,3 +64,14 @@ class PageComments(MeetingAction):
 
     item_id: Id
     before_id: Id | None = None
+
+
+class PresenterShare(MeetingAction):
+    """presenter.share: a document of the meeting, at a page (the first when null)."""
+
+    document_id: Id
+    page: Id | None = None
+
+
+class PresenterPage(MeetingAction):
+    page: Id

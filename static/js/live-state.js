@@ -11,6 +11,8 @@ export function applyPayload(state, payload) {
   if (!isObject(state) || !isObject(payload)) { return; }
   if (isObject(payload.meeting)) { state.meeting = payload.meeting; }
   if (isObject(payload.attendance)) { state.attendance = payload.attendance; }
+  // The presented document and page; null when nothing is presented (stopped, or another item).
+  if ("presenter" in payload) { state.presenter = isObject(payload.presenter) ? payload.presenter : null; }
   const queue = payload.queue;
   if (isObject(queue) && Array.isArray(queue.requests)) {
     if (!isObject(state.queues)) { state.queues = {}; }

@@ -8,7 +8,7 @@
   // The page loads this file as a classic script: its modules are resolved next to it (same origin, so the
   // CSP's script-src 'self' allows them). Only at the top level is currentScript this file.
   var here = document.currentScript && document.currentScript.src;
-  var modules = Promise.all(["live-sequence.js", "live-state.js"].map(function (name) {
+  var modules = Promise.all(["live-sequence.js", "live-state.js", "live-presenter.js"].map(function (name) {
     return import(here ? new URL(name, here).href : "./" + name);
   }));
   var JOIN_TIMEOUT = 15000;
@@ -18,7 +18,11 @@
   var isConsole = root.dataset.console === "1";
   var itemUrl = root.dataset.itemUrl;
   var state = null, following = true, shownItemId = null, clockOffset = 0, online = false;
-  var socket = null, sequence = null, rules = null, Sequence = null;
+  var socket = null, sequence = null, rules = null, Sequence = null, screen = null;
+  var userName = root.dataset.userName || "";
+  // Item id -> the documents on it this reader may open (rendered into the page by the room's view).
+  var documents = JSON.parse(document.getElementById("room-documents").textContent || "{}");
+  var chosen = {};  // item id -> the document the reader picked on it
   var $ = function (id) { return document.getElementById(id); };
   var fmt = function (s, p) { return s.replace(/%\((\w+)\)s/g, function (m, k) { return p[k]; }); };
   var el = function (tag, text, cls) {
@@ -28,13 +32,17 @@
     return e;
   };
 
-  function connect(sequenceModule, stateModule) {
+  function connect(sequenceModule, stateModule, presenterModule) {
     Sequence = sequenceModule;
     rules = stateModule;
+    screen = presenterModule;
+    pageTurns = new screen.PageCoalescer({ send: function (page) { act("presenter.page", { page: page }); },
+                                           interval: PAGE_TURN_INTERVAL });
     socket = io({ transports: ["websocket", "polling"], reconnectionDelayMax: 5000 });
     sequence = new Sequence.RoomSequence({ meetingId: meetingId, join: join, applySnapshot: applySnapshot,
                                            applyEvent: applyEvent });
-    window.ecabinetLive = { socket: socket, get lastSeq() { return sequence.lastSeq; }, get state() { return state; } };
+    window.ecabinetLive = { socket: socket, get lastSeq() { return sequence.lastSeq; }, get state() { return state; },
+                            get following() { return following; } };
 
     socket.on("connect", function () { sequence.connected(); });
     socket.on("disconnect", function () { sequence.disconnected(); setOnline(false); });
@@ -63,6 +71,7 @@
     root.classList.toggle("is-offline", !value);
     // Actions cannot work offline: disable them until the room is back.
     document.querySelectorAll(".needs-online").forEach(function (b) { b.disabled = !value; });
+    measure();  // the banner above the layout came or went
   }
 
   // One join at a time (live-sequence.js); its answer is matched to it by `ticket`.
@@ -123,8 +132,12 @@
     if (follow) {
       follow.textContent = following ? T.following : T.browsing;
       follow.setAttribute("aria-pressed", following ? "true" : "false");
-      $("live-back").hidden = following;
+      var at = screen.movedTo({ following: following, shownItemId: shownItemId }, m.current_item_id, state.items);
+      $("live-moved").hidden = following;
+      $("live-moved-text").textContent = at !== null ? fmt(T.chair_moved, { n: at }) : T.browsing;
     }
+    renderDocument();
+    measure();
   }
 
   function renderAgenda() {
@@ -138,7 +151,9 @@
       if (item.item_id === shownItemId) { b.classList.add("is-shown"); }
       b.addEventListener("click", function () {
         if (isConsole) { act("chair.set_item", { item_id: item.item_id }); return; }
-        following = false; shownItemId = item.item_id; render();
+        following = item.item_id === state.meeting.current_item_id && following;
+        shownItemId = item.item_id;
+        render();
       });
       li.appendChild(b);
       if (item.outcome) { li.appendChild(el("span", T[item.outcome] || item.outcome, "badge")); }
@@ -174,6 +189,187 @@
     renderQueue(item);
     renderComments(item);
   }
+
+  // --- the item's document, in the embedded viewer (the documents domain's own page, same origin) ---
+  var PAGE_TURN_INTERVAL = 300;
+  var pageTurns = null, frameDocId = null, frameReady = false, wantedPage = null, presenting = false;
+  var frameWatch = null, frameTimer = null;
+  var frame = $("room-doc-frame");
+
+  function docInfo(itemId, documentId) {
+    var list = documents[String(itemId)] || [];
+    for (var i = 0; i < list.length; i++) { if (list[i].document_id === documentId) { return list[i]; } }
+    return null;
+  }
+
+  function mayPresent(item) {
+    if (isConsole) { return true; }
+    var norm = function (x) { return (x || "").split(/\s+/).join(" ").trim().toLowerCase(); };
+    return !!item && item.item_id === state.meeting.current_item_id && norm(item.presenter) !== "" &&
+      norm(item.presenter) === norm(userName);
+  }
+
+  function renderDocument() {
+    var view = { following: following || isConsole, shownItemId: shownItemId, chosen: chosen };
+    var p = state.presenter || null;
+    var t = screen.target(view, { currentItemId: state.meeting.current_item_id, presenter: p, documents: documents });
+    // A presented document stays open when the presenting ends.
+    if (t.presented) { chosen[String(t.itemId)] = t.documentId; }
+    var list = documents[String(t.itemId)] || [];
+    var shownItem = itemById(t.itemId);
+    $("room-doc-item").textContent = shownItem ? fmt(T.item, { n: shownItem.position }) + ": " + shownItem.title : "";
+    var tabs = $("room-doc-tabs");
+    tabs.replaceChildren();
+    list.forEach(function (d) {
+      var b = el("button", d.title, "btn room-doc-tab");
+      b.type = "button";
+      b.setAttribute("aria-pressed", d.document_id === t.documentId ? "true" : "false");
+      b.addEventListener("click", function () {
+        // The presenter switching documents presents the new one.
+        if (presenting && t.presented && d.document_id !== t.documentId) { share(d.document_id, 1); return; }
+        chosen[String(t.itemId)] = d.document_id;
+        // Picking another document than the presented one is browsing: the presenter no longer leads.
+        if (t.presented && d.document_id !== t.documentId && !isConsole) { following = false; shownItemId = t.itemId; }
+        render();
+      });
+      tabs.appendChild(b);
+    });
+    tabs.hidden = list.length < 2;
+    // No document: say why in the document's place (no item yet, or an item without documents).
+    var none = $("room-no-doc");
+    if (!none.dataset.text) { none.dataset.text = none.textContent; }
+    none.hidden = t.documentId !== null;
+    none.textContent = t.itemId === null ? T.no_item : none.dataset.text;
+    var info = t.documentId !== null ? docInfo(t.itemId, t.documentId) : null;
+    var open = $("room-doc-open");
+    open.hidden = !info;
+    if (info) { open.href = info.url; }
+    // What is presented, and by whom; the chair or the item's presenter may present the document shown.
+    var shown = !!p && !!info && p.document_id === info.document_id;
+    var badge = $("room-presenting");
+    badge.hidden = !shown;
+    badge.textContent = shown ? (p.by ? fmt(T.presenting, { name: p.by }) : T.presented) : "";
+    var item = itemById(t.itemId);
+    // This reader leads when the presentation is theirs (also after a reload of the page: the name is the
+    // server's, from their account).
+    presenting = shown && mayPresent(item) && p.by === userName;
+    $("room-share").hidden = !info || shown || !mayPresent(item);
+    $("room-stop").hidden = !shown || !mayPresent(item);
+    // The presenter's own tablet leads: the numbers coming back would only pull it to older pages.
+    showDocument(info, presenting ? null : t.page);
+  }
+
+  function showDocument(info, page) {
+    var id = info ? info.document_id : null;
+    if (page !== null) { wantedPage = page; }
+    if (id !== frameDocId) {
+      frameDocId = id;
+      frameReady = false;
+      stopWatching();
+      if (page === null) { wantedPage = null; }
+      frame.hidden = !info;
+      frame.classList.remove("is-ready");
+      if (info) { frame.src = info.url; } else { frame.removeAttribute("src"); }
+      return;
+    }
+    if (frameReady && wantedPage !== null) { turnFrameTo(wantedPage); }
+  }
+
+  function frameDocument() {
+    try { return frame.contentDocument; } catch (e) { return null; }  // not the same origin: never expected
+  }
+
+  // The viewer keeps the page it shows in its toolbar, and turns with its own previous/next buttons: the
+  // room reads and presses them, so the viewer page needs no knowledge of the room.
+  function framePage(doc) {
+    var label = doc.querySelector('.viewer-tools [data-role="page"]');
+    return label ? Number(label.textContent) : NaN;
+  }
+
+  function turnFrameTo(page) {
+    var doc = frameDocument();
+    if (!doc) { return; }
+    var steps = screen.pageSteps(framePage(doc), page);
+    var b = doc.querySelector('.viewer-tools [data-action="' + (steps > 0 ? "next" : "prev") + '"]');
+    for (var i = 0; b && i < Math.abs(steps); i++) { b.click(); }
+  }
+
+  frame.addEventListener("load", function () {
+    var doc = frameDocument();
+    if (!doc || !doc.documentElement) { return; }
+    // Inside the room the viewer shows the document only: the site's bar and the page's heading are the room's.
+    doc.documentElement.classList.add("in-room");
+    if (!doc.getElementById("room-frame-css")) {
+      var link = doc.createElement("link");
+      link.id = "room-frame-css";
+      link.rel = "stylesheet";
+      link.href = root.dataset.roomCss;
+      link.addEventListener("load", function () { frame.classList.add("is-ready"); });
+      doc.head.appendChild(link);
+    }
+    waitForViewer(doc, 0);
+  });
+
+  function waitForViewer(doc, tries) {
+    clearTimeout(frameTimer);
+    var viewer = doc.getElementById("viewer");
+    if (!viewer || !viewer.classList.contains("ready")) {
+      if (tries < 300 && frameDocument() === doc) { frameTimer = setTimeout(function () { waitForViewer(doc, tries + 1); }, 100); }
+      return;
+    }
+    frameReady = true;
+    frame.classList.add("is-ready");
+    if (wantedPage !== null) { turnFrameTo(wantedPage); }
+    watchPages(doc);
+  }
+
+  // The presenter turns pages in the viewer as anywhere else; the room sends the turns (coalesced).
+  function watchPages(doc) {
+    stopWatching();
+    var label = doc.querySelector('.viewer-tools [data-role="page"]');
+    if (!label || typeof MutationObserver === "undefined") { return; }
+    frameWatch = new MutationObserver(function () {
+      var p = state && state.presenter;
+      var page = framePage(doc);
+      if (presenting && p && p.document_id === frameDocId && Number.isInteger(page) && page !== p.page) {
+        pageTurns.push(page);
+      }
+    });
+    frameWatch.observe(label, { childList: true, characterData: true, subtree: true });
+  }
+
+  function stopWatching() {
+    if (frameWatch) { frameWatch.disconnect(); frameWatch = null; }
+  }
+
+  function share(documentId, page) {
+    if (!socket || documentId === null) { return; }
+    socket.timeout(10000).emit("presenter.share", { meeting_id: meetingId, document_id: documentId,
+                                                   page: Number.isInteger(page) && page > 0 ? page : 1 },
+      function (err, ack) {
+        if (err) { showError(T.reconnecting); return; }
+        if (!ack.ok) { showError(ack.message || ack.error); return; }
+        presenting = true;
+        pageTurns.reset();
+      });
+  }
+
+  // Presenting starts at the page the presenter is reading.
+  $("room-share").addEventListener("click", function () {
+    var doc = frameReady ? frameDocument() : null;
+    share(frameDocId, doc ? framePage(doc) : 1);
+  });
+  $("room-stop").addEventListener("click", function () { presenting = false; act("presenter.stop"); });
+
+  // The landscape layout fills the screen below the room's heading, whose height depends on how it wraps.
+  function measure() {
+    var layout = $("room-layout");
+    var top = layout.getBoundingClientRect().top + window.scrollY;
+    root.style.setProperty("--room-top", Math.round(top) + "px");
+  }
+  window.addEventListener("resize", measure);
+  if (typeof ResizeObserver !== "undefined") { new ResizeObserver(measure).observe(root.querySelector(".room-head")); }
+  measure();
 
   function renderFloor() {
     var f = state.meeting.floor;
@@ -287,8 +483,8 @@
   });
   var follow = $("live-follow");
   if (follow) {
-    follow.addEventListener("click", function () { following = !following; render(); });
-    $("live-back").addEventListener("click", function () { following = true; render(); });
+    follow.addEventListener("click", function () { following = !following; if (state) { render(); } });
+    $("live-back").addEventListener("click", function () { following = true; if (state) { render(); } });
   }
   $("live-comment-form").addEventListener("submit", function (e) {
     e.preventDefault();
@@ -471,5 +667,5 @@
     renderFloor();
   }, 1000);
   setOnline(false);
-  modules.then(function (m) { connect(m[0], m[1]); });
+  modules.then(function (m) { connect(m[0], m[1], m[2]); });
 })();

@@ -198,3 +198,14 @@ describe("moved", () => {
     assert.deepEqual(moved([], 0, 1), []);
   });
 });
+
+test("a presenter section replaces what is presented; null ends it", async () => {
+  const { applyPayload } = await import("../../static/js/live-state.js");
+  const state = { meeting: {}, presenter: null };
+  applyPayload(state, { presenter: { document_id: 3, item_id: 1, page: 2 } });
+  assert.deepEqual(state.presenter, { document_id: 3, item_id: 1, page: 2 });
+  applyPayload(state, { meeting: { current_item_id: 2 } });
+  assert.equal(state.presenter.page, 2);
+  applyPayload(state, { meeting: { current_item_id: 2 }, presenter: null });
+  assert.equal(state.presenter, null);
+});

@@ -138,6 +138,8 @@ EVENT_ACCESS: dict[str, set[str]] = {
                                     "chair.adopt_consent", "chair.grant_floor", "chair.end_floor",
                                     "chair.reorder_queue", "chair.hide_comment", "chair.open_vote",
                                     "chair.close_vote")},
+    # The chair, or the presenter the agenda names for the item under discussion (no one in this world).
+    **{name: {"chair"} for name in ("presenter.share", "presenter.page", "presenter.stop")},
 }
 DENIED = ("forbidden", "not_found", "not_signed_in")
 
@@ -184,7 +186,8 @@ def test_socket_event_matrix(app, client, open_vote, role):
         return
     payload = {"meeting_id": world["meeting_id"], "item_id": world["item_id"], "ballot_id": world["ballot_id"],
                "request_id": 1, "comment_id": 1, "request_ids": [], "mode": "room", "body": "Ý kiến",
-               "client_id": "matrix", "choice": "approve", "client_vote_id": "matrix-" + role, "last_seq": None}
+               "client_id": "matrix", "choice": "approve", "client_vote_id": "matrix-" + role, "last_seq": None,
+               "document_id": 1, "page": 1}
     passed = set()
     try:
         for event in _registered_events(app):

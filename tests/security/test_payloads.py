@@ -81,7 +81,8 @@ def _well_formed(meeting) -> dict[str, Any]:  # noqa: ANN001
     """One payload every event's schema accepts (each ignores the fields it does not declare)."""
     return {"meeting_id": meeting.id, "item_id": meeting.items[0].id, "ballot_id": 1, "request_id": 1,
             "comment_id": 1, "request_ids": [], "mode": "room", "body": "Ý kiến", "client_id": "payload-0001",
-            "choice": "approve", "client_vote_id": uuid.uuid4().hex, "last_seq": None}
+            "choice": "approve", "client_vote_id": uuid.uuid4().hex, "last_seq": None, "document_id": 1,
+            "page": 1}
 
 
 def _emit(sio, event: str, *args: Any) -> Any:  # noqa: ANN001

@@ -15,6 +15,7 @@ records. A client that missed events asks for them by number; if it missed too m
 | chair | start, pause, move to an item, adopt the consent block, adjourn |
 | floor | the speaker queue and the floor |
 | comments | posting and hiding comments |
+| presenter | sharing a document with the room, and its page turns |
 | shared | the error, the room's name, the live state, the event's shape |
 """
 
@@ -52,15 +53,17 @@ from ecabinet.live.service.floor import (
     withdraw_request,
 )
 from ecabinet.live.service.numbering import NOT_NUMBERED, Broadcast, blocked_sids
+from ecabinet.live.service.presenter import presenter_state, share, stop, turn_page
 from ecabinet.live.service.shared import LiveError, get_meeting_or_none, redact, room, state_of
 from ecabinet.live.service.snapshots import MAX_REPLAY, attendance_state, catch_up, meeting_state, snapshot
 
 __all__ = [
-    "COMMENTS_PER_PAGE", "INSTANCE_ID", "MAX_COMMENTS_PER_ITEM", "MAX_COMMENT_LENGTH", "MAX_REPLAY",
-    "NOT_NUMBERED", "Broadcast", "LiveError", "_ended_instance", "adjourn", "adopt_consent_block",
-    "attendance_state", "blocked_sids", "catch_up", "check_in", "comment_dict", "comments_before",
-    "disconnect_sessions", "end_floor", "enter_meeting", "get_meeting_or_none", "grant_floor", "hide_comment",
-    "meeting_state", "online_user_ids", "post_comment", "queue_state", "redact", "register_connection",
-    "reorder_queue", "request_floor", "room", "set_item", "set_paused", "sids_for_sessions", "snapshot",
-    "speakers_in_order", "start", "state_of", "sweep_connections", "unregister_connection", "withdraw_request",
+    "COMMENTS_PER_PAGE", "INSTANCE_ID", "MAX_COMMENTS_PER_ITEM", "MAX_COMMENT_LENGTH", "MAX_REPLAY", "NOT_NUMBERED",
+    "Broadcast", "LiveError", "_ended_instance", "adjourn", "adopt_consent_block", "attendance_state",
+    "blocked_sids", "catch_up", "check_in", "comment_dict", "comments_before", "disconnect_sessions", "end_floor",
+    "enter_meeting", "get_meeting_or_none", "grant_floor", "hide_comment", "meeting_state", "online_user_ids",
+    "post_comment", "presenter_state", "queue_state", "redact", "register_connection", "reorder_queue",
+    "request_floor", "room", "set_item", "set_paused", "share", "sids_for_sessions", "snapshot",
+    "speakers_in_order", "start", "state_of", "stop", "sweep_connections", "turn_page", "unregister_connection",
+    "withdraw_request",
 ]

@@ -24,6 +24,7 @@ from ecabinet.live import hooks
 from ecabinet.live.models import Comment, LiveConnection, LiveState, MeetingEvent
 from ecabinet.live.service.comments import comment_dict
 from ecabinet.live.service.floor import queue_state
+from ecabinet.live.service.presenter import presenter_payload
 from ecabinet.live.service.shared import event_dict, event_for, items_named, locked_state, room
 from ecabinet.live.service.snapshots import attendance_state, meeting_state
 from ecabinet.meetings.models import Meeting
@@ -124,8 +125,13 @@ def reader_variants(meeting: Meeting, event: dict[str, Any]) -> list[tuple[dict[
 def _payload(change: MeetingChange, meeting: Meeting, state: LiveState) -> dict[str, Any]:
     kind = change.type
     details = change.details
-    if kind.startswith(("meeting.", "live.", "agenda.current_item")):
+    if kind == "agenda.current_item":
+        # Another item: whatever was presented ends with the previous one (presenter.py).
+        return {"meeting": meeting_state(meeting, state), "presenter": None}
+    if kind.startswith(("meeting.", "live.")):
         return {"meeting": meeting_state(meeting, state)}
+    if kind.startswith("presenter."):
+        return presenter_payload(change)
     if kind.startswith(("attendance.", "participant.")):
         return {"attendance": attendance_state(meeting)}
     if kind.startswith("floor."):

@@ -17,6 +17,7 @@ from ecabinet.live.models import LiveState, MeetingEvent
 from ecabinet.live.service.comments import COMMENTS_PER_PAGE, comment_counts, comment_dict, latest_comments
 from ecabinet.live.service.connections import online_user_ids
 from ecabinet.live.service.floor import floor_state, queue_state
+from ecabinet.live.service.presenter import presenter_state
 from ecabinet.live.service.shared import event_dict, event_for, hidden_item_ids, iso, meeting_state_for, state_of
 from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import Meeting, MeetingParticipant
@@ -85,6 +86,7 @@ def snapshot(user: User, meeting: Meeting) -> dict[str, Any]:
     comments = latest_comments(visible_ids)
     counts = comment_counts(visible_ids)
     shared = _shared_parts(meeting, state.last_seq)
+    presented = presenter_state(meeting.id)
     return {
         "meeting_id": meeting.id,
         "seq": state.last_seq,
@@ -102,6 +104,8 @@ def snapshot(user: User, meeting: Meeting) -> dict[str, Any]:
         "comments_per_item": COMMENTS_PER_PAGE,
         "consent_block": [i for i in shared["consent_block"] if i in visible_ids],
         "online": online_user_ids(meeting.id),
+        # The shared document and page, when this reader may see its item.
+        "presenter": presented if presented and presented.get("item_id") in visible_ids else None,
     }
 
 
