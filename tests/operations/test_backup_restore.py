@@ -292,10 +292,13 @@ def test_an_archive_of_an_older_revision_is_upgraded(empty_target: Target, secon
         assert made.exit_code == 0, made.output
         assert "revision 0011" in made.output
     with running(empty_target.config()) as app:
+        from ecabinet.operations.backup import code_head
+
+        head = code_head()  # whatever the code's latest revision is
         result = cli(app, "restore", str(archive))
         assert result.exit_code == 0, result.output
-        assert "upgraded the database from revision 0011 to 0012" in result.output
-        assert db.session.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0012"
+        assert f"upgraded the database from revision 0011 to {head}" in result.output
+        assert db.session.scalar(sa.text("SELECT version_num FROM alembic_version")) == head
 
 
 def test_an_archive_of_a_newer_release_is_refused(demo_backup: Source, empty_target: Target, tmp_path: Path) -> None:
