@@ -95,6 +95,8 @@ function goTo(number) {
   const page = Math.min(Math.max(number, 1), state.pdf.numPages);
   viewer.currentPageNumber = page;
   setCurrent(page);
+  // Until pdf.js has seen the scroll this causes, a refit would scroll back to where the reader was.
+  state.turnedTo = page;
 }
 
 function setCurrent(number) {
@@ -118,12 +120,20 @@ eventBus.on("scalechanging", ({ scale, presetValue }) => {
   drawAllMarks();
 });
 eventBus.on("pagerendered", ({ pageNumber }) => { labelPages(); drawMarks(pageNumber); });
+// pdf.js has read the scroll position again: its own record of where the reader is now holds.
+eventBus.on("updateviewarea", () => { state.turnedTo = null; });
 
 // The box changes size with the window, the drawer, the orientation and full screen: refit.
 let refitFrame = 0;
 new ResizeObserver(() => {
   cancelAnimationFrame(refitFrame);
-  refitFrame = requestAnimationFrame(() => { if (state.pdf && state.fit) viewer.currentScaleValue = state.fit; });
+  refitFrame = requestAnimationFrame(() => {
+    if (!state.pdf || !state.fit) return;
+    const turnedTo = state.turnedTo;
+    viewer.currentScaleValue = state.fit;
+    // A page turned a moment before the box changed size stays turned.
+    if (turnedTo) goTo(turnedTo);
+  });
 }).observe(pagesBox);
 
 // The frame fills the screen below the sticky toolbar, whose height depends on how its buttons wrap.
