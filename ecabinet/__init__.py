@@ -109,6 +109,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from ecabinet.operations.metrics import init_metrics
 
     init_metrics(app)  # /metrics for the operator, and the timing of every request
+    from ecabinet.core.logs import init_logging
+
+    init_logging(app)  # request ids on every answer, and JSON logs when asked for
 
     from ecabinet.live.guard import NoWebSocketCompression, OriginGuard
 

@@ -75,6 +75,11 @@ def from_environment() -> dict[str, Any]:
         "SIGNING_CERT": os.environ.get("SIGNING_CERT", str(INSTANCE_DIR / "signing" / "cert.pem")),
         "SIGNING_KEY_PASSWORD": os.environ.get("SIGNING_KEY_PASSWORD") or None,
         "MINUTES_FINALISE_INLINE": _bool("MINUTES_FINALISE_INLINE", False),
+        # "json": one JSON object per log line with the request and socket ids (ecabinet/core/logs.py).
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text"),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        # One line per HTTP request answered (method, path, status, time, user): on with JSON logs.
+        "LOG_ACCESS": _bool("LOG_ACCESS", os.environ.get("LOG_FORMAT") == "json"),
         # A reconnecting client further behind than this many events gets a snapshot instead.
         "LIVE_MAX_REPLAY": int(os.environ.get("LIVE_MAX_REPLAY", "200")),
     }

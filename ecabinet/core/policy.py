@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,8 @@ from flask_login import current_user
 from ecabinet.core import uow
 from ecabinet.core.hooks import Hook
 from ecabinet.core.schemas import InvalidPayload, Payload, validate
+
+log = logging.getLogger(__name__)
 
 Rule = Callable[..., bool]
 
@@ -160,12 +163,15 @@ def guarded_event(name: str, rule: Rule, namespace: str = "/", schema: type[Payl
                 try:
                     data = validate(schema, data).given()
                 except InvalidPayload as exc:
+                    log.info("event %s refused: invalid payload", name, extra={"user_id": user.id})
                     return exc.socket_answer()
             try:
                 allowed = rule(user, data=data)
             except Hidden:
+                log.info("event %s refused: not found", name, extra={"user_id": user.id})
                 return {"ok": False, "error": "not_found"}
             if not allowed:
+                log.info("event %s refused: forbidden", name, extra={"user_id": user.id})
                 return {"ok": False, "error": "forbidden"}
             answer = handler(user, data)
             # The boundary: a handler that must answer with the committed state commits itself first.

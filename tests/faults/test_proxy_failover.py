@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib.util
 import random
+import re
 import sys
 import threading
 import time
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import socketio
 from sqlalchemy import select
 
@@ -242,6 +244,10 @@ def test_kill_9_of_one_instance_behind_haproxy(haproxy_available, app, db_url, t
         proxy = cluster.Haproxy(cluster.render_haproxy_config(port, [s.port for s in servers]), tmp_path, port)
         proxy.start()
         url = f"http://127.0.0.1:{port}"
+        # The proxy gives each request an id that the instance keeps and answers with (its JSON logs carry it).
+        answer = requests.get(url + "/healthz", headers={"X-Request-ID": "forged-by-the-client"}, timeout=10)
+        assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+                            answer.headers.get("X-Request-ID", "")), answer.headers
 
         # One at a time, as tablets arrive in a meeting room: leastconn spreads them by open sockets.
         transports = {e: POLLING_FIRST if n % 2 else WEBSOCKET_FIRST for n, e in enumerate([chair_email, *members])}
