@@ -1,5 +1,5 @@
 """The final minutes as a PDF: Unicode fonts with full Vietnamese diacritics, a header and "page x of y"
-on every page, the ballot results tables, and the audit chain's head hash on the last page.
+on every page, the ballot results tables, and the audit chain's head hash on the last page; PDF/A-2b.
 
 CPU work: called from the job worker (minutes/tasks.py), never in the web process's event loop.
 """
@@ -15,6 +15,7 @@ from ecabinet.meetings.models import Meeting
 from ecabinet.minutes.models import Minutes
 from ecabinet.minutes.record import MeetingRecord
 from ecabinet.pdf.fonts import register_fonts
+from ecabinet.pdf.pdfa import to_pdfa2b
 from ecabinet.pdf.typeset import escape, styles
 
 BLOCKS = {"h1": "title", "h2": "heading", "h3": "heading", "h4": "heading", "p": "body", "li": "body",
@@ -182,7 +183,8 @@ def render_minutes(meeting: Meeting, minutes: Minutes, record: MeetingRecord, bo
 
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, title=f"Biên bản: {title}", author="Văn phòng Chính phủ",
-                            creator="e-Cabinet", leftMargin=22 * mm, rightMargin=20 * mm, topMargin=20 * mm,
-                            bottomMargin=22 * mm)
+                            creator="e-Cabinet", initialFontName=regular, leftMargin=22 * mm, rightMargin=20 * mm,
+                            topMargin=20 * mm, bottomMargin=22 * mm)
     doc.build(flow, canvasmaker=NumberedCanvas)
-    return buf.getvalue()
+    # Archived for good: PDF/A-2b (ecabinet/pdf/pdfa.py), signed afterwards by an incremental update.
+    return to_pdfa2b(buf.getvalue(), title=f"Biên bản: {title}", author="Văn phòng Chính phủ", language="vi")
