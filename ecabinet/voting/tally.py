@@ -6,6 +6,13 @@ open ballot per ``INTERVAL``, with absolute counts read from the database after 
 or late message is repaired by the next one. The first vote after a quiet period goes out at once.
 ``version`` (votes cast plus changes) only grows, so a client keeps the highest it has seen, and two
 instances sending out of order do no harm. Opening and closing stay numbered events with the counts.
+
+Several instances (behind the proxy, with Redis): votes of one ballot arrive at all of them, and each
+would send its own tally every ``INTERVAL``. The window is claimed in Redis (``SET NX PX``) instead:
+the instance that claims it sends the tally, with counts read after the claim; one that finds the
+window taken keeps its ballot pending and tries again when the window ends, so a vote it committed
+after the other's read is counted by the next tally. One tally per ballot per window, whichever
+instances the votes came through. Without Redis (or while it is down) each instance sends its own.
 """
 
 from __future__ import annotations
@@ -15,7 +22,9 @@ import threading
 import time
 from typing import Any
 
+import redis
 from flask import Flask, current_app
+from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from ecabinet.core.errors import database_unavailable
@@ -29,6 +38,7 @@ INTERVAL = float(os.environ.get("BALLOT_TALLY_SECONDS", "0.15"))
 # doubled at each further failure up to the maximum.
 RETRY_SECONDS = 0.25
 MAX_RETRY_SECONDS = 4.0
+REDIS_RETRY_SECONDS = 5.0  # after Redis failed to answer a claim, each instance sends its own this long
 IDLE_SECONDS = 60.0  # a sender with nothing to send for this long ends; the next vote starts another
 _KEY = "ecabinet.voting.tally"
 
@@ -55,6 +65,36 @@ def changed(ballot_id: int, meeting_id: int) -> None:
     sender.wake.set()
 
 
+def _redis(app: Flask) -> redis.Redis | None:
+    url = app.config.get("REDIS_URL")
+    if not url:
+        return None
+    client = app.extensions.get(_KEY + ".redis")
+    if client is None:
+        client = app.extensions[_KEY + ".redis"] = redis.Redis.from_url(
+            url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    return client
+
+
+def claim(app: Flask, ballot_id: int) -> float:
+    """0 when this instance sends this window's tally of the ballot; otherwise the seconds until the
+    window another instance claimed ends."""
+    client = _redis(app)
+    if client is None or time.monotonic() < app.extensions.get(_KEY + ".down_until", 0.0):
+        return 0.0
+    key = f"{app.config.get('SOCKETIO_CHANNEL', 'ecabinet-socketio')}:tally:{ballot_id}"
+    try:
+        if client.set(key, os.getpid(), nx=True, px=max(1, round(INTERVAL * 1000))):
+            return 0.0
+        left = client.pttl(key)
+    except RedisError:
+        # Redis is down: every instance sends its own, as on one instance, and nothing is lost; it is
+        # asked again in a few seconds rather than waited for at every window.
+        app.extensions[_KEY + ".down_until"] = time.monotonic() + REDIS_RETRY_SECONDS
+        return 0.0
+    return max(left, 1) / 1000 if left and left > 0 else 0.001
+
+
 def _send_forever(app: Flask, sender: _Sender) -> None:
     """A Socket.IO background task (a greenlet under gevent)."""
     while True:
@@ -69,16 +109,26 @@ def _send_forever(app: Flask, sender: _Sender) -> None:
             ballot_id, meeting_id = sender.dirty.popitem()
             pending[ballot_id] = meeting_id
         started, emitting = time.monotonic(), 0.0
+        claimed_elsewhere: dict[int, int] = {}
         with app.app_context():
             try:
                 for ballot_id, meeting_id in list(pending.items()):
-                    emitting += send(ballot_id, meeting_id)
+                    if claim(app, ballot_id):
+                        claimed_elsewhere[ballot_id] = meeting_id
+                    else:
+                        emitting += send(ballot_id, meeting_id)
                     del pending[ballot_id]
                 sender.failures = 0
             except Exception as exc:  # noqa: BLE001 - a database hiccup must not end the sender
                 _keep_pending(app, sender, pending, exc)
             finally:
                 db.session.remove()
+        if claimed_elsewhere:
+            # Another instance sends this window's tally: ours waits for the next window (after the pause
+            # below), in case a vote committed here came after that instance read the counts.
+            for ballot_id, meeting_id in claimed_elsewhere.items():
+                sender.dirty.setdefault(ballot_id, meeting_id)
+            sender.wake.set()
         if pending:
             # Not sent: wait a little (longer while it keeps failing), then read them again, without
             # waiting for another vote. A tally read after the database is back carries every vote.
