@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import time
 
+import redis
 from flask import Flask
+from redis.exceptions import RedisError
 
 from ecabinet.core import uow
 from ecabinet.core.errors import database_unavailable
@@ -43,12 +45,57 @@ def _local_sids() -> set[str]:
     return set(socketio.server.manager.rooms.get("/", {}).get(None, {}))
 
 
+def _heartbeats(app: Flask) -> redis.Redis | None:
+    url = app.config.get("REDIS_URL")
+    if not url:
+        return None
+    client = app.extensions.get("live_heartbeats")
+    if client is None:
+        client = app.extensions["live_heartbeats"] = redis.Redis.from_url(
+            url, socket_timeout=1, socket_connect_timeout=1)
+    return client
+
+
+def _heartbeat_key(app: Flask, instance: str) -> str:
+    return f"{app.config.get('SOCKETIO_CHANNEL', 'ecabinet-socketio')}:instance:{instance}"
+
+
+def beat(app: Flask) -> None:
+    """Say that this instance is alive, for the others' sweeps (at every sweep: 3 may be missed)."""
+    from ecabinet.live.service import HEARTBEAT_SECONDS, INSTANCE_ID
+
+    client = _heartbeats(app)
+    if client is not None:
+        try:
+            client.set(_heartbeat_key(app, INSTANCE_ID), "1", ex=HEARTBEAT_SECONDS)
+        except RedisError:
+            app.logger.warning("could not write this instance's heartbeat to Redis")
+
+
+def alive_instances(app: Flask):  # noqa: ANN201 - fn(instances) -> the living ones, or None
+    """For the sweep: which of these instances have beaten lately (None without Redis, or when it fails:
+    then nobody judges another host's rows)."""
+    def alive(instances: set[str]) -> set[str] | None:
+        client = _heartbeats(app)
+        if client is None:
+            return None
+        names = sorted(instances)
+        try:
+            found = client.mget([_heartbeat_key(app, i) for i in names])
+        except RedisError:
+            return None
+        return {name for name, value in zip(names, found, strict=True) if value is not None}
+
+    return alive
+
+
 def _sweep(app: Flask) -> None:
     from ecabinet.live import service
 
+    beat(app)
     with app.app_context():
         try:
-            changed_meetings = service.sweep_connections(_local_sids)
+            changed_meetings = service.sweep_connections(_local_sids, alive_instances(app))
             uow.commit()  # the sweep is a boundary of its own
             _dirty.update(changed_meetings)
         except Exception:  # noqa: BLE001 - retried at the next sweep

@@ -32,6 +32,7 @@ from ecabinet.live.service.comments import (
     post_comment,
 )
 from ecabinet.live.service.connections import (
+    HEARTBEAT_SECONDS,
     INSTANCE_ID,
     _ended_instance,
     check_in,
@@ -58,7 +59,8 @@ from ecabinet.live.service.shared import LiveError, get_meeting_or_none, redact,
 from ecabinet.live.service.snapshots import MAX_REPLAY, attendance_state, catch_up, meeting_state, snapshot
 
 __all__ = [
-    "COMMENTS_PER_PAGE", "INSTANCE_ID", "MAX_COMMENTS_PER_ITEM", "MAX_COMMENT_LENGTH", "MAX_REPLAY", "NOT_NUMBERED",
+    "COMMENTS_PER_PAGE", "HEARTBEAT_SECONDS", "INSTANCE_ID", "MAX_COMMENTS_PER_ITEM", "MAX_COMMENT_LENGTH",
+    "MAX_REPLAY", "NOT_NUMBERED",
     "Broadcast", "LiveError", "_ended_instance", "adjourn", "adopt_consent_block", "attendance_state",
     "blocked_sids", "catch_up", "check_in", "comment_dict", "comments_before", "disconnect_sessions", "end_floor",
     "enter_meeting", "get_meeting_or_none", "grant_floor", "hide_comment", "meeting_state", "online_user_ids",

@@ -7,12 +7,14 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
 
 from ecabinet.accounts.service import session_revoked
 from ecabinet.core.actor import Actor
+from ecabinet.core.types import utcnow
 from ecabinet.extensions import db, socketio
 from ecabinet.live.models import LiveConnection
 from ecabinet.live.service.shared import LiveError
@@ -64,17 +66,34 @@ def _ended_instance(instance: str) -> bool:
     return False
 
 
-def sweep_connections(local_sids: Callable[[], set[str]]) -> set[int]:
+# An instance that has not said it is alive for this long has ended (killed, its host or container gone):
+# three missed heartbeats of the sweep (ecabinet/live/presence.py).
+HEARTBEAT_SECONDS = 90
+
+
+def sweep_connections(local_sids: Callable[[], set[str]],
+                      alive: Callable[[set[str]], set[str] | None] | None = None) -> set[int]:
     """Forget sockets that no process holds any more: those of an ended process on this host (killed
-    before its disconnect handlers ran), and this process's own sockets that ``local_sids()`` no longer
-    knows (a disconnect that could not reach the database). Returns the meetings whose presence changed."""
-    rows = db.session.execute(select(LiveConnection.sid, LiveConnection.instance, LiveConnection.meeting_id)
-                              .where(LiveConnection.instance.startswith(socket.gethostname() + "-"))).all()
+    before its disconnect handlers ran), this process's own sockets that ``local_sids()`` no longer knows
+    (a disconnect that could not reach the database), and, when ``alive`` can tell (the instances'
+    heartbeats in Redis), those of an instance on another host that stopped beating: a host or a
+    container that went away takes its disconnect handlers with it. ``alive(instances)`` returns which
+    of them are alive, or None when it cannot tell; a row younger than a heartbeat's life is never
+    judged by it. Returns the meetings whose presence changed."""
+    here = socket.gethostname() + "-"
+    rows = db.session.execute(select(LiveConnection.sid, LiveConnection.instance, LiveConnection.meeting_id,
+                                     LiveConnection.connected_at)).all()
     known_sids = local_sids()  # read after the rows: a socket registered meanwhile is known by now
     # Workers forked after import (gunicorn --preload) would share one id: then none judges the id's rows.
     mine = f"-{os.getpid()}-" in INSTANCE_ID
-    stale = [(sid, meeting_id) for sid, instance, meeting_id in rows
-             if (mine and instance == INSTANCE_ID and sid not in known_sids) or _ended_instance(instance)]
+    old_enough = utcnow() - timedelta(seconds=HEARTBEAT_SECONDS)
+    elsewhere = {instance for _, instance, _, at in rows if not instance.startswith(here) and at < old_enough}
+    living = alive(elsewhere) if alive is not None and elsewhere else None
+    gone = elsewhere - living if living is not None else set()
+    stale = [(sid, meeting_id) for sid, instance, meeting_id, _ in rows
+             if (instance.startswith(here)
+                 and ((mine and instance == INSTANCE_ID and sid not in known_sids) or _ended_instance(instance)))
+             or instance in gone]
     if stale:
         db.session.execute(delete(LiveConnection).where(LiveConnection.sid.in_([sid for sid, _ in stale])))
     return {meeting_id for _, meeting_id in stale if meeting_id is not None}
