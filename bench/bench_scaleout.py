@@ -1,38 +1,51 @@
-"""The live room scaled out: real Socket.IO clients through HAProxy in front of several instances.
+"""The live room scaled out: thousands of real-client tablets in many meetings through HAProxy.
 
-A skeleton with a small default: the production shape of deploy/ (deploy/haproxy.cfg rendered by
-deploy/cluster.py, ``--instances`` gunicorn gevent instances on PostgreSQL and Redis), N tablets
-(python-socketio clients, each signed in over HTTP through the proxy with its own cookies, long-polling
-then upgrading) spread by the proxy, and the chair's ``chair.set_item`` timed to every tablet. With
-``--kill`` one instance (not the chair's) is killed with SIGKILL after the rounds, and the time until
-every tablet has reconnected through the proxy, rejoined by event number and received the next action
-is reported.
+The production shape of deploy/, on one machine, started by deploy/cluster.py's ``Cluster``:
+deploy/haproxy.cfg (cookie stickiness, WebSocket upgrades) rendered for local ports in front of
+``--instances`` gunicorn gevent instances, on a PostgreSQL schema of its own and Redis, with the job
+worker. Then:
 
-    .venv/bin/python bench/bench_scaleout.py                       # 30 tablets, 3 instances, 5 rounds
-    .venv/bin/python bench/bench_scaleout.py --clients 60 --kill --json
+1. One plenary meeting of ``--plenary`` tablets and ``--meetings`` meetings of ``--per-meeting``
+   tablets, each meeting with a chair of its own, all in session; every tablet is its own member,
+   signed in over HTTP through the proxy (its own session cookie and HAProxy's ECSERVER cookie).
+2. bench/realclient/scaleout.mjs drives them with socket.io-client, the browsers' client: long-polling
+   first then the upgrade, the Origin header, a cookie jar kept across reconnections; every tablet joins
+   with its last event number, applies events in order and joins again on a gap. The tablets are spread
+   over ``--drivers`` Node processes, so that one process's queue does not become the latency measured.
+3. Each round, every meeting's chair moves the current item (``chair.set_item``), the chairs staggered
+   over the round; each tablet's ``agenda.current_item`` is timed from its chair's emit. Reported per
+   meeting: p50/p99/max and events received against expected; per instance: tablets (HAProxy's
+   spread), CPU seconds and RSS of its gunicorn worker (/proc).
+4. ``--kill``: after the measured rounds one instance (not the plenary chair's) is killed with SIGKILL
+   while the chairs keep acting; reported: the time until every tablet has reconnected through the
+   proxy, rejoined by number and holds its meeting's current state, and that no event was missed.
 
-PostgreSQL and Redis are required (instances share rooms through Redis): ``--postgres`` (default the
-test server's ``test`` database, in a schema of its own, dropped at the end) and ``--redis``. Nothing
-asserts; the targets are printed next to the numbers. One python-socketio client costs this process
-about 150 µs per message received (bench/README.md), so hundreds of tablets measure the tool: for
-large N use bench/live_load.py's lean clients instead.
+    .venv/bin/python bench/bench_scaleout.py --plenary 150 --meetings 5 --per-meeting 20 --rounds 3
+    .venv/bin/python bench/bench_scaleout.py --kill --json           # the full run: 3,000 + 100 x 30
+
+Targets: chair action → every tablet p99 <= 150 ms (in every meeting); no event lost; recovery after
+kill -9 of an instance <= 10 s. Nothing asserts: the table shows the numbers beside the targets.
+Needs PostgreSQL (``--postgres``, default the test server's ``test`` database, a schema dropped at
+the end), Redis (``--redis``), haproxy and Node 20+ (bench/realclient's packages are installed with
+``npm ci`` when missing). Accounts use the cheap test argon2 profile, as in live_load.py.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import importlib.util
 import json
 import os
-import re
 import shutil
-import signal
+import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,246 +54,411 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT))
 
-from live_load import PASSWORD, Database, log, percentile, populate, server_environment  # noqa: E402
+from bench_live_real import REALCLIENT, node_ready  # noqa: E402 - the same Node driver packages
+from live_load import (  # noqa: E402 - the same database, environment and sign-in as the live load test
+    PASSWORD,
+    USER_AGENT,
+    Database,
+    percentile,
+    raise_nofile,
+    server_environment,
+    sign_in,
+)
 
 TARGET_P99_MS = 150.0
 TARGET_RECOVERY_S = 10.0
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
-COOKIE = "ECSERVER"
+DEFAULT_POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+DEFAULT_REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
-def load_cluster():  # noqa: ANN201
+def log(message: str) -> None:
+    print(f"[bench_scaleout {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def load_cluster():  # noqa: ANN201 - deploy/cluster.py, a script rather than a package
     spec = importlib.util.spec_from_file_location("ecabinet_deploy_cluster", ROOT / "deploy" / "cluster.py")
     module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
     return module
 
 
-def sign_in(url: str, email: str):  # noqa: ANN201 - a requests.Session
-    import requests
-    from urllib3.util import SKIP_HEADER
+# --- the meetings --------------------------------------------------------------------------------
 
-    session = requests.Session()
-    # Sessions are held to their User-Agent; the socket client sends none, so neither does this.
-    session.headers["User-Agent"] = SKIP_HEADER
-    page = session.get(url + "/login", timeout=10)
-    match = CSRF_RE.search(page.text)
-    answer = session.post(url + "/login", data={"email": email, "password": PASSWORD,
-                                                "csrf_token": match.group(1) or match.group(2)},
-                          timeout=10, allow_redirects=False)
-    if answer.status_code != 302:
-        raise RuntimeError(f"sign-in of {email} failed: {answer.status_code}")
-    session.headers["Origin"] = url
-    return session
+def populate(plenary: int, meetings: int, per_meeting: int) -> list[dict[str, Any]]:
+    """The plenary and ``meetings`` meetings, each in session with 3 items, a chair and its members.
+
+    A new meeting invites every active member, so the meetings are created first (with no members yet)
+    and each member is then added to their own meeting only. Runs in this process, through the services."""
+    from ecabinet import create_app
+    from ecabinet.accounts import service as accounts
+    from ecabinet.accounts.models import Role
+    from ecabinet.core.actor import Actor
+    from ecabinet.extensions import db
+    from ecabinet.meetings import service as meetings_service
+    from ecabinet.meetings.models import ParticipantRole
+
+    app = create_app()
+    system = Actor.system("bench")
+    specs = [("plenary", plenary)] + [(f"m{n:03d}", per_meeting) for n in range(meetings)]
+    out: list[dict[str, Any]] = []
+    with app.app_context():
+        def user(email: str, name: str, role: Role):  # noqa: ANN202
+            return accounts.create_user(system, accounts.UserData(email=email, name=name, role=role,
+                                                                  organisation="Bộ Thử tải"), PASSWORD)
+
+        secretary = Actor(user=user("secretary@bench.gov.vn", "Thư ký", Role.SECRETARY), ip="127.0.0.1")
+        start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+        created = []
+        for n, (name, _size) in enumerate(specs):
+            chair = user(f"chair-{name}@bench.gov.vn", f"Chủ tọa {name}", Role.CHAIR)
+            meeting = meetings_service.create_meeting(secretary, meetings_service.MeetingData(
+                title=f"Phiên họp thử tải {name}", starts_at=start, ends_at=start + timedelta(hours=3),
+                place=f"Phòng họp {n + 1}", chair_id=chair.id))
+            for i in range(3):
+                meetings_service.add_item(secretary, meeting, meetings_service.ItemData(title=f"Tờ trình {i + 1}",
+                                                                                      duration_minutes=20))
+            created.append((meeting, chair))
+        db.session.commit()
+        total = 0
+        for (name, size), (meeting, chair) in zip(specs, created, strict=True):
+            members = []
+            for i in range(size):
+                member = user(f"{name}-{i:05d}@bench.gov.vn", f"Thành viên {name} {i:05d}", Role.MEMBER)
+                meetings_service.add_participant(secretary, meeting, member, ParticipantRole.MEMBER)
+                members.append(member.email)
+                total += 1
+                if total % 500 == 0:
+                    log(f"  {total} members created")
+            meetings_service.publish(secretary, meeting)
+            meetings_service.start_meeting(Actor(user=chair, ip="127.0.0.1"), meeting)
+            db.session.commit()  # the services only stage: this setup is their boundary
+            out.append({"id": meeting.id, "name": name, "item_ids": [i.id for i in meeting.items],
+                        "chair": chair.email, "members": members})
+        db.session.remove()
+        db.engine.dispose()
+    return out
 
 
-class Tablet:
-    """Keeps ``last_seq``; after losing its socket, reconnects through the proxy and joins with it."""
+async def sign_in_all(base_url: str, emails: list[str], concurrency: int) -> list[str]:
+    """Each account signed in over HTTP through the proxy: its Cookie header, with HAProxy's ECSERVER."""
+    import aiohttp
 
-    def __init__(self, url: str, email: str, meeting_id: int) -> None:
-        import socketio
+    sem = asyncio.Semaphore(concurrency)
+    done = [0]
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), cookie_jar=aiohttp.DummyCookieJar(),
+                                     headers={"User-Agent": USER_AGENT},
+                                     timeout=aiohttp.ClientTimeout(total=120)) as http:
+        async def one(email: str) -> str:
+            async with sem:
+                for attempt in range(5):
+                    try:
+                        cookie = await sign_in(http, base_url, email)
+                        break
+                    except (TimeoutError, RuntimeError, aiohttp.ClientError):
+                        # An instance busy past HAProxy's health check is out for a moment (503).
+                        if attempt == 4:
+                            raise
+                        await asyncio.sleep(1 + attempt)
+                done[0] += 1
+                if done[0] % 1000 == 0:
+                    log(f"  {done[0]} signed in")
+                return cookie
 
-        self.url, self.email, self.meeting_id = url, email, meeting_id
-        self.http = sign_in(url, email)
-        self.sio = socketio.Client(reconnection=False, http_session=self.http, websocket_extra_options={"origin": url})
-        self.sio.on("event", self._on_event)
-        self.sio.on("disconnect", self._on_disconnect)
-        self.last_seq = 0
-        self.arrivals: dict[int, float] = {}
-        self.closing = False
-        self.lock = threading.Lock()
+        return list(await asyncio.gather(*(one(e) for e in emails)))
 
-    def server(self) -> str | None:
-        return self.http.cookies.get(COOKIE)
 
-    def start(self) -> Tablet:
-        self.sio.connect(self.url, transports=["polling", "websocket"], wait_timeout=10)
-        self.join()
-        return self
+def warm_up(cluster: Any) -> None:  # noqa: ANN401 - deploy/cluster.py's Cluster
+    """A few pages from each instance directly: a fresh worker's first requests load templates and
+    modules, long enough for HAProxy's 1 s health check to take it out on a busy machine."""
+    import urllib.request
 
-    def join(self) -> None:
-        ack = self.sio.call("join", {"meeting_id": self.meeting_id, "last_seq": self.last_seq or None}, timeout=15)
-        if not ack.get("ok"):
-            raise RuntimeError(f"join refused: {ack}")
-        now = time.perf_counter()
-        with self.lock:
-            if "snapshot" in ack:
-                self.last_seq = max(self.last_seq, ack["snapshot"]["seq"])
-            for event in ack.get("events", []):
-                self.arrivals.setdefault(event["seq"], now)
-                self.last_seq = max(self.last_seq, event["seq"])
+    for instance in cluster.web:
+        for _ in range(3):
+            with contextlib.suppress(OSError), urllib.request.urlopen(  # noqa: S310 - loopback, ours
+                    f"http://127.0.0.1:{instance.port}/login", timeout=30) as answer:
+                answer.read()
 
-    def _on_event(self, event: dict[str, Any]) -> None:
-        now = time.perf_counter()
-        with self.lock:
-            self.arrivals.setdefault(event["seq"], now)
-            if event["seq"] == self.last_seq + 1:
-                self.last_seq = event["seq"]
 
-    def _on_disconnect(self, *_: Any) -> None:
-        if not self.closing:
-            threading.Thread(target=self._reconnect, daemon=True).start()
+def marked_down(haproxy_log: Path, killed: str | None) -> dict[str, int]:
+    """How often HAProxy's health checks took each instance out (the killed one's own end not counted):
+    an instance too busy to answer /healthz within a second loses its tablets to the others."""
+    counts: dict[str, int] = {}
+    try:
+        lines = haproxy_log.read_text(errors="replace").splitlines()
+    except OSError:
+        return counts
+    for line in lines:
+        if line.startswith("Server ecabinet_web/") and " is DOWN" in line:
+            name = line.split("/", 1)[1].split()[0]
+            counts[name] = counts.get(name, 0) + 1
+    if killed in counts:
+        counts[killed] -= 1
+    return {k: v for k, v in counts.items() if v}
 
-    def _reconnect(self) -> None:
-        delay = 0.5 + (hash(self.email) % 1000) / 1000  # socket.io-client: 1 s ± 50 %
-        for _ in range(20):
-            time.sleep(delay)
-            try:
-                if not self.sio.connected:
-                    self.sio.connect(self.url, transports=["polling", "websocket"], wait_timeout=10)
-                self.join()
-                return
-            except Exception:  # noqa: BLE001 - the next attempt follows
-                try:
-                    self.sio.disconnect()
-                except Exception:  # noqa: BLE001, S110
-                    pass
-                delay = min(delay * 2, 5)
 
-    def close(self) -> None:
-        self.closing = True
-        if self.sio.connected:
-            self.sio.disconnect()
+def run_driver(node: str, config: dict[str, Any], workdir: Path, timeout: float) -> dict[str, Any]:
+    path = workdir / f"scaleout-{uuid.uuid4().hex[:8]}.json"
+    path.write_text(json.dumps(config))
+    try:
+        proc = subprocess.run([node, str(REALCLIENT / "scaleout.mjs"), str(path)], cwd=REALCLIENT,  # noqa: S603
+                              stdout=subprocess.PIPE, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"the driver did not finish within {timeout:.0f} s"}
+    finally:
+        path.unlink(missing_ok=True)  # it holds every tablet's sign-in cookie
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        return {"error": f"the driver printed no result (exit code {proc.returncode})"}
+    return json.loads(lines[-1])
 
+
+# --- the verdicts --------------------------------------------------------------------------------
+
+def verdicts(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of the table: each measured value beside its target (pass None: no target)."""
+    run = result.get("run") or {}
+    meetings = run.get("per_meeting") or []
+    plenary = next((m for m in meetings if m["meeting"] == "plenary"), None)
+    small = [m for m in meetings if m["meeting"] != "plenary"]
+    small_p99 = [m["latency_ms"]["p99"] for m in small if m["latency_ms"]["p99"] is not None]
+    worst = max(meetings, key=lambda m: m["latency_ms"]["p99"] or 0, default=None)
+    expected = sum(m["expected"] for m in meetings)
+    received = sum(m["received"] for m in meetings)
+    setup = run.get("setup") or {}
+    tablets = result.get("tablets")
+
+    def p99_ok(value: float | None) -> bool | None:
+        return None if value is None else value <= TARGET_P99_MS
+
+    rows = [
+        {"what": "tablets connected and joined through HAProxy", "target": f"{tablets}",
+         "measured": setup.get("joined"), "unit": "", "pass": setup.get("joined") == tablets},
+        {"what": "connect + join of all tablets", "target": "", "measured": setup.get("connect_and_join_s"),
+         "unit": "s", "pass": None},
+        {"what": "events received / expected (every tablet, every action)", "target": "all",
+         "measured": f"{received}/{expected}", "unit": "", "pass": expected > 0 and received == expected},
+    ]
+    if plenary:
+        lat = plenary["latency_ms"]
+        rows.append({"what": f"plenary ({plenary['tablets']} tablets): chair action → tablet p50 / max",
+                     "target": "", "measured": f"{lat['p50']} / {lat['max']}", "unit": "ms", "pass": None})
+        rows.append({"what": "plenary: chair action → every tablet p99", "target": f"≤ {TARGET_P99_MS:.0f}",
+                     "measured": lat["p99"], "unit": "ms", "pass": p99_ok(lat["p99"])})
+    if small:
+        rows.append({"what": f"{len(small)} meetings of {small[0]['tablets']}: p99, median meeting", "target": "",
+                     "measured": percentile(small_p99, 50), "unit": "ms", "pass": None})
+        rows.append({"what": f"{len(small)} meetings: p99 of the worst meeting", "target": f"≤ {TARGET_P99_MS:.0f}",
+                     "measured": max(small_p99, default=None), "unit": "ms",
+                     "pass": p99_ok(max(small_p99, default=None))})
+    if worst is not None:
+        rows.append({"what": "meetings within the p99 target", "target": f"{len(meetings)}",
+                     "measured": sum(1 for m in meetings if p99_ok(m["latency_ms"]["p99"])), "unit": "",
+                     "pass": all(p99_ok(m["latency_ms"]["p99"]) for m in meetings)})
+    for name, inst in (run.get("instances") or {}).items():
+        rows.append({"what": f"instance {name}: tablets, CPU s (joins / rounds), RSS", "target": "",
+                     "measured": f"{inst['tablets']}, {inst['cpu_s_joins']} / {inst['cpu_s_rounds']} s, "
+                                 f"{inst['rss_mib']} MiB", "unit": "", "pass": None})
+    client = run.get("client") or {}
+    rows.append({"what": f"load drivers (Node, {client.get('drivers')}): busiest's CPU per round, worst loop lag",
+                 "target": "", "measured": f"{client.get('cpu_ms_per_round')} ms, {client.get('loop_lag_max_ms')} ms",
+                 "unit": "", "pass": None})
+    fo = run.get("failover")
+    if fo:
+        rows += [
+            {"what": f"kill -9 of {fo.get('killed')} ({fo.get('tablets_on_it')} tablets, {fo.get('chairs_on_it')} "
+                     "chairs): every tablet current", "target": f"≤ {TARGET_RECOVERY_S:.0f}",
+             "measured": fo.get("recovery_s"), "unit": "s",
+             "pass": fo.get("recovery_s") is not None and fo["recovery_s"] <= TARGET_RECOVERY_S},
+            {"what": "moved tablets rejoined (p50 / max after the kill)", "target": f"{fo.get('tablets_on_it')}",
+             "measured": f"{fo.get('moved_rejoined')} ({(fo.get('moved_rejoin_s') or {}).get('p50')} / "
+                         f"{(fo.get('moved_rejoin_s') or {}).get('max')} s)", "unit": "",
+             "pass": fo.get("moved_rejoined") == fo.get("tablets_on_it")},
+            {"what": "events during the failover: received / expected (replayed)", "target": "all",
+             "measured": f"{fo.get('received')}/{fo.get('expected')} ({fo.get('replayed')})", "unit": "",
+             "pass": bool(fo.get("expected")) and fo.get("received") == fo.get("expected")},
+        ]
+    if "haproxy_marked_down" in result:
+        down = result["haproxy_marked_down"]
+        rows.append({"what": "instances taken out by HAProxy's health check (busy > 1 s)", "target": "0",
+                     "measured": sum(down.values()), "unit": "", "pass": not down})
+    final = run.get("final") or {}
+    if final:
+        rows.append({"what": "tablets holding the current state at the end", "target": f"{final.get('tablets')}",
+                     "measured": final.get("tablets_current"), "unit": "",
+                     "pass": final.get("tablets_current") == final.get("tablets")})
+    return rows
+
+
+def print_table(result: dict[str, Any]) -> None:
+    print(f"\nbench_scaleout: {result['tablets']} tablets in {result['meetings']} meetings (plenary "
+          f"{result['plenary']}, {result['small_meetings']} x {result['per_meeting']}), {result['instances']} "
+          f"instances behind HAProxy, {result['rounds']} rounds{', kill -9' if result['kill'] else ''}")
+    width = max([len(r["what"]) for r in result["verdicts"]] + [40])
+    print(f"{'what':<{width}} {'target':>10} {'measured':>26}  verdict")
+    for r in result["verdicts"]:
+        verdict = "" if r["pass"] is None else ("PASS" if r["pass"] else "MISS")
+        target = f"{r['target']} {r['unit']}".strip() if r["target"] else ""
+        measured = "—" if r["measured"] is None else f"{r['measured']} {r['unit']}".strip()
+        print(f"{r['what']:<{width}} {target:>10} {measured:>26}  {verdict}")
+    meetings = (result.get("run") or {}).get("per_meeting") or []
+    if meetings:
+        print(f"\n{'meeting':<10} {'tablets':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'received':>14}")
+        shown = meetings if len(meetings) <= 12 else [meetings[0], *sorted(
+            meetings[1:], key=lambda m: -(m["latency_ms"]["p99"] or 0))[:10]]
+        for m in shown:
+            lat = m["latency_ms"]
+            print(f"{m['meeting']:<10} {m['tablets']:>7} {lat['p50']!s:>8} {lat['p99']!s:>8} {lat['max']!s:>8} "
+                  f"{m['received']:>7}/{m['expected']:<6}")
+        if len(meetings) > 12:
+            print(f"(the plenary and the 10 meetings with the highest p99 of {len(meetings)}; all in --json)")
+    if result.get("error"):
+        print(f"error: {result['error']}")
+
+
+# --- the run -------------------------------------------------------------------------------------
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=int, default=30, help="member tablets (default 30)")
-    parser.add_argument("--instances", type=int, default=3)
-    parser.add_argument("--rounds", type=int, default=5, help="chair actions timed to every tablet")
-    parser.add_argument("--kill", action="store_true", help="then kill -9 one instance and time the recovery")
-    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL",
-                                                             "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
-    parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"))
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    parser.add_argument("--keep", action="store_true", help="keep the work folder (config and logs)")
-    return parser.parse_args(argv)
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--plenary", type=int, default=3000, help="tablets in the plenary meeting (default 3000)")
+    p.add_argument("--meetings", type=int, default=100, help="other meetings at the same time (default 100)")
+    p.add_argument("--per-meeting", type=int, default=30, help="tablets in each of them (default 30)")
+    p.add_argument("--rounds", type=int, default=10, help="measured rounds: every chair acts once in each")
+    p.add_argument("--interval", type=float, default=2.0, help="seconds per round (the chairs spread over it)")
+    p.add_argument("--instances", type=int, default=3, help="app instances behind HAProxy (default 3)")
+    p.add_argument("--kill", action="store_true", help="then SIGKILL one instance and time the recovery")
+    p.add_argument("--failover-rounds", type=int, default=5, help="rounds acted during the failover (--kill)")
+    p.add_argument("--round-timeout", type=float, default=20.0, help="how long deliveries are waited for")
+    p.add_argument("--concurrency", type=int, default=10, help="sign-ins in flight at once")
+    p.add_argument("--connect-concurrency", type=int, default=50, help="connect + join in flight at once")
+    p.add_argument("--drivers", type=int, default=0,
+                   help="Node processes holding the tablets (default: one per 1,500 tablets, at most 4)")
+    p.add_argument("--no-worker", action="store_true", help="do not start the job worker")
+    p.add_argument("--postgres", default=DEFAULT_POSTGRES, help="PostgreSQL (a fresh schema in it, dropped after)")
+    p.add_argument("--redis", default=DEFAULT_REDIS, help="Redis, shared by the instances")
+    p.add_argument("--time-limit", type=float, default=3600.0, help="hard limit for the whole run, seconds")
+    p.add_argument("--keep", action="store_true", help="keep the work folder (HAProxy's and the instances' logs)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    args = p.parse_args(argv)
+    if args.plenary < 1 or args.meetings < 0 or args.per_meeting < 1 or args.rounds < 1 or args.instances < 1:
+        p.error("--plenary, --per-meeting, --rounds and --instances take 1 or more, --meetings 0 or more")
+    if args.kill and args.instances < 2:
+        p.error("--kill needs 2 or more instances")
+    return args
 
 
-def kill_instance(proc) -> None:  # noqa: ANN001 - a Popen of gunicorn's master
-    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
-    workers = [int(p) for p in children.read_text().split()] if children.exists() else []
-    for pid in [*workers, proc.pid]:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    proc.wait(10)
-
-
-def main(argv: list[str] | None = None) -> int:  # noqa: C901, PLR0915 - one linear run
+def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear run, easier to read whole
     args = parse_args(argv)
-    cluster = load_cluster()
-    if cluster.haproxy_binary() is None:
-        raise SystemExit("haproxy is not installed (apt-get install haproxy)")
+    cluster_module = load_cluster()
+    nofile = raise_nofile()  # inherited by node and the instances
     workdir = Path(tempfile.mkdtemp(prefix="ecabinet-scaleout-"))
     database = Database(workdir, args.postgres)
     env = server_environment(workdir, database, args.redis, "ecabinet-scaleout")
-    env["TRUSTED_PROXIES"] = "1"
-    result: dict[str, Any] = {"benchmark": "bench_scaleout", "clients": args.clients, "instances": args.instances,
-                              "rounds": args.rounds}
-    procs: list[Any] = []
-    proxy = None
-    chair: Tablet | None = None
-    tablets: list[Tablet] = []
-    try:
-        database.create(env)
-        setup = populate(args.clients)
-        meeting_id = setup["meeting_id"]
-        ports = [_free_port() for _ in range(args.instances)]
-        names = {cluster.server_name(p): i for i, p in enumerate(ports)}
-        for port in ports:
-            log_path = workdir / f"web-{port}.log"
-            procs.append(cluster.start_instance(port, env, log_path))
-            cluster.wait_http(f"http://127.0.0.1:{port}/healthz", 60, procs[-1], log_path)
-        proxy_port = _free_port()
-        proxy = cluster.Haproxy(cluster.render_haproxy_config(proxy_port, ports), workdir, proxy_port).start()
-        url = f"http://127.0.0.1:{proxy_port}"
+    tablets = args.plenary + args.meetings * args.per_meeting
+    result: dict[str, Any] = {
+        "benchmark": "bench_scaleout", "tablets": tablets, "meetings": 1 + args.meetings, "plenary": args.plenary,
+        "small_meetings": args.meetings, "per_meeting": args.per_meeting, "rounds": args.rounds,
+        "interval_s": args.interval, "instances": args.instances, "kill": args.kill, "open_file_limit": nofile,
+        "client": "socket.io-client 4.8.1 (Node): long-polling, then WebSocket; through HAProxy",
+        "note": "accounts use the cheap test argon2 profile (ECABINET_FAST_PASSWORD_HASH_FOR_TESTS=1)",
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+    cluster = None
+    stopped = threading.Event()
+    started = time.perf_counter()
 
-        started = time.perf_counter()
-        chair = Tablet(url, setup["chair"], meeting_id).start()
-        with ThreadPoolExecutor(8) as pool:
-            tablets = list(pool.map(lambda e: Tablet(url, e, meeting_id).start(), setup["members"]))
-        result["connect_join_s"] = round(time.perf_counter() - started, 2)
-        result["tablets_per_instance"] = dict(Counter(t.server() for t in tablets))
-        log(f"{len(tablets)} tablets joined in {result['connect_join_s']} s: {result['tablets_per_instance']}")
-
-        def act(n: int) -> tuple[int, float]:
-            sent = time.perf_counter()
-            ack = chair.sio.call("chair.set_item", {"meeting_id": meeting_id,
-                                                    "item_id": setup["item_ids"][n % len(setup["item_ids"])]},
-                                 timeout=15)
-            if not ack.get("ok"):
-                raise RuntimeError(f"chair action refused: {ack}")
-            return ack["seq"], sent
-
-        latencies: list[float] = []
-        for n in range(args.rounds):
-            seq, sent = act(n)
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and not all(seq in t.arrivals for t in tablets):
-                time.sleep(0.005)
-            latencies += [(t.arrivals[seq] - sent) * 1000 for t in tablets if seq in t.arrivals]
-            result.setdefault("missed", 0)
-            result["missed"] += sum(1 for t in tablets if seq not in t.arrivals)
-            time.sleep(0.5)
-        result["action_to_tablet_ms"] = {"p50": _round(percentile(latencies, 50)),
-                                         "p99": _round(percentile(latencies, 99)),
-                                         "max": _round(max(latencies, default=None))}
-
-        if args.kill:
-            victim = max((n for n in names if n != chair.server()),
-                         key=lambda n: result["tablets_per_instance"].get(n, 0))
-            moved = sum(1 for t in tablets if t.server() == victim)
-            killed = time.perf_counter()
-            kill_instance(procs[names[victim]])
-            seq, _ = act(args.rounds)  # an action made during the failover
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and not all(t.last_seq >= seq for t in tablets):
-                time.sleep(0.01)
-            recovered = all(t.last_seq >= seq for t in tablets)
-            result["failover"] = {"killed": victim, "tablets_moved": moved, "recovered": recovered,
-                                  "recovery_s": round(time.perf_counter() - killed, 2) if recovered else None}
-        p99 = result["action_to_tablet_ms"]["p99"]
-        result["verdicts"] = [{"what": "chair action -> every tablet p99", "target": f"<= {TARGET_P99_MS} ms",
-                               "measured": p99, "ok": p99 is not None and p99 <= TARGET_P99_MS}]
-        if "failover" in result:
-            rec = result["failover"]["recovery_s"]
-            result["verdicts"].append({"what": "kill -9 -> every tablet current", "target": f"<= {TARGET_RECOVERY_S} s",
-                                       "measured": rec, "ok": rec is not None and rec <= TARGET_RECOVERY_S})
-    finally:
-        for tablet in [*tablets, *([chair] if chair else [])]:
-            tablet.close()
-        if proxy is not None:
-            proxy.stop()
-        for proc in procs:
-            cluster.stop_process(proc)
-        try:
+    def cleanup() -> None:
+        if stopped.is_set():
+            return
+        stopped.set()
+        if cluster is not None:
+            cluster.stop()
+        with contextlib.suppress(Exception):
             database.drop()
-        except Exception as exc:  # noqa: BLE001 - reported, the result still printed
-            log(f"could not drop the benchmark schema: {exc!r}")
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
+
+    def finish() -> None:
+        result["verdicts"] = verdicts(result)
+        result["elapsed_s"] = round(time.perf_counter() - started, 1)
+
+    def watchdog() -> None:
+        log(f"time limit of {args.time_limit:.0f} s reached: stopping")
+        result["error"] = result.get("error") or f"time limit of {args.time_limit:.0f} s reached"
+        cleanup()
+        with contextlib.suppress(Exception):
+            finish()
+            print(json.dumps(result, ensure_ascii=False) if args.json else result, flush=True)
+        os._exit(3)
+
+    timer = threading.Timer(args.time_limit, watchdog)
+    timer.daemon = True
+    timer.start()
+    try:
+        if cluster_module.haproxy_binary() is None:
+            raise RuntimeError("haproxy is not installed (apt-get install haproxy)")
+        node = node_ready()
+        result["node"] = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()  # noqa: S603
+        log(f"work folder {workdir}; {tablets} tablets in {1 + args.meetings} meetings")
+        database.create(env)
+        t0 = time.perf_counter()
+        meetings = populate(args.plenary, args.meetings, args.per_meeting)
+        result["populate_s"] = round(time.perf_counter() - t0, 1)
+        log(f"{len(meetings)} meetings populated in {result['populate_s']} s")
+
+        cluster = cluster_module.Cluster(env, workdir, args.instances, job_worker=not args.no_worker,
+                                         stats_port=cluster_module.free_port(), maxconn=max(4000, 2 * tablets + 500))
+        cluster.start()
+        result["job_worker"] = cluster.worker is not None
+        warm_up(cluster)
+        cluster.wait_all_up()
+        log(f"{args.instances} instances behind HAProxy at {cluster.url}")
+
+        t0 = time.perf_counter()
+        emails = [e for m in meetings for e in [m["chair"], *m["members"]]]
+        cookies = dict(zip(emails, asyncio.run(sign_in_all(cluster.url, emails, args.concurrency)), strict=True))
+        result["sign_in_s"] = round(time.perf_counter() - t0, 1)
+        log(f"{len(cookies)} sign-ins through the proxy in {result['sign_in_s']} s")
+
+        config = {
+            "url": cluster.url, "userAgent": USER_AGENT, "clkTck": os.sysconf("SC_CLK_TCK"),
+            "meetings": [{"id": m["id"], "name": m["name"], "itemIds": m["item_ids"],
+                          "chairCookie": cookies[m["chair"]], "cookies": [cookies[e] for e in m["members"]]}
+                         for m in meetings],
+            "instances": [{"name": i.name, "masterPid": i.proc.pid, "workerPid": i.worker_pid} for i in cluster.web],
+            "haproxyPid": cluster.proxy.proc.pid, "rounds": args.rounds, "interval": args.interval,
+            "drivers": args.drivers or min(4, -(-tablets // 1500)),
+            "warmupRounds": 1, "roundTimeout": args.round_timeout, "connectConcurrency": args.connect_concurrency,
+            "kill": {"failoverRounds": args.failover_rounds, "recoveryTimeout": 60} if args.kill else None,
+        }
+        remaining = max(60.0, args.time_limit - (time.perf_counter() - started) - 30)
+        result["load_average_before_driver"] = [round(x, 2) for x in os.getloadavg()]
+        result["run"] = run_driver(node, config, workdir, remaining)
+        result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+        if result["run"].get("error"):
+            result["error"] = result["run"]["error"]
+        result["haproxy_marked_down"] = marked_down(workdir / "haproxy.log", killed=(
+            result["run"].get("failover") or {}).get("killed"))
+        dead = [i.name for i in cluster.web if i.proc.poll() is not None]
+        killed = (result["run"].get("failover") or {}).get("killed")
+        if [d for d in dead if d != killed]:
+            result["error"] = result.get("error") or f"instances exited during the run: {dead}"
+    except KeyboardInterrupt:
+        result["error"] = "interrupted"
+    except Exception as exc:  # noqa: BLE001 - reported in the output
+        result["error"] = f"{type(exc).__name__}: {exc}"
+        log(f"error: {result['error']}")
+    finally:
+        timer.cancel()
+        cleanup()
+    finish()
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps(result, ensure_ascii=False))
     else:
-        for key, value in result.items():
-            print(f"{key}: {value}")
-    return 0
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
+        print_table(result)
+    return 0 if not result.get("error") else 2
 
 
 if __name__ == "__main__":
+    os.chdir(ROOT)
     sys.exit(main())

@@ -6,7 +6,9 @@
 
 The real-time load benchmarks (live_load.py, bench_live_real.py, bench_tally.py) run twice: on SQLite,
 then on PostgreSQL with Redis (127.0.0.1:5432, trust auth, database ``test``; Redis 127.0.0.1:6379),
-which is skipped, with the reason, when either is not reachable. Every other ``bench/*.py`` is run as
+which is skipped, with the reason, when either is not reachable. bench_scaleout.py (HAProxy in front of
+three instances, 6,000 tablets, kill -9 of one instance) runs once, on PostgreSQL + Redis, with
+``--kill`` (``BENCH_SCALEOUT_ARGS`` replaces its arguments). Every other ``bench/*.py`` is run as
 is; one that is missing or fails is reported as not run. Nothing here asserts: the table shows measured
 values next to their targets.
 """
@@ -31,7 +33,11 @@ POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgr
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 EXPECTED = ["bench_pdf.py"]  # benchmarks colleagues are known to be writing: reported even when absent
 LIBRARIES = {"lean_socket.py"}  # modules the benchmarks import, not benchmarks themselves
-TIME_LIMIT = {"live_load.py": 660, "bench_tally.py": 660, "bench_live_real.py": 960, "default": 1200}
+TIME_LIMIT = {"live_load.py": 660, "bench_tally.py": 660, "bench_live_real.py": 960, "bench_scaleout.py": 2700,
+              "default": 1200}
+# The scale-out run (HAProxy, 3 instances, 6,000 tablets in 101 meetings, kill -9 of one instance);
+# BENCH_SCALEOUT_ARGS replaces its arguments, e.g. "--plenary 300 --meetings 10 --per-meeting 20 --kill".
+SCALEOUT_ARGS = os.environ.get("BENCH_SCALEOUT_ARGS", "--kill").split()
 
 
 def log(message: str) -> None:
@@ -202,6 +208,19 @@ def rows_live_real(label: str, run: dict[str, Any]) -> list[dict]:
     return out
 
 
+def rows_scaleout(run: dict[str, Any]) -> list[dict]:
+    result = run["result"]
+    sys.path.insert(0, str(BENCH))
+    from bench_scaleout import verdicts  # per meeting p99, events lost, per instance CPU, kill -9 recovery
+
+    label = f"scale-out, {result.get('instances')} instances behind HAProxy"
+    out = [row(label, v["what"], f"{v['target']} {v['unit']}".strip() if v["target"] else "", v["measured"],
+               v["unit"], v["pass"]) for v in verdicts(result)]
+    if result.get("error"):
+        out.append(row(label, "error", "", result["error"], ok=False))
+    return out
+
+
 def _cmp(value: Any, op: str, limit: float) -> bool | None:
     if not isinstance(value, int | float):
         return None
@@ -342,6 +361,10 @@ def table(runs: dict[str, dict[str, Any]]) -> list[dict]:
             label = "live, real clients, " + ("SQLite" if name == "bench_live_real_sqlite" else "PostgreSQL + Redis")
             rows.extend(rows_live_real(label, run) if "result" in run else [row(label, "not run", "", run["reason"])])
             continue
+        if name == "bench_scaleout":
+            label = "scale-out behind HAProxy"
+            rows.extend(rows_scaleout(run) if "result" in run else [row(label, "not run", "", run["reason"])])
+            continue
         if name == "bench_votes" and "result" in run:
             rows.extend(rows_votes(run))
             continue
@@ -429,6 +452,12 @@ def main() -> int:
             why = postgres_ok() or redis_ok()
             runs["bench_tally_postgresql_redis"] = {"status": "not run", "reason": why} if why else run_json(
                 script, ["--postgres", POSTGRES_URL, "--redis", REDIS_URL], TIME_LIMIT[script])
+            continue
+        if script == "bench_scaleout.py":  # needs PostgreSQL and Redis (instances share rooms through Redis)
+            why = postgres_ok() or redis_ok()
+            runs[name] = {"status": "not run", "reason": why} if why else run_json(
+                script, [*SCALEOUT_ARGS, "--postgres", POSTGRES_URL, "--redis", REDIS_URL,
+                         "--time-limit", str(TIME_LIMIT[script] - 60)], TIME_LIMIT[script])
             continue
         runs[name] = run_json(script, [], TIME_LIMIT["default"])
 

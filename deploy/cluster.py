@@ -7,7 +7,8 @@ sharing PostgreSQL and Redis, plus the job worker.
 PostgreSQL and Redis are not started here: they are the machine's (as in production); the script
 checks that they answer, runs the migrations unless ``--no-migrate``, renders deploy/haproxy.cfg for
 the local ports into the work folder, starts everything, and stops it all on Ctrl-C. The tests import
-``render_haproxy_config``, ``Haproxy`` and ``start_instance`` so that they run this very configuration.
+``render_haproxy_config``, ``Haproxy`` and ``worker_pids`` so that they run this very configuration;
+bench/bench_scaleout.py starts a whole ``Cluster`` and kills one of its instances with ``kill_instance``.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,6 +125,37 @@ def start_job_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
                              "-w", "2"], cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
 
+def worker_pids(pid: int) -> list[int]:
+    """The worker processes of a gunicorn master (its children), from /proc."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    try:
+        return [int(p) for p in children.read_text().split()]
+    except OSError:
+        return []
+
+
+def kill_instance(proc: subprocess.Popen, wait: float = 10) -> list[int]:
+    """SIGKILL a gunicorn master and its workers at once, as a crash would: nothing runs its shutdown
+    code. Waits until the master is reaped and the workers have left; returns the workers' pids."""
+    workers = worker_pids(proc.pid)
+    for target in [*workers, proc.pid]:
+        try:
+            os.kill(target, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait(wait)
+    for worker in workers:  # reaped by init once the master is gone
+        deadline = time.monotonic() + wait
+        while Path(f"/proc/{worker}").exists() and time.monotonic() < deadline:
+            try:
+                if Path(f"/proc/{worker}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                    break
+            except (OSError, IndexError):
+                break
+            time.sleep(0.05)
+    return workers
+
+
 def stop_process(proc: subprocess.Popen | None, timeout: float = 10, sig: int = signal.SIGTERM) -> None:
     if proc is None or proc.poll() is not None:
         return
@@ -143,6 +176,103 @@ def _check_services(env: dict[str, str]) -> None:
         conn.execute(sa.text("SELECT 1"))
     engine.dispose()
     redis.Redis.from_url(env["REDIS_URL"], socket_connect_timeout=3).ping()
+
+
+@dataclass
+class Instance:
+    port: int
+    proc: subprocess.Popen
+    log: Path
+
+    @property
+    def name(self) -> str:
+        return server_name(self.port)
+
+    @property
+    def worker_pid(self) -> int | None:
+        workers = worker_pids(self.proc.pid)
+        return workers[0] if workers else None
+
+
+@dataclass
+class Cluster:
+    """``instances`` web instances on consecutive ports (or free ones), HAProxy in front, and the job worker.
+
+    ``env`` must hold DATABASE_URL and REDIS_URL; the instances trust the one proxy and, on loopback
+    without TLS, send cookies that are not Secure."""
+
+    env: dict[str, str]
+    workdir: Path
+    instances: int = 3
+    proxy_port: int | None = None
+    base_port: int | None = None
+    stats_port: int | None = None
+    maxconn: int = 4000
+    job_worker: bool = True
+    web: list[Instance] = field(default_factory=list)
+    proxy: Haproxy | None = None
+    worker: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.proxy_port}"
+
+    def start(self, timeout: float = 60) -> Cluster:
+        self.env = {"TRUSTED_PROXIES": "1", "SESSION_COOKIE_SECURE": "0", "PYTHONUNBUFFERED": "1", **self.env}
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        ports = ([self.base_port + n for n in range(self.instances)] if self.base_port
+                 else [free_port() for _ in range(self.instances)])
+        self.proxy_port = self.proxy_port or free_port()
+        for port in ports:
+            log = self.workdir / f"web-{port}.log"
+            self.web.append(Instance(port, start_instance(port, self.env, log), log))
+            wait_http(f"http://127.0.0.1:{port}/healthz", timeout, self.web[-1].proc, log)
+        if self.job_worker:
+            self.worker = start_job_worker(self.env, self.workdir / "worker.log")
+        self.proxy = Haproxy(render_haproxy_config(self.proxy_port, ports, self.stats_port, maxconn=self.maxconn),
+                             self.workdir, self.proxy_port)
+        self.proxy.start()
+        return self
+
+    def stop(self) -> None:
+        if self.proxy is not None:
+            self.proxy.stop()
+        for instance in reversed(self.web):
+            stop_process(instance.proc)
+        # The job worker lets the jobs under way finish on SIGINT (SIGTERM would interrupt them).
+        stop_process(self.worker, 120, signal.SIGINT)
+
+    def server_states(self) -> dict[str, str]:
+        """HAProxy's view of each instance (UP, DOWN, …), from its stats page (``stats_port`` needed)."""
+        if self.stats_port is None:
+            raise ValueError("the cluster has no stats page")
+        url = f"http://127.0.0.1:{self.stats_port}/stats;csv"
+        with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 - a loopback URL of ours
+            lines = answer.read().decode().splitlines()
+        header = lines[0].lstrip("# ").split(",")
+        rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
+        return {r["svname"]: r["status"] for r in rows
+                if r.get("pxname") == "ecabinet_web" and r["svname"] not in ("FRONTEND", "BACKEND")}
+
+    def wait_all_up(self, timeout: float = 60) -> None:
+        """Until HAProxy's health checks have every instance UP (a fresh or busy one may start DOWN)."""
+        deadline = time.monotonic() + timeout
+        states: dict[str, str] = {}
+        while time.monotonic() < deadline:
+            states = self.server_states()
+            if states and all(v == "UP" for v in states.values()):
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"HAProxy does not have every instance up: {states}")
+
+    def processes(self) -> list[subprocess.Popen]:
+        return [*(i.proc for i in self.web), *([self.worker] if self.worker else [])]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,12 +303,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_migrate:
         subprocess.run([sys.executable, "-m", "ecabinet", "db", "upgrade"], cwd=ROOT, env=env, check=True, timeout=300)
 
-    ports = [args.base_port + n for n in range(args.instances)]
-    procs: list[subprocess.Popen] = []
-    proxy = Haproxy(render_haproxy_config(args.proxy_port, ports, args.stats_port or None,
-                                                 maxconn=args.maxconn), workdir, args.proxy_port)
+    cluster = Cluster(env, workdir, args.instances, args.proxy_port, args.base_port, args.stats_port or None,
+                      args.maxconn, job_worker=not args.no_worker)
     stopping = False
-    worker: subprocess.Popen | None = None
 
     def stop(*_: object) -> None:
         nonlocal stopping
@@ -187,37 +314,28 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
-        for port in ports:
-            log = workdir / f"web-{port}.log"
-            procs.append(start_instance(port, env, log))
-            wait_http(f"http://127.0.0.1:{port}/healthz", 30, procs[-1], log)
-        if not args.no_worker:
-            worker = start_job_worker(env, workdir / "worker.log")
-            procs.append(worker)
-        proxy.start()
-        listed = ", ".join(map(str, ports))
-        print(f"e-Cabinet on http://127.0.0.1:{args.proxy_port}/ ({len(ports)} instances: {listed})")
+        cluster.start(30)
+        listed = ", ".join(str(i.port) for i in cluster.web)
+        print(f"e-Cabinet on {cluster.url}/ ({len(cluster.web)} instances: {listed})")
         if args.stats_port:
             print(f"HAProxy stats: http://127.0.0.1:{args.stats_port}/stats")
         print(f"config and logs: {workdir}; Ctrl-C stops everything")
         reported: set[int] = set()
+        proxy = cluster.proxy
         while not stopping:
             # A dead instance is only reported: HAProxy sends its tablets to the others (as systemd would
             # restart it in production). Without the proxy nothing is reachable, so that ends the cluster.
-            for proc in procs:
+            for proc in cluster.processes():
                 if proc.poll() is not None and proc.pid not in reported:
                     reported.add(proc.pid)
                     print(f"{' '.join(map(str, proc.args[-3:]))} exited with {proc.returncode}; see {workdir}",
                           file=sys.stderr)
-            if proxy.proc is not None and proxy.proc.poll() is not None:
+            if proxy is not None and proxy.proc is not None and proxy.proc.poll() is not None:
                 print(f"haproxy exited with {proxy.proc.returncode}; see {workdir}/haproxy.log", file=sys.stderr)
                 break
             time.sleep(0.5)
     finally:
-        proxy.stop()
-        for proc in reversed(procs):
-            # The job worker lets the jobs under way finish on SIGINT (SIGTERM would interrupt them).
-            stop_process(proc, 120 if proc is worker else 10, signal.SIGINT if proc is worker else signal.SIGTERM)
+        cluster.stop()
     return 0
 
 

@@ -23,7 +23,6 @@ import re
 import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,7 +33,6 @@ from sqlalchemy import select
 from ecabinet.extensions import db
 from ecabinet.live.models import LiveConnection
 from tests.conftest import IN_CI, PASSWORD, ROOT, LiveServer, free_port
-from tests.faults.conftest import kill_hard
 from tests.helpers import http_login
 from tests.live.conftest import Replica
 
@@ -196,11 +194,6 @@ class Tablet:
             self.sio.disconnect()
 
 
-def _worker_pid(server: LiveServer) -> int:
-    pid = server.proc.pid
-    return int(Path(f"/proc/{pid}/task/{pid}/children").read_text().split()[0])
-
-
 def _socket_instances(user_ids: dict[str, int], pids: dict[int, str]) -> dict[str, set[str]]:
     """email → the servers (by HAProxy name) that hold a live connection of that user, from the table
     the instances record their sockets in (``instance`` is host-pid-random)."""
@@ -239,7 +232,7 @@ def test_kill_9_of_one_instance_behind_haproxy(haproxy_available, app, db_url, t
         for server in servers:
             server.start()
         by_name = {cluster.server_name(s.port): s for s in servers}
-        pids = {_worker_pid(s): cluster.server_name(s.port) for s in servers}
+        pids = {cluster.worker_pids(s.proc.pid)[0]: cluster.server_name(s.port) for s in servers}
         port = free_port()
         proxy = cluster.Haproxy(cluster.render_haproxy_config(port, [s.port for s in servers]), tmp_path, port)
         proxy.start()
@@ -308,7 +301,7 @@ def test_kill_9_of_one_instance_behind_haproxy(haproxy_available, app, db_url, t
 
         actor_thread = threading.Thread(target=keep_acting, daemon=True)
         killed_at = time.monotonic()
-        kill_hard(victim)
+        cluster.kill_instance(victim.proc)  # SIGKILL of the master and its worker at once
         actor_thread.start()
 
         # Recovered: every tablet holds every event the chair has had acknowledged so far.
