@@ -135,6 +135,7 @@ def _live_bus(app: Flask):  # noqa: ANN202 - a socketio client manager, or None 
 def _import_event_handlers() -> None:
     """Socket.IO handlers must be declared before ``socketio.init_app``: Flask-SocketIO then keeps them
     and registers them on every server it creates (one per app), not only on the first."""
+    from ecabinet.display import events as _display_events  # noqa: F401
     from ecabinet.live import events as _live_events  # noqa: F401
     from ecabinet.voting import events as _voting_events  # noqa: F401
 
@@ -149,6 +150,8 @@ def _register_domains(app: Flask) -> None:
     from ecabinet.core.views import bp as core_bp
     from ecabinet.core.views import register_error_pages
     from ecabinet.demo import demo_command
+    from ecabinet.display import models as _display_models  # noqa: F401
+    from ecabinet.display.views import bp as display_bp
     from ecabinet.documents import home as _documents_home  # noqa: F401 - its part of the home page
     from ecabinet.documents import models as _documents_models  # noqa: F401
     from ecabinet.documents import record as _documents_record  # noqa: F401 - its part of the minutes
@@ -163,13 +166,15 @@ def _register_domains(app: Flask) -> None:
     from ecabinet.minutes.views import bp as minutes_bp
     from ecabinet.notifications import models as _notifications_models  # noqa: F401
     from ecabinet.notifications.views import bp as notifications_bp
+    from ecabinet.organisations import models as _organisations_models  # noqa: F401
+    from ecabinet.organisations.views import bp as organisations_bp
     from ecabinet.voting import home as _voting_home  # noqa: F401 - its part of the home page
     from ecabinet.voting import models as _voting_models  # noqa: F401
     from ecabinet.voting import record as _voting_record  # noqa: F401 - its part of the minutes
     from ecabinet.voting.views import bp as voting_bp
 
     for bp in (core_bp, accounts_bp, audit_bp, meetings_bp, live_bp, minutes_bp, documents_bp, voting_bp,
-               notifications_bp, home_bp):
+               notifications_bp, organisations_bp, display_bp, home_bp):
         app.register_blueprint(bp)
     register_error_pages(app)
     cli.add_command(demo_command)

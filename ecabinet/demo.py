@@ -9,8 +9,12 @@ from ecabinet.core import uow
 
 
 def load_demo(password: str) -> list[str]:
+    from ecabinet.organisations.demo import load_organisations
+
+    organisation_lines = load_organisations()  # first: the people belong to these ministries
     created = load_people(password)
-    lines = [f"Demo data: {created} accounts created" if created else "Demo data already loaded.",
+    lines = [*organisation_lines,
+             f"Demo data: {created} accounts created" if created else "Demo data already loaded.",
              f"Every demo account's password: {password}",
              f"  admin      {email_of(ADMIN[0])}",
              f"  chair      {email_of(CHAIR[0])}",
@@ -29,6 +33,9 @@ def load_demo(password: str) -> list[str]:
     from ecabinet.voting.demo import load_voting_demo
 
     lines += load_voting_demo(password)
+    from ecabinet.display.demo import load_display_demo
+
+    lines += load_display_demo()
     return lines
 
 

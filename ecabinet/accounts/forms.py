@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from sqlalchemy import or_, select
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 
-from ecabinet.accounts.models import Role
-from ecabinet.accounts.service import FIELD_LIMITS, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from ecabinet.accounts.models import Role, User
+from ecabinet.accounts.service import FIELD_LIMITS, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, TEXT_SIZES
+from ecabinet.extensions import db
+from ecabinet.organisations.forms import PickerField
 
 ROLE_LABELS = {
     Role.ADMIN: _l("Administrator"),
@@ -49,8 +54,8 @@ class UserForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[_required(), _at_most(FIELD_LIMITS["name"])])
     email = EmailField(_l("Email"), validators=[_required(), _at_most(FIELD_LIMITS["email"])])
     title = StringField(_l("Title"), validators=[Optional(), _at_most(FIELD_LIMITS["title"])])
-    organisation = StringField(_l("Ministry or organisation"),
-                               validators=[Optional(), _at_most(FIELD_LIMITS["organisation"])])
+    # Chosen from the list of organisations (choices set per request: organisation_choices).
+    organisation_id = PickerField(_l("Ministry or organisation"))
     # A new account is a member's unless the admin chooses otherwise: the least power is the safe default.
     # The default only fills the blank form: a posted form without a role is refused, never read as "member".
     role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()],
@@ -73,6 +78,17 @@ class ChangePasswordForm(FlaskForm):
                              validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)])
 
 
+TEXT_SIZE_CHOICE = _l("Please choose a text size from the list: normal or large.")
+
+
+class TextSizeForm(FlaskForm):
+    # validate_choice=False: an unknown value gets our message (in the reader's language), not WTForms' own.
+    text_size = RadioField(_l("Text size"), choices=[("normal", _l("Normal text")), ("large", _l("Large text"))],
+                           validate_choice=False,
+                           validators=[InputRequired(message=TEXT_SIZE_CHOICE),
+                                       AnyOf(list(TEXT_SIZES), message=TEXT_SIZE_CHOICE)])
+
+
 class EmptyForm(FlaskForm):
     """A form with only its CSRF token, for buttons that change state."""
 
@@ -83,3 +99,20 @@ class RoleSettingsForm(FlaskForm):
     chair = BooleanField(ROLE_LABELS[Role.CHAIR])
     member = BooleanField(ROLE_LABELS[Role.MEMBER])
     guest = BooleanField(ROLE_LABELS[Role.GUEST])
+
+
+def person_label(user: User) -> str:
+    """How a person is offered in a picker: name, then title and organisation, which the search also reads."""
+    about = ", ".join(part for part in (user.title, user.organisation) if part)
+    return f"{user.name} — {about}" if about else user.name
+
+
+def person_choices(keep: int | None = None, none_label: Any = None) -> list[tuple[int, Any]]:
+    """Active users by name for a person picker (``PickerField``), and the one a row already has
+    (``keep``) even if the account has since been disabled."""
+    query = select(User).where(or_(User.active.is_(True), User.id == (keep or 0))).order_by(User.name, User.id)
+    choices: list[tuple[int, Any]] = [(0, none_label if none_label is not None else _l("(none)"))]
+    for user in db.session.scalars(query):
+        label = person_label(user)
+        choices.append((user.id, label if user.active else _l("%(name)s (account disabled)", name=label)))
+    return choices

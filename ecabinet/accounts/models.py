@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ecabinet.core.roles import Role  # the enum lives in core; imported from here too
 from ecabinet.core.types import UTCDateTime, str_enum, utcnow
 from ecabinet.extensions import db
+from ecabinet.organisations.models import Organisation
 
 
 def role_enum():  # noqa: ANN201
@@ -22,16 +23,21 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     title: Mapped[str] = mapped_column(String(200), default="")
-    organisation: Mapped[str] = mapped_column(String(200), default="")
+    organisation: Mapped[str] = mapped_column(String(200), default="")  # kept equal to the linked one's name
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), nullable=True,
+                                                        index=True)
     role: Mapped[Role] = mapped_column(role_enum())
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
     locale: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    # 'normal' or 'large' (TEXT_SIZES in the service): large grows the whole interface for reading at arm's length.
+    text_size: Mapped[str] = mapped_column(String(8), default="normal", server_default="normal")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     sessions: Mapped[list[UserSession]] = relationship(back_populates="user")
+    organisation_ref: Mapped[Organisation | None] = relationship(foreign_keys=[organisation_id])
 
     __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)
 

@@ -18,7 +18,7 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from blinker import signal
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 
 from ecabinet.accounts import custody
@@ -29,6 +29,7 @@ from ecabinet.core.actor import Actor
 from ecabinet.core.errors import DomainError
 from ecabinet.core.types import utcnow
 from ecabinet.extensions import db
+from ecabinet.organisations import service as organisations
 
 # Sent with the ids of UserSession rows that were just revoked (after commit).
 session_revoked = signal("ecabinet.accounts.session_revoked")
@@ -80,6 +81,8 @@ class UserData:
     title: str = ""
     organisation: str = ""
     role: Role = Role.MEMBER
+    # The organisation picked from the list; when None, ``organisation`` is matched to the list by name.
+    organisation_id: int | None = None
 
     def cleaned(self) -> UserData:
         data = UserData(
@@ -88,6 +91,7 @@ class UserData:
             title=self.title.strip(),
             organisation=self.organisation.strip(),
             role=Role(self.role),
+            organisation_id=self.organisation_id,
         )
         if not data.name:
             raise AccountError("The name is required.")
@@ -97,6 +101,27 @@ class UserData:
             if len(getattr(data, field)) > limit:
                 raise AccountError("The field %(field)s is longer than %(n)s characters.", field=field, n=limit)
         return data
+
+
+def _with_organisation(data: UserData, keep: int | None = None) -> UserData:
+    """The data with its organisation resolved against the list: the picked one (active, or the one the
+    user already has), else the one of the typed name, else the typed name alone."""
+    if data.organisation_id is not None:
+        organisation = organisations.usable(data.organisation_id, keep=keep)
+        if organisation is None:
+            raise AccountError("Please choose the ministry or organisation from the list: "
+                               "the one given is unknown or no longer active.")
+    else:
+        organisation = organisations.find_by_name(data.organisation) if data.organisation else None
+    if organisation is not None:
+        data.organisation, data.organisation_id = organisation.name, organisation.id
+    return data
+
+
+@organisations.renamed.register("accounts")
+def _organisation_renamed(organisation_id: int, name: str) -> None:
+    """Users keep their organisation's name (the tasks page finds a ministry's tasks by it)."""
+    db.session.execute(update(User).where(User.organisation_id == organisation_id).values(organisation=name))
 
 
 def get_user(user_id: int) -> User | None:
@@ -122,11 +147,12 @@ def _email_taken(email: str, except_id: int | None = None) -> bool:
 
 
 def create_user(actor: Actor, data: UserData, password: str) -> User:
-    data = data.cleaned()
+    data = _with_organisation(data.cleaned())
     if _email_taken(data.email):
         raise AccountError("A user with this email address already exists.")
     user = User(email=data.email, name=data.name, title=data.title, organisation=data.organisation,
-                role=data.role, password_hash=hash_password(password), active=True)
+                organisation_id=data.organisation_id, role=data.role, password_hash=hash_password(password),
+                active=True)
     db.session.add(user)
     db.session.flush()
     audit.record(actor, "user.create", object_type="user", object_id=user.id,
@@ -136,7 +162,7 @@ def create_user(actor: Actor, data: UserData, password: str) -> User:
 
 
 def update_user(actor: Actor, user: User, data: UserData) -> User:
-    data = data.cleaned()
+    data = _with_organisation(data.cleaned(), keep=user.organisation_id)
     if _email_taken(data.email, except_id=user.id):
         raise AccountError("A user with this email address already exists.")
     if user.id == actor.user_id and data.role is not user.role:
@@ -147,6 +173,7 @@ def update_user(actor: Actor, user: User, data: UserData) -> User:
         if old != new:
             changes[field] = [str(old), str(new)]
             setattr(user, field, new)
+    user.organisation_id = data.organisation_id
     if not changes:
         return user
     revoked: list[int] = []
@@ -184,6 +211,21 @@ def change_own_password(actor: Actor, user: User, current: str, new_password: st
         raise AccountError.recorded_refusal("The current password is wrong.")
     _set_password(actor, user, new_password, "user.password_reset")
     return custody.rewrap(actor, user, current, new_password)
+
+
+# --- own display preferences ----------------------------------------------------------------------
+
+# The interface's text size: "large" grows every page (templates/base.html puts it on <html>).
+TEXT_SIZES = ("normal", "large")
+
+
+def set_text_size(user: User, size: str) -> None:
+    """The user's own text size, for every page on every device. A reading preference that changes
+    nobody's rights or records, so it is not written to the audit log."""
+    if size not in TEXT_SIZES:
+        raise AccountError("Please choose a text size from the list: normal or large.")
+    user.text_size = size
+    db.session.flush()
 
 
 def _set_password(actor: Actor, user: User, new_password: str, action: str) -> None:

@@ -22,6 +22,7 @@ from ecabinet.accounts.forms import (
     NewUserForm,
     PasswordResetForm,
     RoleSettingsForm,
+    TextSizeForm,
     UserForm,
 )
 from ecabinet.accounts.models import Role, User
@@ -31,6 +32,7 @@ from ecabinet.core import sealing
 from ecabinet.core.actor import Actor, current_actor
 from ecabinet.core.policy import guard, public
 from ecabinet.extensions import db, limiter
+from ecabinet.organisations.forms import organisation_choices
 
 bp = Blueprint("accounts", __name__)
 
@@ -156,8 +158,30 @@ def account():
         else:
             flash(_("Your password has been changed. Please sign in again."), "info")
             return redirect(url_for("accounts.login"))
-    return render_template("accounts/account.html", form=form, empty=EmptyForm(),
-                           totp_required=service.totp_required_for(current_user.role))
+    return _account_page(form=form)
+
+
+def _account_page(status: int = 200, **forms):
+    forms.setdefault("form", ChangePasswordForm(formdata=None))
+    forms.setdefault("text_form", TextSizeForm(formdata=None, text_size=current_user.text_size))
+    return render_template("accounts/account.html", empty=EmptyForm(),
+                           totp_required=service.totp_required_for(current_user.role), **forms), status
+
+
+@bp.route("/account/text-size", methods=["POST"])
+@guard(policy.can_manage_own_security)
+def account_text_size():
+    """Normal or large text on every page; an unknown size is refused with the reason beside the choice."""
+    text_form = TextSizeForm()
+    if not text_form.validate_on_submit():
+        return _account_page(400, text_form=text_form)
+    try:
+        service.set_text_size(current_user, text_form.text_size.data)
+    except AccountError as exc:
+        text_form.text_size.errors = [exc.translated()]
+        return _account_page(400, text_form=text_form)
+    flash(_("Large text is on.") if current_user.text_size == "large" else _("Normal text is on."), "info")
+    return redirect(url_for("accounts.account"))
 
 
 @bp.route("/account/totp", methods=["GET", "POST"])
@@ -231,15 +255,22 @@ def users():
                            filtered=bool(query or role)), 400 if problem else 200
 
 
-def _user_data(form: UserForm) -> UserData:
+def _user_data(form: UserForm, user: User | None = None) -> UserData:
+    # An organisation typed before the list existed (and not linked to it) stays until one is picked.
+    typed = user.organisation if user is not None and user.organisation_id is None else ""
     return UserData(email=form.email.data, name=form.name.data, title=form.title.data or "",
-                    organisation=form.organisation.data or "", role=Role(form.role.data))
+                    organisation=typed, organisation_id=form.organisation_id.picked, role=Role(form.role.data))
+
+
+def _offer_organisations(form: UserForm, user: User | None) -> UserForm:
+    form.organisation_id.choices = organisation_choices(keep=user.organisation_id if user else None)
+    return form
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
 @guard(policy.can_manage_users)
 def user_new():
-    form = NewUserForm()
+    form = _offer_organisations(NewUserForm(), None)
     if form.validate_on_submit():
         try:
             user = service.create_user(current_actor(), _user_data(form), form.password.data)
@@ -262,12 +293,12 @@ def _user_or_404(user_id: int) -> User:
 @guard(policy.can_manage_users)
 def user_edit(user_id: int):
     user = _user_or_404(user_id)
-    form = UserForm(obj=user) if request.method == "GET" else UserForm()
+    form = _offer_organisations(UserForm(obj=user) if request.method == "GET" else UserForm(), user)
     if request.method == "GET":
         form.role.data = user.role.value
     if form.validate_on_submit():
         try:
-            service.update_user(current_actor(), user, _user_data(form))
+            service.update_user(current_actor(), user, _user_data(form, user))
         except AccountError as exc:
             flash(exc.translated(), "error")
         else:

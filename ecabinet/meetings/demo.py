@@ -46,11 +46,51 @@ def _next_monday(zone: ZoneInfo) -> datetime:
     return datetime.combine(monday, time(8, 0), tzinfo=zone)
 
 
+# The regular monthly meeting's standing items: title, presenting ministry, minutes, kind.
+TEMPLATE_NAME = "Phiên họp Chính phủ thường kỳ tháng"
+TEMPLATE_ITEMS = [
+    ("Báo cáo tình hình kinh tế - xã hội tháng, nhiệm vụ và giải pháp tháng tới", "Bộ Tài chính", 40, T),
+    ("Tình hình thực hiện Nghị quyết phiên họp Chính phủ thường kỳ tháng trước", "Văn phòng Chính phủ", 15, INF),
+    ("Công tác xây dựng và hoàn thiện thể chế, pháp luật", "Bộ Tư pháp", 20, T),
+    ("Tình hình giải ngân vốn đầu tư công", "Bộ Tài chính", 15, T),
+    ("Công tác thanh tra, tiếp công dân, giải quyết khiếu nại, tố cáo", "Thanh tra Chính phủ", 10, INF),
+    ("Điều hành chính sách tiền tệ", "Ngân hàng Nhà nước Việt Nam", 10, INF),
+    ("Thông qua Nghị quyết phiên họp Chính phủ thường kỳ", "Văn phòng Chính phủ", 10, D),
+]
+
+
+def load_template_demo() -> list[str]:
+    """One agenda template: the regular monthly meeting's standing items."""
+    if any(t.name == TEMPLATE_NAME for t in service.list_templates()):
+        return []
+    template = service.create_template(Actor.system("demo"), TEMPLATE_NAME, [
+        service.TemplateItemData(title=title, ministry=ministry, duration_minutes=minutes, kind=kind)
+        for title, ministry, minutes, kind in TEMPLATE_ITEMS])
+    return [f"Agenda template: “{template.name}” ({len(template.items)} items)."]
+
+
+def _presenters() -> dict[str, int]:
+    """The demo people who present the items, by the presenter text of ITEMS: the minister of that title,
+    or the person whose name the text begins with."""
+    from ecabinet.accounts.demo import GUEST, MEMBERS, email_of
+
+    found: dict[str, int] = {}
+    for _title, _ministry, presenter, *_rest in ITEMS:
+        for login, name, title, _org in [*MEMBERS, GUEST]:
+            if presenter == title or presenter.startswith(f"{name},"):
+                user = accounts.find_user_by_email(email_of(login))
+                if user is not None:
+                    found[presenter] = user.id
+                break
+    return found
+
+
 def load_meetings_demo(password: str) -> list[str]:
     from ecabinet.accounts.demo import CHAIR, GUEST, MEMBERS, email_of
 
+    lines = load_template_demo()
     if db.session.scalar(select(Meeting).where(Meeting.title == DEMO_TITLE)) is not None:
-        return ["Demo meeting already loaded."]
+        return [*lines, "Demo meeting already loaded."]
     actor = Actor.system("demo")
     chair = accounts.find_user_by_email(email_of(CHAIR[0]))
     zone = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -60,9 +100,11 @@ def load_meetings_demo(password: str) -> list[str]:
         place="Phòng họp Chính phủ, Văn phòng Chính phủ, Hà Nội", mode=MeetingMode.HYBRID,
         chair_id=chair.id if chair else None))
     items = []
+    presenters = _presenters()
     for title, ministry, presenter, minutes, kind, secret in ITEMS:
         items.append(service.add_item(actor, meeting, service.ItemData(
-            title=title, ministry=ministry, presenter=presenter, duration_minutes=minutes, kind=kind,
+            title=title, ministry=ministry, presenter=presenter, presenter_id=presenters.get(presenter),
+            duration_minutes=minutes, kind=kind,
             confidentiality=Confidentiality.CONFIDENTIAL if secret else Confidentiality.NORMAL,
             summary=f"Tờ trình của {ministry}: {title.lower()}. Đề nghị Chính phủ cho ý kiến.")))
     guest = accounts.find_user_by_email(email_of(GUEST[0]))
@@ -85,5 +127,5 @@ def load_meetings_demo(password: str) -> list[str]:
             service.mark_position(Actor(member), item, position,
                                   "Đề nghị làm rõ nguồn kinh phí." if position is not Position.AGREE else "")
             marked += 1
-    return [f"Demo meeting: “{DEMO_TITLE}” on {start:%Y-%m-%d %H:%M} ({len(items)} items, "
-            f"{marked} positions marked)."]
+    return [*lines, f"Demo meeting: “{DEMO_TITLE}” on {start:%Y-%m-%d %H:%M} ({len(items)} items, "
+                    f"{marked} positions marked)."]

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, RadioField, SelectField, StringField, TextAreaField
+from flask_wtf.file import FileField
+from wtforms import DateTimeLocalField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from ecabinet.accounts.forms import PickerField, person_choices
 from ecabinet.core.forms import IdSelectField, WholeNumberField
 from ecabinet.core.i18n import COMMON_TIMEZONES, is_known_timezone, timezone_names, zone_label
 from ecabinet.meetings.models import (
@@ -29,6 +33,9 @@ from ecabinet.meetings.service import (
     TEXT_MAX,
     TITLE_MAX,
 )
+from ecabinet.organisations.forms import organisation_choices
+
+F = TypeVar("F", bound=FlaskForm)
 
 # Labels for every stored value, shared by forms and templates.
 LABELS = {
@@ -106,8 +113,9 @@ class CopyForm(FlaskForm):
 
 class ItemForm(FlaskForm):
     title = StringField(_l("Item title"), validators=[DataRequired(), Length(max=ITEM_TITLE_MAX)])
-    ministry = StringField(_l("Presenting ministry"), validators=[Optional(), Length(max=TEXT_MAX)])
-    presenter = StringField(_l("Presenter"), validators=[Optional(), Length(max=TEXT_MAX)])
+    # Picked from the lists of organisations and people (choices set per request: offer_item_choices).
+    organisation_id = PickerField(_l("Presenting ministry"))
+    presenter_id = PickerField(_l("Presenter"))
     duration_minutes = WholeNumberField(_l("Planned duration (minutes)"), default=10,
                                         validators=[DataRequired(), NumberRange(min=1, max=DURATION_MAX)])
     kind = SelectField(_l("Kind"), choices=_choices("item_kind"))
@@ -119,7 +127,7 @@ class BulkForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=_choices("item_kind", blank=True), validators=[Optional()])
     confidentiality = SelectField(_l("Confidentiality"), choices=_choices("confidentiality", blank=True),
                                   validators=[Optional()])
-    ministry = StringField(_l("Presenting ministry"), validators=[Optional(), Length(max=TEXT_MAX)])
+    organisation_id = PickerField(_l("Presenting ministry"))  # 0: unchanged
     duration_minutes = WholeNumberField(_l("Planned duration (minutes)"),
                                         validators=[Optional(), NumberRange(min=1, max=DURATION_MAX)])
 
@@ -154,3 +162,39 @@ class ParticipantForm(FlaskForm):
 
 class GuestForm(FlaskForm):
     user_id = IdSelectField(_l("Guest"))
+
+
+# --- the secretariat's bulk work ----------------------------------------------------------------------
+
+class CheckInManyForm(FlaskForm):
+    mode = SelectField(_l("Where"), choices=_choices("check_in_mode"))
+
+
+class TemplateNewForm(FlaskForm):
+    name = StringField(_l("Template name"), validators=[DataRequired(), Length(max=TITLE_MAX)])
+    # 0: an empty template; otherwise the meeting whose agenda it starts from.
+    meeting_id = IdSelectField(_l("Start from the agenda of"), minimum=0)
+
+
+class TemplateForm(FlaskForm):
+    """The name; the items come as numbered rows (item-N-title, …) read by the view."""
+
+    name = StringField(_l("Template name"), validators=[DataRequired(), Length(max=TITLE_MAX)])
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("Spreadsheet (CSV or Excel .xlsx)"))
+
+
+class ImportConfirmForm(FlaskForm):
+    rows = HiddenField()
+
+
+def offer_item_choices(form: F, organisation_id: int | None = None, presenter_id: int | None = None) -> F:
+    """Fill the pickers of an item form (or of the bulk form, whose "none" means "unchanged")."""
+    if isinstance(form, BulkForm):
+        form.organisation_id.choices = organisation_choices(none_label=_l("(unchanged)"))
+    elif isinstance(form, ItemForm):
+        form.organisation_id.choices = organisation_choices(keep=organisation_id)
+        form.presenter_id.choices = person_choices(keep=presenter_id)
+    return form

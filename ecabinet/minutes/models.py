@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ecabinet.accounts.models import User
 from ecabinet.core.types import UTCDateTime, str_enum, utcnow
 from ecabinet.extensions import db
+from ecabinet.organisations.models import Organisation
 
 
 class MinutesStatus(enum.StrEnum):
@@ -106,6 +107,8 @@ class ActionItem(db.Model):
     conclusion_id: Mapped[int] = mapped_column(ForeignKey("conclusion.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(500))
     ministry: Mapped[str] = mapped_column(String(200), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), nullable=True,
+                                                        index=True)
     responsible_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"),
                                                        nullable=True, index=True)
     due_date: Mapped[date] = mapped_column(Date)
@@ -114,6 +117,7 @@ class ActionItem(db.Model):
 
     conclusion: Mapped[Conclusion] = relationship(back_populates="actions")
     responsible: Mapped[User | None] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
     updates: Mapped[list[ActionUpdate]] = relationship(order_by="ActionUpdate.id")
 
 

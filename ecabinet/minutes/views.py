@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -17,6 +17,7 @@ from ecabinet.core.policy import guard
 from ecabinet.core.schemas import arg_int, form_int
 from ecabinet.meetings import service as meetings
 from ecabinet.minutes import policy, service
+from ecabinet.minutes.forms import action_form
 from ecabinet.minutes.models import ActionStatus, MinutesStatus
 from ecabinet.minutes.service import EditConflict, MinutesError
 
@@ -86,6 +87,7 @@ def meeting_record(meeting_id: int):
     preview = service.draft_html(meeting) if policy.can_draft(current_user, meeting_id=meeting.id) else None
     return render_template("minutes/meeting.html", meeting=meeting, minutes_list=visible, preview=preview,
                            conclusion=service.conclusion_of(meeting), form=EmptyForm(),
+                           action_form=action_form(formdata=None),
                            can_draft=policy.can_draft(current_user, meeting_id=meeting.id),
                            can_issue=policy.can_issue_conclusions(current_user, meeting_id=meeting.id),
                            is_overdue=service.is_overdue, statuses=list(ActionStatus))
@@ -273,20 +275,20 @@ def issue_conclusion(meeting_id: int):
 @guard(policy.can_write_conclusions)
 def add_action(meeting_id: int):
     meeting = _meeting(meeting_id)
-    if EmptyForm().validate_on_submit():
+    form = action_form()
+    if form.validate_on_submit():
         try:
-            due = date.fromisoformat(request.form.get("due_date", ""))
-        except ValueError:
-            flash(_("Give a valid due date."), "error")
+            service.add_action(current_actor(), meeting, service.ActionData(
+                title=form.title.data, ministry="", due_date=form.due, responsible_id=form.responsible_id.picked,
+                organisation_id=form.organisation_id.picked))
+        except MinutesError as exc:
+            _flash_error(exc)
         else:
-            try:
-                service.add_action(current_actor(), meeting, service.ActionData(
-                    title=request.form.get("title", ""), ministry=request.form.get("ministry", ""), due_date=due,
-                    responsible_id=form_int("responsible_id")))
-            except MinutesError as exc:
-                _flash_error(exc)
-            else:
-                flash(_("Action item added."), "info")
+            flash(_("Action item added."), "info")
+    else:
+        for field in form:
+            for error in field.errors:
+                flash(f"{field.label.text}: {error}", "error")
     return redirect(url_for("minutes.meeting_record", meeting_id=meeting.id))
 
 

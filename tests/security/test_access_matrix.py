@@ -18,7 +18,7 @@ ROLES = ["anonymous", "guest", "member", "chair", "secretary", "admin", "outside
 
 # URL arguments that name an object of world()'s meeting: nobody outside the meeting may reach them.
 MEETING_OBJECTS = {"meeting_id", "item_id", "participant_id", "ballot_id", "minutes_id", "document_id",
-                   "annotation_id", "action_id"}
+                   "annotation_id", "action_id", "display_id"}
 
 
 @pytest.fixture
@@ -55,9 +55,18 @@ def world(app, published, cabinet, briefing, tmp_path):
     draft = minutes.create_draft(secretary, published)
     action = minutes.add_action(secretary, published, minutes.ActionData(
         title="Hoàn thiện Nghị định", ministry="Bộ Tài chính", due_date=date.today() + timedelta(days=30)))
+    template = service.template_from_meeting(secretary, published, "Phiên họp thường kỳ (mẫu)")
+    from ecabinet.organisations import service as organisations
+
+    organisation = organisations.create(secretary, organisations.OrganisationData(name="Bộ Ngoại giao"))
+    from ecabinet.display import service as displays
+
+    display, token = displays.issue_display(secretary, published, "Phòng họp 1", "title")
     return {"ballot_id": ballot.id, "meeting_id": published.id, "item_id": first.id, "user_id": cabinet["member"].id,
+            "template_id": template.id, "organisation_id": organisation.id,
             "participant_id": member.id, "minutes_id": draft.id, "action_id": action.id, "document_id": document.id,
-            "annotation_id": note.id, "number": 1, "code": "en", "step": "adjourn"}
+            "annotation_id": note.id, "number": 1, "code": "en", "step": "adjourn", "display_id": display.id,
+            "token": token}
 
 
 def _url(rule, values: dict) -> str:
@@ -79,6 +88,8 @@ def test_every_route_has_a_policy(app):
 def test_every_socket_event_has_a_policy(app):
     handlers = set(app.extensions["socketio"].server.handlers["/"]) - {"connect", "disconnect"}
     assert handlers <= set(EVENT_RULES)
+    # The room screen's namespace takes no event at all: a screen only listens (ecabinet/display/events.py).
+    assert set(app.extensions["socketio"].server.handlers["/display"]) == {"connect"}
 
 
 INLINE_CODE = re.compile(r"<script(?![^>]*\b(?:src=|type=\"application/json\"))[^>]*>|<style\b|\sstyle=|\son[a-z]+=",
@@ -138,6 +149,7 @@ EVENT_ACCESS: dict[str, set[str]] = {
                                     "chair.adopt_consent", "chair.grant_floor", "chair.end_floor",
                                     "chair.reorder_queue", "chair.hide_comment", "chair.open_vote",
                                     "chair.close_vote")},
+    "console.overview": {"chair"},  # what the chair's console shows before a step
     # The chair, or the presenter the agenda names for the item under discussion (no one in this world).
     **{name: {"chair"} for name in ("presenter.share", "presenter.page", "presenter.stop")},
 }

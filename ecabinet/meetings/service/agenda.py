@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ecabinet.accounts.models import User
 from ecabinet.core.actor import Actor
 from ecabinet.extensions import db
 from ecabinet.meetings.models import Confidentiality, ItemKind, Meeting, MeetingItem, MeetingStatus
@@ -22,6 +23,7 @@ from ecabinet.meetings.service.common import (
     require_editable,
     require_secretary,
 )
+from ecabinet.organisations import service as organisations
 
 
 @dataclass
@@ -33,6 +35,10 @@ class ItemData:
     summary: str = ""
     kind: ItemKind = ItemKind.DECISION
     confidentiality: Confidentiality = Confidentiality.NORMAL
+    # Picked from the lists; when None, the typed ``ministry`` is linked to the organisation of that name
+    # (if there is one) and the typed ``presenter`` stays as typed.
+    organisation_id: int | None = None
+    presenter_id: int | None = None
 
     def cleaned(self) -> ItemData:
         title = (self.title or "").strip()
@@ -52,7 +58,30 @@ class ItemData:
         except ValueError as exc:
             raise MeetingError("Unknown item kind or confidentiality level.") from exc
         return ItemData(title=title, ministry=ministry, presenter=presenter, duration_minutes=duration,
-                        summary=summary, kind=kind, confidentiality=level)
+                        summary=summary, kind=kind, confidentiality=level, organisation_id=self.organisation_id,
+                        presenter_id=self.presenter_id)
+
+    def linked(self, item: MeetingItem | None = None) -> ItemData:
+        """The presenting ministry and presenter resolved against the lists: picked ones must be active
+        (or be the item's own already), and their names are copied into the text columns."""
+        keep_organisation = item.organisation_id if item is not None else None
+        if self.organisation_id is not None:
+            organisation = organisations.usable(self.organisation_id, keep=keep_organisation)
+            if organisation is None:
+                raise MeetingError("Please choose the presenting ministry from the list: "
+                                   "the one given is unknown or no longer active.")
+        else:
+            organisation = organisations.find_by_name(self.ministry) if self.ministry else None
+        if organisation is not None:
+            self.organisation_id, self.ministry = organisation.id, organisation.name
+        if self.presenter_id is not None:
+            person = db.session.get(User, self.presenter_id)
+            kept = item is not None and item.presenter_id == self.presenter_id
+            if person is None or not (person.active or kept):
+                raise MeetingError("Please choose the presenter from the list: "
+                                   "the person given is unknown or no longer active.")
+            self.presenter = person.name
+        return self
 
 
 def _duration(value: object) -> int:
@@ -79,10 +108,11 @@ def _renumber(meeting: Meeting, ordered: Sequence[MeetingItem]) -> None:
 def add_item(actor: Actor, meeting: Meeting, data: ItemData) -> MeetingItem:
     require_secretary(actor)
     require_editable(meeting)
-    data = data.cleaned()
+    data = data.cleaned().linked()
     item = MeetingItem(position=len(meeting.items) + 1, title=data.title, ministry=data.ministry,
                        presenter=data.presenter, duration_minutes=data.duration_minutes, summary=data.summary,
-                       kind=data.kind, confidentiality=data.confidentiality)
+                       kind=data.kind, confidentiality=data.confidentiality, organisation_id=data.organisation_id,
+                       presenter_id=data.presenter_id)
     meeting.items.append(item)
     _agenda_touched(meeting)
     db.session.flush()
@@ -95,7 +125,8 @@ def update_item(actor: Actor, item: MeetingItem, data: ItemData) -> MeetingItem:
     require_secretary(actor)
     meeting = item.meeting
     require_editable(meeting)
-    data = data.cleaned()
+    data = data.cleaned().linked(item)
+    item.organisation_id, item.presenter_id = data.organisation_id, data.presenter_id
     changes = {}
     for name in ("title", "ministry", "presenter", "duration_minutes", "summary", "kind", "confidentiality"):
         old, new = getattr(item, name), getattr(data, name)
@@ -157,6 +188,7 @@ class BulkChanges:
     confidentiality: Confidentiality | None = None
     ministry: str | None = None
     duration_minutes: int | None = None
+    organisation_id: int | None = None  # picked from the list; wins over a typed ``ministry``
 
     def cleaned(self) -> dict[str, object]:
         changes: dict[str, object] = {}
@@ -172,6 +204,15 @@ class BulkChanges:
                 raise MeetingError("The ministry and the presenter must each be at most %(n)s characters.",
                                    n=TEXT_MAX)
             changes["ministry"] = self.ministry.strip()
+            known = organisations.find_by_name(self.ministry)
+            if known is not None:
+                changes["ministry"], changes["organisation_id"] = known.name, known.id
+        if self.organisation_id is not None:
+            organisation = organisations.usable(self.organisation_id)
+            if organisation is None:
+                raise MeetingError("Please choose the presenting ministry from the list: "
+                                   "the one given is unknown or no longer active.")
+            changes["ministry"], changes["organisation_id"] = organisation.name, organisation.id
         if self.duration_minutes not in (None, ""):
             changes["duration_minutes"] = _duration(self.duration_minutes)
         return changes

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from ecabinet.accounts.models import Role, User
 from ecabinet.audit import service as audit
@@ -17,6 +17,14 @@ from ecabinet.extensions import db
 from ecabinet.meetings.models import Meeting
 from ecabinet.minutes.models import ActionItem, ActionStatus, ActionUpdate, Conclusion
 from ecabinet.minutes.service.shared import MinutesError, require_chair, require_secretary, sanitise
+from ecabinet.organisations import service as organisations
+
+
+@organisations.renamed.register("minutes")
+def _organisation_renamed(organisation_id: int, name: str) -> None:
+    """Action items keep their ministry's name (each ministry's list is found by it)."""
+    db.session.execute(update(ActionItem).where(ActionItem.organisation_id == organisation_id)
+                       .values(ministry=name))
 
 
 def conclusion_of(meeting: Meeting) -> Conclusion | None:
@@ -57,6 +65,8 @@ class ActionData:
     ministry: str
     due_date: date
     responsible_id: int | None = None
+    # Picked from the list of organisations; when None, the typed ``ministry`` is linked by its name.
+    organisation_id: int | None = None
 
 
 def add_action(actor: Actor, meeting: Meeting, data: ActionData) -> ActionItem:
@@ -64,15 +74,28 @@ def add_action(actor: Actor, meeting: Meeting, data: ActionData) -> ActionItem:
     title, ministry = (data.title or "").strip(), (data.ministry or "").strip()
     if not title or len(title) > 500:
         raise MinutesError("An action item needs a title of at most 500 characters.")
+    if data.organisation_id is not None:
+        organisation = organisations.usable(data.organisation_id)
+        if organisation is None:
+            raise MinutesError("Please choose the ministry from the list: the one given is unknown or no longer "
+                               "active.")
+    else:
+        organisation = organisations.find_by_name(ministry) if ministry else None
+    if organisation is not None:
+        ministry = organisation.name
     if not ministry or len(ministry) > 200:
         raise MinutesError("An action item needs the ministry it is assigned to.")
-    if data.responsible_id is not None and db.session.get(User, data.responsible_id) is None:
-        raise MinutesError("Unknown responsible person.")
+    if data.responsible_id is not None:
+        person = db.session.get(User, data.responsible_id)
+        if person is None or not person.active:
+            raise MinutesError("Please choose the responsible person from the list: the person given is unknown "
+                               "or no longer active.")
     conclusion = conclusion_of(meeting) or Conclusion(meeting_id=meeting.id, body="")
     db.session.add(conclusion)
     db.session.flush()
     action = ActionItem(conclusion_id=conclusion.id, title=title, ministry=ministry, due_date=data.due_date,
-                        responsible_id=data.responsible_id, status=ActionStatus.OPEN)
+                        responsible_id=data.responsible_id, status=ActionStatus.OPEN,
+                        organisation_id=organisation.id if organisation is not None else None)
     db.session.add(action)
     db.session.flush()
     audit.record(actor, "action.add", object_type="action_item", object_id=action.id, meeting_id=meeting.id,
