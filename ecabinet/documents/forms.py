@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
-from wtforms.validators import Length
+from wtforms.validators import DataRequired, Length
 
 
 class ConfidentialForm(FlaskForm):
@@ -17,3 +17,7 @@ class SearchForm(FlaskForm):
         csrf = False  # a GET form that changes nothing
 
     q = StringField(_l("Search documents and agenda items"), validators=[Length(max=200)])
+
+
+class TitleForm(FlaskForm):
+    title = StringField(_l("Document title"), validators=[DataRequired(), Length(max=300)])

@@ -15,6 +15,7 @@ from ecabinet.extensions import db
 # The notification table belongs to the notifications domain; named here for callers not yet importing it
 # from there.
 from ecabinet.notifications.models import Notification  # noqa: F401, E402
+from ecabinet.organisations.models import Organisation  # noqa: E402
 
 
 class MeetingKind(enum.StrEnum):
@@ -148,8 +149,13 @@ class MeetingItem(db.Model):
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)  # 1-based order on the agenda
     title: Mapped[str] = mapped_column(String(300))
+    # The text columns stay (versions, minutes and exports read them); the service keeps them equal to
+    # the linked organisation's name and presenter's name.
     ministry: Mapped[str] = mapped_column(String(200), default="")
     presenter: Mapped[str] = mapped_column(String(200), default="")
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), nullable=True,
+                                                        index=True)
+    presenter_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True, index=True)
     duration_minutes: Mapped[int] = mapped_column(Integer, default=10)
     summary: Mapped[str] = mapped_column(Text, default="")
     kind: Mapped[ItemKind] = mapped_column(str_enum(ItemKind, "item_kind"), default=ItemKind.DECISION)
@@ -160,6 +166,8 @@ class MeetingItem(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     meeting: Mapped[Meeting] = relationship(back_populates="items")
+    organisation: Mapped[Organisation | None] = relationship()
+    presenter_user: Mapped[User | None] = relationship(foreign_keys=[presenter_id])
     positions: Mapped[list[ItemPosition]] = relationship(back_populates="item", cascade="all, delete-orphan")
     interests: Mapped[list[InterestDeclaration]] = relationship(back_populates="item", cascade="all, delete-orphan")
     guest_invitations: Mapped[list[GuestItemInvitation]] = relationship(back_populates="item",
@@ -281,3 +289,9 @@ class InterestDeclaration(db.Model):
     member: Mapped[User] = relationship()
 
     __table_args__ = (UniqueConstraint("item_id", "member_id"),)
+
+
+# Agenda templates live in a module of their own; imported here so that loading the meetings models
+# registers their tables too.
+from ecabinet.meetings.calendar_models import CalendarFeed  # noqa: E402, F401
+from ecabinet.meetings.template_models import AgendaTemplate, AgendaTemplateItem  # noqa: E402, F401

@@ -205,3 +205,8 @@ def can_edit_item(user: User, meeting_id: int | None = None, item_id: int | None
 
 def can_download_calendar(user: User, meeting_id: int | None = None, **_: object) -> bool:
     return can_view_meeting(user, meeting_id=meeting_id)
+
+
+def can_manage_templates(user: User, **_: object) -> bool:
+    """Agenda templates (list, make, change, delete, start a meeting from one): the secretariat."""
+    return is_secretary(user)

@@ -22,6 +22,7 @@ from ecabinet.meetings.forms import (
     LABELS,
     BulkForm,
     CheckInForm,
+    CheckInManyForm,
     CopyForm,
     GuestForm,
     InterestForm,
@@ -30,6 +31,7 @@ from ecabinet.meetings.forms import (
     ParticipantForm,
     PositionForm,
     ResponseForm,
+    offer_item_choices,
     timezone_choices,
 )
 from ecabinet.meetings.models import Meeting, MeetingItem, MeetingParticipant, ParticipantRole
@@ -115,8 +117,12 @@ def _meeting_data(form: MeetingForm) -> MeetingData:
                        quorum_fixed=form.quorum_fixed.data)
 
 
-def _item_data(form: ItemForm) -> ItemData:
-    return ItemData(title=form.title.data, ministry=form.ministry.data or "", presenter=form.presenter.data or "",
+def _item_data(form: ItemForm, item: MeetingItem | None = None) -> ItemData:
+    # A ministry or presenter typed before the lists existed (and not linked) stays until one is picked.
+    ministry = item.ministry if item is not None and item.organisation_id is None else ""
+    presenter = item.presenter if item is not None and item.presenter_id is None else ""
+    return ItemData(title=form.title.data, ministry=ministry, presenter=presenter,
+                    organisation_id=form.organisation_id.picked, presenter_id=form.presenter_id.picked,
                     duration_minutes=form.duration_minutes.data, summary=form.summary.data or "",
                     kind=form.kind.data, confidentiality=form.confidentiality.data)
 
@@ -227,7 +233,8 @@ def show(meeting_id: int):
         recused={i.id for i in items if policy.is_recused(user, i)},
         quorum=service.quorum(meeting), steps=service.available_steps(user, meeting),
         consent=service.consent_block(meeting), interests=service.interests_of(meeting),
-        item_form=ItemForm(formdata=None), bulk_form=BulkForm(formdata=None, prefix="bulk"), position_form=PositionForm,
+        item_form=offer_item_choices(ItemForm(formdata=None)),
+        bulk_form=offer_item_choices(BulkForm(formdata=None, prefix="bulk")), position_form=PositionForm,
         response_form=response_form, check_in_form=CheckInForm(formdata=None), empty=EmptyForm(),
         editable=meeting.status in service.EDITABLE)
 
@@ -278,7 +285,7 @@ def calendar(meeting_id: int):
 @guard(policy.can_edit_agenda)
 def item_add(meeting_id: int):
     meeting = _meeting(meeting_id)
-    form = ItemForm()
+    form = offer_item_choices(ItemForm())
     if form.validate_on_submit():
         _attempt(service.add_item, current_actor(), meeting, _item_data(form), done=_("Item added."))
     else:
@@ -319,11 +326,12 @@ def item(meeting_id: int, item_id: int):
 def item_edit(meeting_id: int, item_id: int):
     meeting = _meeting(meeting_id)
     it = _item(meeting, item_id)
-    form = ItemForm(obj=it) if request.method == "GET" else ItemForm()
+    form = offer_item_choices(ItemForm(obj=it) if request.method == "GET" else ItemForm(), it.organisation_id,
+                              it.presenter_id)
     if request.method == "GET":
         form.kind.data, form.confidentiality.data = it.kind.value, it.confidentiality.value
     if form.validate_on_submit():
-        if _attempt(service.update_item, current_actor(), it, _item_data(form), done=_("Changes saved.")):
+        if _attempt(service.update_item, current_actor(), it, _item_data(form, it), done=_("Changes saved.")):
             return _back(meeting, "#agenda")
     return render_template("meetings/item_form.html", form=form, meeting=meeting, item=it), \
         400 if form.errors else 200
@@ -366,7 +374,8 @@ def reorder(meeting_id: int):
 @guard(policy.can_edit_agenda)
 def bulk(meeting_id: int):
     meeting = _meeting(meeting_id)
-    form = BulkForm(prefix="bulk")  # prefixed: the add-item form on the same page has fields of the same names
+    # Prefixed: the add-item form on the same page has fields of the same names.
+    form = offer_item_choices(BulkForm(prefix="bulk"))
     if not form.validate_on_submit():
         _form_errors(form)
         return _back(meeting, "#agenda")
@@ -375,7 +384,7 @@ def bulk(meeting_id: int):
         _attempt(service.bulk_delete, current_actor(), meeting, ids, done=_("Selected items deleted."))
     else:
         changes = BulkChanges(kind=form.kind.data or None, confidentiality=form.confidentiality.data or None,
-                              ministry=form.ministry.data or None, duration_minutes=form.duration_minutes.data)
+                              organisation_id=form.organisation_id.picked, duration_minutes=form.duration_minutes.data)
         _attempt(service.bulk_edit, current_actor(), meeting, ids, changes, done=_("Selected items changed."))
     return _back(meeting, "#agenda")
 
@@ -489,18 +498,19 @@ def check_out(meeting_id: int):
 def participants(meeting_id: int):
     meeting = _meeting(meeting_id)
     is_secretary = policy.can_manage_participants(current_user, meeting_id=meeting.id)
-    add_form = None
-    if is_secretary:
-        add_form = ParticipantForm(formdata=None)
-        present = {p.user_id for p in meeting.participants}
-        candidates = service.users_with_role(Role.MEMBER, Role.SECRETARY)
-        add_form.user_id.choices = [(u.id, u.name) for u in candidates if u.id not in present]
     order = {ParticipantRole.CHAIR: 0, ParticipantRole.MEMBER: 1, ParticipantRole.SECRETARY: 2,
              ParticipantRole.GUEST: 3}
     rows = sorted(meeting.participants, key=lambda p: (order[p.role], p.user.name))
+    secretariat = {}
+    if is_secretary:  # the bulk tools: invite by list or ministry, check in, invitations and reminders
+        secretariat = {"groups": service.ministry_groups(service.invitable_users(meeting)),
+                       "told": service.notices_of(meeting),
+                       "acknowledged": {p.id for p in rows if service.has_acknowledged(meeting, p)},
+                       "waiting": len(service.awaiting_acknowledgement(meeting)),
+                       "check_in_many_form": CheckInManyForm(formdata=None)}
     return render_template("meetings/participants.html", meeting=meeting, rows=rows, is_secretary=is_secretary,
                            is_chair=policy.is_chair_of(current_user, meeting), quorum=service.quorum(meeting),
-                           add_form=add_form, check_in_form=CheckInForm(formdata=None), empty=EmptyForm())
+                           check_in_form=CheckInForm(formdata=None), empty=EmptyForm(), **secretariat)
 
 
 @bp.route("/meetings/<int:meeting_id>/participants/add", methods=["POST"])
@@ -557,3 +567,9 @@ def consent(meeting_id: int):
         _attempt(service.adopt_consent_block, current_actor(), meeting,
                  done=_("The consent block is adopted."))
     return redirect(url_for("meetings.positions", meeting_id=meeting.id))
+
+
+# The secretariat's bulk work (several people at once, notices, templates, imports) registers its routes
+# on this blueprint.
+from ecabinet.meetings import calendar_views as _calendar_views  # noqa: E402, F401 - a person's calendar feed
+from ecabinet.meetings import secretariat_views as _secretariat_views  # noqa: E402, F401

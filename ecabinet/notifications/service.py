@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -53,6 +54,19 @@ def _queue_emails(user_ids: list[int], key: str, params: str) -> None:
         with force_locale(language):
             text = gettext(key, **values)
         send_notification_email(recipients, text)
+
+
+def notices_sent(meeting_id: int, keys: Iterable[str]) -> dict[int, dict[str, tuple[datetime, int]]]:
+    """Who was sent which of these messages about a meeting: per user, per key, (the last time, how many
+    times). The notifications themselves are the record of who was told and when."""
+    rows = db.session.execute(
+        select(Notification.user_id, Notification.key, func.max(Notification.created_at), func.count())
+        .where(Notification.meeting_id == meeting_id, Notification.key.in_(list(keys)))
+        .group_by(Notification.user_id, Notification.key))
+    sent: dict[int, dict[str, tuple[datetime, int]]] = {}
+    for user_id, key, last, count in rows:
+        sent.setdefault(user_id, {})[key] = (last, count)
+    return sent
 
 
 def notification_text(note: Notification) -> str:

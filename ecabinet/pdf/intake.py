@@ -39,6 +39,8 @@ class PdfInfo:
     title: str
     pdf_version: str
     page_texts: list[str] = field(default_factory=list)
+    # The document information's /Title alone ("" without one); ``title`` falls back to the first line.
+    metadata_title: str = ""
     text_truncated: bool = False
     # Accepted but flagged: 'JavaScript', 'Launch', 'OpenAction', 'SubmitForm', 'ImportData', 'GoToR',
     # 'GoToE', 'Rendition', 'RichMedia', 'XFA', 'EmbeddedFile', 'Polyglot' (HTML or junk before %PDF-).
@@ -219,14 +221,19 @@ def _clean_line(text: str, limit: int) -> str:
     return " ".join(text.split())[:limit]
 
 
-def _title(reader: Any, page_texts: list[str]) -> str:
+def _metadata_title(reader: Any) -> str:
     try:
         meta = reader.metadata
         title = meta.title if meta is not None else None
     except Exception:  # noqa: BLE001 - broken metadata must not refuse a readable document
         title = None
-    if isinstance(title, str) and title.strip():
-        return _clean_line(title, 300)
+    return _clean_line(title, 300) if isinstance(title, str) and title.strip() else ""
+
+
+def _title(reader: Any, page_texts: list[str]) -> str:
+    title = _metadata_title(reader)
+    if title:
+        return title
     for text in page_texts:
         for line in text.splitlines():
             if line.strip():
@@ -372,4 +379,4 @@ def inspect_in_process(path: str, limits: IntakeLimits) -> PdfInfo:
 
     return PdfInfo(sha256=sha256, size=size, page_count=page_count, title=_title(reader, page_texts),
                    pdf_version=version, page_texts=page_texts, text_truncated=truncated,
-                   active_content=sorted(flags))
+                   active_content=sorted(flags), metadata_title=_metadata_title(reader))

@@ -19,7 +19,7 @@ function row(list, name) {
   return { li, bar, status };
 }
 
-function send(zone, file) {
+function send(zone, file, title) {
   const list = zone.querySelector(".upload-list");
   const ui = row(list, file.name);
   return new Promise((resolve) => {
@@ -52,12 +52,22 @@ function send(zone, file) {
     });
     const form = new FormData();
     form.append("file", file, file.name);
+    if (title) form.append("title", title);
     xhr.send(form);
   });
 }
 
+// The title typed above the drop zone names a single file; several files each take their own title
+// (the PDF's /Title, else the file name), which the secretariat may change afterwards.
+function typedTitle(zone, count) {
+  const input = zone.querySelector(".upload-title");
+  const title = input ? input.value.trim() : "";
+  return count === 1 ? title : "";
+}
+
 async function sendAll(zone, files) {
-  const results = await Promise.all(Array.from(files).map((file) => send(zone, file)));
+  const title = typedTitle(zone, files.length);
+  const results = await Promise.all(Array.from(files).map((file) => send(zone, file, title)));
   if (results.some(Boolean)) {
     // Show the new documents (or the new version) once every file has finished.
     setTimeout(() => window.location.reload(), results.every(Boolean) ? 300 : 2500);

@@ -35,6 +35,7 @@ from ecabinet.documents import jobs, policy, search
 from ecabinet.documents.models import Document, DocumentVersion
 from ecabinet.documents.service.annotations import Locate, moving_highlights, reanchor_annotations
 from ecabinet.documents.service.common import (
+    DocumentError,
     blobs,
     child_timeout,
     intake_limits,
@@ -125,11 +126,16 @@ def _queue_preparation(sha256: str) -> None:
     jobs.enqueue_after_commit(jobs.PREPARE_COPIES, sha256)
 
 
+TITLE_MAX = 300
+
+
 def _clean_title(title: str | None, info: PdfInfo, filename: str) -> str:
-    for candidate in (title, info.title, Path(filename or "").stem):
+    """The title the secretariat typed; else the PDF's own /Title; else the file's name without its
+    extension. Never the first line of the text (a letter's "Kính gửi…", a draft's header)."""
+    for candidate in (title, info.metadata_title, Path(os.path.basename(filename or "")).stem):
         candidate = re.sub(r"\s+", " ", candidate or "").strip()
         if candidate:
-            return candidate[:300]
+            return candidate[:TITLE_MAX]
     return "Tài liệu"
 
 
@@ -140,6 +146,7 @@ def _clean_texts(info: PdfInfo) -> PdfInfo:
     """Extracted text may hold NUL and other control bytes (PostgreSQL refuses NUL in text)."""
     info.page_texts = [_CONTROL.sub(" ", t) for t in info.page_texts]
     info.title = _CONTROL.sub(" ", info.title or "")
+    info.metadata_title = _CONTROL.sub(" ", info.metadata_title or "")
     return info
 
 
@@ -187,6 +194,8 @@ def record_upload(actor: Actor, item: MeetingItem, received: Received, *, title:
 
 def _record_upload(actor: Actor, item: MeetingItem, received: Received, *, title: str | None,
                    confidential: bool) -> Document:
+    if title is not None and len(" ".join(title.split())) > TITLE_MAX:
+        raise DocumentError("The title is longer than %(n)s characters.", n=TITLE_MAX)
     info = _accepted(actor, item, received)
     filename = received.filename
     position = (db.session.scalar(select(func.max(Document.position)).where(Document.item_id == item.id)) or 0) + 1
@@ -280,6 +289,24 @@ def _record_version(actor: Actor, document: Document, received: Received,
                           item=document.item_id, document_id=document.id, version=number)
     _queue_preparation(info.sha256)
     return version
+
+
+def rename(actor: Actor, document: Document, title: str) -> None:
+    """Give the document another title (the secretariat)."""
+    _require_editor(actor, document.item)
+    cleaned = re.sub(r"\s+", " ", _CONTROL.sub(" ", title or "")).strip()
+    if not cleaned:
+        raise DocumentError("The document needs a title.")
+    if len(cleaned) > TITLE_MAX:
+        raise DocumentError("The title is longer than %(n)s characters.", n=TITLE_MAX)
+    if cleaned == document.title:
+        return
+    old, document.title = document.title, cleaned
+    search.index_document(db.session, document, document.latest.texts())
+    audit.record(actor, "document.rename", object_type="document", object_id=document.id,
+                 meeting_id=document.meeting_id, details={"item": document.item_id, "from": old, "title": cleaned})
+    domain_events.publish(document.meeting_id, "document.rename", item_id=document.item_id, item=document.item_id,
+                          document_id=document.id)
 
 
 def set_confidential(actor: Actor, document: Document, confidential: bool) -> None:

@@ -38,10 +38,18 @@ from ecabinet.meetings.service.agenda import (
 from ecabinet.meetings.service.attendance import (
     Quorum,
     check_in,
+    check_in_many,
     check_out,
     item_quorum,
     quorum,
     recused_member_ids,
+)
+from ecabinet.meetings.service.calendar import (
+    calendar_feed_of,
+    feed_meetings,
+    feed_owner,
+    make_calendar_feed,
+    revoke_calendar_feed,
 )
 from ecabinet.meetings.service.common import (
     ADOPTED_BY_CONSENT,
@@ -58,6 +66,14 @@ from ecabinet.meetings.service.common import (
     notify_participants,
 )
 from ecabinet.meetings.service.home import HomeMeeting, MemberHome, member_home
+from ecabinet.meetings.service.importing import (
+    ImportPreview,
+    SpreadsheetError,
+    decode_items,
+    encode_items,
+    import_items,
+    read_spreadsheet,
+)
 from ecabinet.meetings.service.interests import declare_interest, interests_of
 from ecabinet.meetings.service.lifecycle import (
     STEP_FUNCTIONS,
@@ -75,11 +91,23 @@ from ecabinet.meetings.service.lifecycle import (
     update_meeting,
 )
 from ecabinet.meetings.service.participants import (
+    MinistryGroup,
+    Told,
+    add_ministry,
     add_participant,
+    add_participants,
+    awaiting_acknowledgement,
     guests_of,
+    has_acknowledged,
+    invitable_users,
     invite_guest,
+    ministry_groups,
+    ministry_of,
+    notices_of,
     remove_participant,
     respond,
+    send_invitations,
+    send_reminders,
     set_substitute_may_vote,
     uninvite_guest,
 )
@@ -97,8 +125,19 @@ from ecabinet.meetings.service.positions import (
     speaker_requests,
 )
 from ecabinet.meetings.service.publishing import AgendaDiff, diff_versions, get_version, mark_version_seen, publish
+from ecabinet.meetings.service.templates import (
+    TemplateItemData,
+    create_template,
+    delete_template,
+    get_template,
+    list_templates,
+    meeting_from_template,
+    template_from_meeting,
+    update_template,
+)
 
 __all__ = [
+    "calendar_feed_of", "feed_meetings", "feed_owner", "make_calendar_feed", "revoke_calendar_feed",
     "ADOPTED_BY_CONSENT", "COMMENT_MAX", "DURATION_MAX", "EDITABLE", "ITEM_TITLE_MAX", "REASON_MAX", "STEP_FUNCTIONS",
     "SUMMARY_MAX", "TEXT_MAX", "TITLE_MAX", "TRANSITIONS", "AgendaDiff", "BulkChanges", "HomeMeeting", "ItemData",
     "ItemPositions", "MeetingData", "MeetingError", "MemberHome", "NotInvited", "Quorum", "add_item",
@@ -112,4 +151,10 @@ __all__ = [
     "recused_member_ids", "remove_participant", "reorder_items", "respond", "resume_meeting", "set_current_item",
     "set_substitute_may_vote", "speaker_requests", "start_meeting", "uninvite_guest", "update_item",
     "update_meeting", "users_with_role", "voting_members",
+    # the secretariat's bulk work: people, notices, templates, imports
+    "ImportPreview", "MinistryGroup", "SpreadsheetError", "TemplateItemData", "Told", "add_ministry",
+    "add_participants", "awaiting_acknowledgement", "check_in_many", "create_template", "decode_items",
+    "delete_template", "encode_items", "get_template", "has_acknowledged", "import_items", "invitable_users",
+    "list_templates", "meeting_from_template", "ministry_groups", "ministry_of", "notices_of", "read_spreadsheet",
+    "send_invitations", "send_reminders", "template_from_meeting", "update_template",
 ]

@@ -4,6 +4,7 @@ for the meeting and for each item (members who declared an interest in an item a
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ecabinet.core.actor import Actor
@@ -18,7 +19,7 @@ from ecabinet.meetings.models import (
     QuorumRule,
 )
 from ecabinet.meetings.queries import voting_members
-from ecabinet.meetings.service.common import MeetingError, record_change, require_participant
+from ecabinet.meetings.service.common import MeetingError, record_change, require_participant, require_secretary
 
 
 def check_in(actor: Actor, meeting: Meeting, participant: MeetingParticipant, mode: CheckInMode) -> None:
@@ -39,6 +40,22 @@ def check_in(actor: Actor, meeting: Meeting, participant: MeetingParticipant, mo
     record_change(actor, "attendance.check_in", meeting, object_type="meeting_participant", object_id=participant.id,
                   details={"user": participant.user_id, "mode": mode.value,
                            "substitute": participant.represented_by_substitute})
+
+
+def check_in_many(actor: Actor, meeting: Meeting, participants: Sequence[MeetingParticipant],
+                  mode: CheckInMode) -> int:
+    """The secretariat checks in everyone it selected as present, in one action. Those already checked in
+    keep their check-in; returns how many were checked in now."""
+    require_secretary(actor)
+    chosen = [p for p in participants if p.meeting_id == meeting.id and p.is_voting_member]
+    if not chosen:
+        raise MeetingError("Select at least one member to check in.")
+    done = 0
+    for participant in chosen:
+        if participant.checked_in_at is None:
+            check_in(actor, meeting, participant, mode)
+            done += 1
+    return done
 
 
 def check_out(actor: Actor, meeting: Meeting, participant: MeetingParticipant) -> None:
