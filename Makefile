@@ -5,6 +5,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Lucide icons copied into static/vendor/icons.svg by `make vendor`; templates/_icons.html draws them.
+ICONS := house calendar-days search list-checks archive vote users scroll-text circle-user-round log-out \
+  languages menu x play presentation download upload signature plus calendar-plus book-open pencil send \
+  lock lock-keyhole circle-check circle-alert triangle-alert info bell file-text clock pause check-check \
+  mail-check copy a-large-small arrow-left chevron-right shield-check key-round landmark map-pin radio \
+  hourglass inbox users-round trash-2 check minus ellipsis log-in user-x
 
 .PHONY: setup run test lint audit bench clean vendor translations
 
@@ -31,6 +37,8 @@ vendor: node_modules/.installed
 	cp node_modules/pdfjs-dist/legacy/web/pdf_viewer.mjs static/vendor/pdf_viewer.js
 	cp node_modules/pdfjs-dist/legacy/web/pdf_viewer.css static/vendor/pdf_viewer.css
 	cp -R node_modules/pdfjs-dist/legacy/web/images static/vendor/
+	# The icons the templates use (templates/_icons.html), as one sprite built from lucide-static's SVGs.
+	node tools/icon-sprite.mjs static/vendor/icons.svg $(ICONS)
 
 # Each domain keeps its Vietnamese strings in ecabinet/<domain>/translations; the shell's are in ecabinet/translations.
 translations: $(VENV)/.installed

@@ -36,7 +36,7 @@ def manifest():
     response = jsonify({
         "name": _("e-Cabinet"), "short_name": "e-Cabinet", "lang": str(select_locale()),
         "start_url": "/", "scope": "/", "display": "standalone", "orientation": "any",
-        "background_color": "#f5f6f8", "theme_color": "#a3151b",
+        "background_color": "#f2f4f7", "theme_color": "#10243f",  # static/css/tokens.css
         "icons": [{"src": "/static/icons/icon-192.png", "sizes": "192x192", "type": "image/png"},
                   {"src": "/static/icons/icon-512.png", "sizes": "512x512", "type": "image/png"},
                   {"src": "/static/icons/icon-512-maskable.png", "sizes": "512x512", "type": "image/png",

@@ -3,9 +3,9 @@
 // the offline store, not of this worker), so no stale page or asset is ever served while online.
 "use strict";
 
-var CACHE = "ecabinet-shell-v1";
+var CACHE = "ecabinet-shell-v2";
 var OFFLINE_URL = "/offline";
-var SHELL = [OFFLINE_URL, "/static/css/app.css", "/static/icons/icon-192.png"];
+var SHELL = [OFFLINE_URL, "/static/css/tokens.css", "/static/css/app.css", "/static/icons/icon-192.png"];
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) { return cache.addAll(SHELL); })
