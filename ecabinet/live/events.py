@@ -125,9 +125,17 @@ def _actor():
     return current_actor()
 
 
-@guarded_event("chair.start", policy.can_chair, schema=schemas.MeetingAction, rate="chair")
+@guarded_event("chair.start", policy.can_chair, schema=schemas.StartMeeting, rate="chair")
 def on_start(user, data):  # noqa: ANN001
-    return _run(data, lambda m: service.start(_actor(), m))
+    return _run(data, lambda m: service.start(_actor(), m, below_quorum=bool(data.get("below_quorum"))))
+
+
+@guarded_event("console.overview", policy.can_chair, schema=schemas.MeetingAction, rate="read")
+def on_overview(user, data):  # noqa: ANN001
+    """What the console shows before a step: the quorum and its rule, the items not discussed, the open
+    votes and who has not voted (nothing changes: no commit, no event)."""
+    meeting = service.get_meeting_or_none(data["meeting_id"])
+    return {"ok": True, **service.overview(user, meeting)}
 
 
 @guarded_event("chair.pause", policy.can_chair, schema=schemas.MeetingAction, rate="chair")

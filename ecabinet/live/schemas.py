@@ -22,6 +22,12 @@ class MeetingAction(Payload):
     meeting_id: Id
 
 
+class StartMeeting(MeetingAction):
+    """chair.start: ``below_quorum`` says the chair was warned that the quorum is not reached."""
+
+    below_quorum: bool = False
+
+
 class Join(MeetingAction):
     last_seq: WholeNumber | None = None  # the last event number the tablet applied; null: from scratch
 

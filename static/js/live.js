@@ -8,7 +8,7 @@
   // The page loads this file as a classic script: its modules are resolved next to it (same origin, so the
   // CSP's script-src 'self' allows them). Only at the top level is currentScript this file.
   var here = document.currentScript && document.currentScript.src;
-  var modules = Promise.all(["live-sequence.js", "live-state.js", "live-presenter.js"].map(function (name) {
+  var modules = Promise.all(["live-sequence.js", "live-state.js", "live-presenter.js", "live-console.js"].map(function (name) {
     return import(here ? new URL(name, here).href : "./" + name);
   }));
   var JOIN_TIMEOUT = 15000;
@@ -19,6 +19,7 @@
   var itemUrl = root.dataset.itemUrl;
   var state = null, following = true, shownItemId = null, clockOffset = 0, online = false;
   var socket = null, sequence = null, rules = null, Sequence = null, screen = null;
+  var consoleModule = null, chair = null, refusals = null;
   var userName = root.dataset.userName || "";
   // Item id -> the documents on it this reader may open (rendered into the page by the room's view).
   var documents = JSON.parse(document.getElementById("room-documents").textContent || "{}");
@@ -32,11 +33,20 @@
     return e;
   };
 
-  function connect(sequenceModule, stateModule, presenterModule) {
+  function connect(sequenceModule, stateModule, presenterModule, consoleMod) {
     Sequence = sequenceModule;
     rules = stateModule;
     screen = presenterModule;
-    pageTurns = new screen.PageCoalescer({ send: function (page) { act("presenter.page", { page: page }); },
+    consoleModule = consoleMod;
+    refusals = new consoleModule.Refusals(root, $("live-announcer"), T);
+    if (isConsole) {
+      chair = new consoleModule.ChairConsole({
+        root: root, T: T, act: act, ask: ask, itemById: itemById,
+        online: function () { return online; }, state: function () { return state; },
+      });
+      chair.onChange = function () { renderBallots(); };
+    }
+    pageTurns = new screen.PageCoalescer({ send: function (page) { act("presenter.page", { page: page }, "document"); },
                                            interval: PAGE_TURN_INTERVAL });
     socket = io({ transports: ["websocket", "polling"], reconnectionDelayMax: 5000 });
     sequence = new Sequence.RoomSequence({ meetingId: meetingId, join: join, applySnapshot: applySnapshot,
@@ -48,7 +58,10 @@
     socket.on("disconnect", function () { sequence.disconnected(); setOnline(false); });
     socket.on("connect_error", function () { setOnline(false); });
     socket.on("event", function (ev) {
-      if (sequence.event(ev) === "applied") { render(); }
+      if (sequence.event(ev) === "applied") {
+        render();
+        if (chair) { chair.refreshSoon(); }  // the quorum, the votes, the items discussed may have changed
+      }
     });
     // After an outage of the message queue between server instances, the server announces each meeting's
     // latest number: a tablet that is behind asks for the gap now, not at the next event.
@@ -71,6 +84,7 @@
     root.classList.toggle("is-offline", !value);
     // Actions cannot work offline: disable them until the room is back.
     document.querySelectorAll(".needs-online").forEach(function (b) { b.disabled = !value; });
+    if (chair) { chair.applySteps(); }  // and of the meeting's steps, only the valid ones
     measure();  // the banner above the layout came or went
   }
 
@@ -79,7 +93,7 @@
     socket.timeout(JOIN_TIMEOUT).emit("join", { meeting_id: meetingId, last_seq: fromSeq }, function (err, ack) {
       if (err || !ack || !ack.ok) {
         if (sequence.joinFailed(ticket)) {
-          if (ack) { showError(ack.message || ack.error); }
+          if (ack) { showError(ack.message || ack.error, "page"); }
           retryLater(ack);
         }
         return;
@@ -92,6 +106,7 @@
       var tallies = Array.isArray(ack.tallies) ? ack.tallies : [];
       tallies.forEach(function (t) { rules.applyTally(ballots, t, meetingId); });
       loadBallots();
+      if (chair) { chair.refreshSoon(); }
     });
   }
 
@@ -127,7 +142,7 @@
     renderAgenda();
     renderItem();
     renderAttendance();
-    if (isConsole) { renderConsent(); }
+    if (chair) { chair.render(); }
     var follow = $("live-follow");
     if (follow) {
       follow.textContent = following ? T.following : T.browsing;
@@ -137,7 +152,14 @@
       $("live-moved-text").textContent = at !== null ? fmt(T.chair_moved, { n: at }) : T.browsing;
     }
     renderDocument();
+    renderTimer();
     measure();
+  }
+
+  // The item's time stops at the adjournment (the meeting state carries when).
+  function renderTimer() {
+    $("live-item-timer").textContent = consoleModule ? consoleModule.itemTime(state.meeting, Date.now() + clockOffset)
+      : elapsed(state.meeting.item_started_at);
   }
 
   function renderAgenda() {
@@ -150,7 +172,7 @@
       if (item.item_id === state.meeting.current_item_id) { b.classList.add("is-current"); b.setAttribute("aria-current", "true"); }
       if (item.item_id === shownItemId) { b.classList.add("is-shown"); }
       b.addEventListener("click", function () {
-        if (isConsole) { act("chair.set_item", { item_id: item.item_id }); return; }
+        if (isConsole) { act("chair.set_item", { item_id: item.item_id }, "agenda"); return; }
         following = item.item_id === state.meeting.current_item_id && following;
         shownItemId = item.item_id;
         render();
@@ -347,8 +369,9 @@
     socket.timeout(10000).emit("presenter.share", { meeting_id: meetingId, document_id: documentId,
                                                    page: Number.isInteger(page) && page > 0 ? page : 1 },
       function (err, ack) {
-        if (err) { showError(T.reconnecting); return; }
-        if (!ack.ok) { showError(ack.message || ack.error); return; }
+        if (err) { showError(T.reconnecting, "document"); return; }
+        if (!ack.ok) { showError(ack.message || ack.error, "document"); return; }
+        refusals.clear("document");
         presenting = true;
         pageTurns.reset();
       });
@@ -359,7 +382,7 @@
     var doc = frameReady ? frameDocument() : null;
     share(frameDocId, doc ? framePage(doc) : 1);
   });
-  $("room-stop").addEventListener("click", function () { presenting = false; act("presenter.stop"); });
+  $("room-stop").addEventListener("click", function () { presenting = false; act("presenter.stop", {}, "document"); });
 
   // The landscape layout fills the screen below the room's heading, whose height depends on how it wraps.
   function measure() {
@@ -386,7 +409,7 @@
       li.dataset.requestId = r.request_id;
       if (r.user_id === userId) { mine = r; }
       if (isConsole) {
-        li.appendChild(button(T.grant, function () { act("chair.grant_floor", { request_id: r.request_id }); }));
+        li.appendChild(button(T.grant, function () { act("chair.grant_floor", { request_id: r.request_id }, "floor"); }));
         if (index > 0) { li.appendChild(button(T.up, function () { moveRequest(item, queue, index, -1); })); }
         if (index < queue.length - 1) { li.appendChild(button(T.down, function () { moveRequest(item, queue, index, 1); })); }
       }
@@ -398,15 +421,15 @@
       rf.textContent = mine ? T.withdraw : rf.dataset.label || rf.textContent;
       if (!rf.dataset.label) { rf.dataset.label = rf.textContent; }
       rf.onclick = function () {
-        if (mine) { act("floor.withdraw", { request_id: mine.request_id }); }
-        else { act("floor.request", { item_id: item.item_id }); }
+        if (mine) { act("floor.withdraw", { request_id: mine.request_id }, "floor"); }
+        else { act("floor.request", { item_id: item.item_id }, "floor"); }
       };
     }
   }
 
   function moveRequest(item, queue, index, step) {
     var ids = queue.map(function (r) { return r.request_id; });
-    act("chair.reorder_queue", { item_id: item.item_id, request_ids: rules.moved(ids, index, step) });
+    act("chair.reorder_queue", { item_id: item.item_id, request_ids: rules.moved(ids, index, step) }, "floor");
   }
 
   function renderComments(item) {
@@ -417,7 +440,7 @@
       li.appendChild(el("strong", c.author + ": "));
       li.appendChild(document.createTextNode(c.hidden && !c.body ? T.hidden_comment : c.body));
       if (isConsole && !c.hidden) {
-        li.appendChild(button(T.hide, function () { act("chair.hide_comment", { comment_id: c.comment_id }); }));
+        li.appendChild(button(T.hide, function () { act("chair.hide_comment", { comment_id: c.comment_id }, "comments"); }));
       }
       list.appendChild(li);
     });
@@ -439,17 +462,9 @@
     $("live-online-count").textContent = state.online.length;
   }
 
-  function renderConsent() {
-    var box = $("live-consent");
-    var ids = state.consent_block || [];
-    box.hidden = !ids.length || state.meeting.consent_adopted;
-    var list = $("live-consent-items");
-    list.replaceChildren();
-    ids.forEach(function (id) { var it = itemById(id); if (it) { list.appendChild(el("li", it.position + ". " + it.title)); } });
-  }
-
   function button(label, onClick) {
     var b = el("button", label, "btn btn-small needs-online");
+    b.dataset.refusalKey = "floor";
     b.type = "button";
     b.disabled = !online;
     b.addEventListener("click", onClick);
@@ -460,27 +475,38 @@
     return rules.elapsedText(iso, Date.now() + clockOffset);
   }
 
-  function showError(message) {
-    var box = $("live-error");
-    box.hidden = !message;
-    box.textContent = message || "";
-    if (message) { setTimeout(function () { box.hidden = true; }, 6000); }
+  // A refusal stays beside the control that caused it (`key`: its slot) until it is dismissed, and is
+  // said in the page's live region (live-console.js).
+  function showError(message, key) {
+    if (!message) { return; }
+    if (refusals) { refusals.show(key || "page", T["error_" + message] || message); }
   }
 
-  function act(name, data) {
+  function act(name, data, key) {
     if (!socket) { return; }  // not connected yet: the buttons are still disabled
     var payload = Object.assign({ meeting_id: meetingId }, data || {});
     socket.timeout(10000).emit(name, payload, function (err, ack) {
-      if (err) { showError(T.reconnecting); return; }
-      if (!ack.ok) { showError(ack.message || ack.error); }
+      if (err) { showError(T.reconnecting, key); return; }
+      if (!ack.ok) { showError(ack.message || ack.error, key); return; }
+      if (refusals) { refusals.clear(key); }
+    });
+  }
+
+  // A question that changes nothing (the console's overview): the answer, or null.
+  function ask(name, data, done) {
+    if (!socket) { done(null); return; }
+    socket.timeout(10000).emit(name, Object.assign({ meeting_id: meetingId }, data || {}), function (err, ack) {
+      done(err ? null : ack);
     });
   }
 
   document.querySelectorAll("[data-action]").forEach(function (b) {
     b.addEventListener("click", function () {
-      act(b.dataset.action, b.dataset.mode ? { mode: b.dataset.mode } : {});
+      act(b.dataset.action, b.dataset.mode ? { mode: b.dataset.mode } : {}, b.dataset.refusalKey || "page");
     });
   });
+  var adopt = $("live-adopt-consent");
+  if (adopt) { adopt.addEventListener("click", function () { act("chair.adopt_consent", {}, "consent"); }); }
   var follow = $("live-follow");
   if (follow) {
     follow.addEventListener("click", function () { following = !following; if (state) { render(); } });
@@ -491,7 +517,7 @@
     var body = $("live-comment-body");
     if (!body.value.trim() || !shownItemId) { return; }
     var clientId = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
-    act("comment.post", { item_id: shownItemId, body: body.value, client_id: clientId.slice(0, 64) });
+    act("comment.post", { item_id: shownItemId, body: body.value, client_id: clientId.slice(0, 64) }, "comments");
     body.value = "";
   });
 
@@ -543,8 +569,9 @@
   function castVote(b, choice) {
     socket.timeout(15000).emit("vote.cast", { meeting_id: meetingId, ballot_id: b.ballot_id, choice: choice,
                                               client_vote_id: voteKey(b.ballot_id) }, function (err, ack) {
-      if (err) { showError(T.reconnecting); return; }  // safe to retry: the same key makes it one vote
-      if (!ack.ok) { showError(ack.message || ack.error); return; }
+      if (err) { showError(T.reconnecting, "ballot-" + b.ballot_id); return; }  // safe to retry: the same key makes it one vote
+      if (!ack.ok) { showError(ack.message || ack.error, "ballot-" + b.ballot_id); return; }
+      refusals.clear("ballot-" + b.ballot_id);
       ballotReceipts[b.ballot_id] = { code: ack.receipt, choice: choice };
       try { window.localStorage.setItem(receiptKey(b.ballot_id), JSON.stringify(ballotReceipts[b.ballot_id])); }
       catch (e) { /* private mode: shown until the page is left */ }
@@ -581,23 +608,30 @@
       card.appendChild(head);
       card.appendChild(el("p", (T["vote_status_" + b.status] || b.status) + (b.secret ? " · " + T.vote_secret : ""),
                           "muted"));
+      var part = null;
       if (b.status !== "draft") {
-        var part = el("p", fmt(T.vote_participation, { voted: b.voted, eligible: b.eligible }), "ballot-participation");
+        part = el("p", fmt(T.vote_participation, { voted: b.voted, eligible: b.eligible }), "ballot-participation");
         part.setAttribute("data-testid", "ballot-participation");
-        card.appendChild(part);
       }
-      if (b.running && b.status === "open") {
-        var q0 = b.questions[0];
-        card.appendChild(el("p", q0.options.map(function (o) {
-          return (T[o.key] || o.label) + " " + ((b.running[q0.question_id] || {})[o.key] || 0);
-        }).join(" · "), "muted"));
-      }
-      if (isConsole) {
-        if (b.status === "draft") { card.appendChild(bigButton(T.vote_open, function () { act("chair.open_vote", { ballot_id: b.ballot_id }); })); }
-        if (b.status === "open") { card.appendChild(bigButton(T.vote_close, function () { act("chair.close_vote", { ballot_id: b.ballot_id }); })); }
+      if (chair) {
+        // The chair runs the vote in a section of its own, apart from (and above) their own vote.
+        card.appendChild(chair.ballotSection(b, part));
+      } else {
+        if (part) { card.appendChild(part); }
+        if (b.running && b.status === "open") {
+          var q0 = b.questions[0];
+          card.appendChild(el("p", q0.options.map(function (o) {
+            return (T[o.key] || o.label) + " " + ((b.running[q0.question_id] || {})[o.key] || 0);
+          }).join(" · "), "muted"));
+        }
       }
       if (b.status === "open" && b.kind === "live" && b.questions.length === 1) {
         if (b.eligible_me) {
+          var mySection = el("section", null, "ballot-own");
+          if (chair) {
+            mySection.setAttribute("aria-label", T.own_vote);
+            mySection.appendChild(el("h4", T.own_vote, "ballot-section-title"));
+          }
           var options = el("div", null, "ballot-options");
           var kept = storedReceipt(b.ballot_id);
           b.questions[0].options.forEach(function (o) {
@@ -619,7 +653,8 @@
             });
             options.appendChild(btn);
           });
-          card.appendChild(options);
+          mySection.appendChild(options);
+          card.appendChild(mySection);
         } else if (!isConsole) {
           card.appendChild(el("p", T.vote_not_eligible, "muted"));
         }
@@ -638,6 +673,7 @@
         receipt.setAttribute("role", "status");
         card.appendChild(receipt);
       }
+      if (!chair) { card.appendChild(el("div", null, "refusal-slot")).dataset.refusalSlot = "ballot-" + b.ballot_id; }
       if (b.status === "closed" && b.result) {
         var q = b.result.questions[0];
         var opts = b.questions[0].options;
@@ -650,22 +686,16 @@
       }
       list.appendChild(card);
     });
+    if (refusals) { refusals.restore(); }
   }
 
-  function bigButton(label, onClick) {
-    var b = el("button", label, "btn btn-primary btn-large needs-online");
-    b.type = "button";
-    b.disabled = !online;
-    b.addEventListener("click", onClick);
-    return b;
-  }
   // --- end voting ---
 
   setInterval(function () {
     if (!state) { return; }
-    $("live-item-timer").textContent = elapsed(state.meeting.item_started_at);
+    renderTimer();
     renderFloor();
   }, 1000);
   setOnline(false);
-  modules.then(function (m) { connect(m[0], m[1], m[2]); });
+  modules.then(function (m) { connect(m[0], m[1], m[2], m[3]); });
 })();

@@ -118,6 +118,7 @@ def test_a_whole_meeting_from_agenda_to_signed_minutes(signing_server, cabinet, 
             client.connect().join()
         expect(chair.get_by_test_id("meeting-status")).to_have_text("Đã công bố")
         chair.get_by_role("button", name="Khai mạc phiên họp").click()
+        chair.get_by_role("button", name="Vẫn khai mạc").click()  # nobody has checked in yet: the chair confirms
         for page in (chair, mem):
             expect(page.get_by_test_id("meeting-status")).to_have_text("Đang họp")
         for client in (m2, m3):
@@ -163,6 +164,7 @@ def test_a_whole_meeting_from_agenda_to_signed_minutes(signing_server, cabinet, 
         expect(chair.get_by_test_id("ballot-participation")).to_have_text("3 / 4 thành viên đã biểu quyết")
         expect(mem.get_by_test_id("ballot-participation")).to_have_text("3 / 4 thành viên đã biểu quyết")
         chair.get_by_role("button", name="Kết thúc biểu quyết").click()
+        chair.get_by_role("button", name="Xác nhận kết thúc ngay").click()
         result = "Kết quả: Thông qua — Tán thành 2 · Không tán thành 1 · Không biểu quyết 0"
         for page in (chair, mem):
             expect(page.get_by_test_id("ballot-result")).to_have_text(result)
@@ -172,6 +174,7 @@ def test_a_whole_meeting_from_agenda_to_signed_minutes(signing_server, cabinet, 
 
         # The chair adjourns; everyone sees it; then closes the meeting from its page.
         chair.get_by_role("button", name="Bế mạc").click()
+        chair.get_by_role("button", name="Xác nhận bế mạc phiên họp").click()
         for page in (chair, mem):
             expect(page.get_by_test_id("meeting-status")).to_have_text("Đã bế mạc")
         m2.wait_for(lambda ev: (ev["payload"].get("meeting") or {}).get("status") == "adjourned")

@@ -65,6 +65,7 @@ def test_live_vote_in_the_browser(quorate, cabinet, live_server, browser):
         expect(chair.get_by_test_id("ballot-participation")).to_have_text("2 / 4 thành viên đã biểu quyết")
 
         chair.get_by_role("button", name="Kết thúc biểu quyết").click()
+        chair.get_by_role("button", name="Xác nhận kết thúc ngay").click()
         for page in (chair, m1, m2):
             expect(page.get_by_test_id("ballot-result")).to_have_text(
                 "Kết quả: Thông qua — Tán thành 2 · Không tán thành 0 · Không biểu quyết 0")

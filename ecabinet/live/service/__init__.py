@@ -12,7 +12,7 @@ records. A client that missed events asks for them by number; if it missed too m
 | connections | sockets of sign-in sessions, who is online, the sweep of dead sockets, a member's check-in |
 | numbering | the domain-event subscriber: numbering, payloads, broadcasting, redaction |
 | snapshots | the meeting's state as a reader may see it, catch-up after a reconnection |
-| chair | start, pause, move to an item, adopt the consent block, adjourn |
+| chair | start, pause, move to an item, adopt the consent block, adjourn; the console's course and overview |
 | floor | the speaker queue and the floor |
 | comments | posting and hiding comments |
 | presenter | sharing a document with the room, and its page turns |
@@ -21,7 +21,17 @@ records. A client that missed events asks for them by number; if it missed too m
 
 from __future__ import annotations
 
-from ecabinet.live.service.chair import adjourn, adopt_consent_block, set_item, set_paused, start
+from ecabinet.live.service.chair import (
+    COURSE,
+    adjourn,
+    adopt_consent_block,
+    course,
+    overview,
+    set_item,
+    set_paused,
+    start,
+    valid_steps,
+)
 from ecabinet.live.service.comments import (
     COMMENTS_PER_PAGE,
     MAX_COMMENT_LENGTH,
@@ -59,8 +69,8 @@ from ecabinet.live.service.shared import LiveError, get_meeting_or_none, redact,
 from ecabinet.live.service.snapshots import MAX_REPLAY, attendance_state, catch_up, meeting_state, snapshot
 
 __all__ = [
-    "COMMENTS_PER_PAGE", "HEARTBEAT_SECONDS", "INSTANCE_ID", "MAX_COMMENTS_PER_ITEM", "MAX_COMMENT_LENGTH",
-    "MAX_REPLAY", "NOT_NUMBERED",
+    "COMMENTS_PER_PAGE", "COURSE", "course", "overview", "valid_steps",
+    "HEARTBEAT_SECONDS", "INSTANCE_ID", "MAX_COMMENTS_PER_ITEM", "MAX_COMMENT_LENGTH", "MAX_REPLAY", "NOT_NUMBERED",
     "Broadcast", "LiveError", "_ended_instance", "adjourn", "adopt_consent_block", "attendance_state",
     "blocked_sids", "catch_up", "check_in", "comment_dict", "comments_before", "disconnect_sessions", "end_floor",
     "enter_meeting", "get_meeting_or_none", "grant_floor", "hide_comment", "meeting_state", "online_user_ids",

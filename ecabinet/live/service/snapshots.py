@@ -14,24 +14,32 @@ from ecabinet.core.types import utcnow
 from ecabinet.extensions import db
 from ecabinet.live import hooks
 from ecabinet.live.models import LiveState, MeetingEvent
+from ecabinet.live.service.chair import course, valid_steps
 from ecabinet.live.service.comments import COMMENTS_PER_PAGE, comment_counts, comment_dict, latest_comments
 from ecabinet.live.service.connections import online_user_ids
 from ecabinet.live.service.floor import floor_state, queue_state
 from ecabinet.live.service.presenter import presenter_state
 from ecabinet.live.service.shared import event_dict, event_for, hidden_item_ids, iso, meeting_state_for, state_of
 from ecabinet.meetings import service as meetings
-from ecabinet.meetings.models import Meeting, MeetingParticipant
+from ecabinet.meetings.models import Meeting, MeetingParticipant, MeetingStatus
 
 # A client further behind than this gets a snapshot instead of a replay.
 MAX_REPLAY = 200
 
 
 def meeting_state(meeting: Meeting, state: LiveState) -> dict[str, Any]:
+    """The meeting's course: its status, the console's state and the steps valid in it, the current item
+    and its time (stopped at the adjournment), the floor."""
+    paused = bool(state.paused)
+    ended = meeting.status in (MeetingStatus.ADJOURNED, MeetingStatus.CLOSED)
     return {
         "status": meeting.status.value,
-        "paused": bool(state.paused),
+        "paused": paused,
+        "course": course(meeting, paused),
+        "steps": valid_steps(meeting, paused),
         "current_item_id": meeting.current_item_id,
         "item_started_at": iso(state.item_started_at),
+        "item_stopped_at": iso(meeting.adjourned_at or meeting.closed_at) if ended and state.item_started_at else None,
         "consent_adopted": meeting.consent_adopted_at is not None,
         "floor": floor_state(state),
     }
@@ -46,7 +54,7 @@ def attendance_state(meeting: Meeting) -> dict[str, Any]:
     present = [{"user_id": p.user_id, "name": names.get(p.user_id, ""), "mode": p.checked_in_mode.value
                 if p.checked_in_mode else None} for p in meeting.participants if p.checked_in_at is not None]
     return {"quorum": {"present": q.present, "eligible": q.eligible, "required": q.required,
-                       "reached": q.reached}, "present": present}
+                       "reached": q.reached, "rule": meeting.quorum_rule.value}, "present": present}
 
 
 def _shared_parts(meeting: Meeting, seq: int) -> dict[str, Any]:

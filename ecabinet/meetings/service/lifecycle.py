@@ -65,8 +65,30 @@ def transition(actor: Actor, meeting: Meeting, step: str) -> None:
             raise MeetingError("Only the chair of this meeting may do this.")
         raise MeetingError("Only the secretariat may do this.")
     if meeting.status not in sources:
-        raise MeetingError("This step is not possible now: the meeting is %(status)s.", status=meeting.status.value)
+        raise MeetingError(_refusal(step, meeting.status))
     meeting.status = target
+
+
+# Why a step is refused in the meeting's present state, in words (never the state's code). The most
+# likely mistakes (starting twice, adjourning before the start) get their own sentence.
+_REFUSED_STEP: dict[tuple[str, MeetingStatus], str] = {
+    ("start", MeetingStatus.IN_SESSION): "This step is not possible now: the meeting has already started.",
+    ("start", MeetingStatus.ADJOURNED): "This step is not possible now: the meeting is adjourned; resume it instead.",
+    ("start", MeetingStatus.CLOSED): "This step is not possible now: the meeting is closed.",
+    ("adjourn", MeetingStatus.ADJOURNED): "This step is not possible now: the meeting is already adjourned.",
+    ("resume", MeetingStatus.IN_SESSION): "This step is not possible now: the meeting is already in session.",
+}
+_REFUSED_IN: dict[MeetingStatus, str] = {
+    MeetingStatus.DRAFT: "This step is not possible now: the agenda is not published yet.",
+    MeetingStatus.PUBLISHED: "This step is not possible now: the meeting has not started yet.",
+    MeetingStatus.IN_SESSION: "This step is not possible now: the meeting is in session.",
+    MeetingStatus.ADJOURNED: "This step is not possible now: the meeting is adjourned.",
+    MeetingStatus.CLOSED: "This step is not possible now: the meeting is closed.",
+}
+
+
+def _refusal(step: str, status: MeetingStatus) -> str:
+    return _REFUSED_STEP.get((step, status)) or _REFUSED_IN[status]
 
 
 def _record_step(actor: Actor, meeting: Meeting, action: str) -> None:
@@ -250,7 +272,8 @@ def copy_meeting(actor: Actor, source: Meeting, starts_at: datetime | None = Non
         meeting.items.append(MeetingItem(position=item.position, title=item.title, ministry=item.ministry,
                                          presenter=item.presenter, duration_minutes=item.duration_minutes,
                                          summary=item.summary, kind=item.kind,
-                                         confidentiality=item.confidentiality))
+                                         confidentiality=item.confidentiality,
+                                         organisation_id=item.organisation_id, presenter_id=item.presenter_id))
     _default_participants(meeting)
     db.session.flush()
     record_change(actor, "meeting.copy", meeting, object_type="meeting", object_id=meeting.id,
