@@ -10,6 +10,11 @@
   room's embedded viewer.
 - ``shared_documents`` (key ``"documents"``): ``fn(meeting, document_id) -> (item id, pages) | None``,
   a document of this meeting that may be presented, or None.
+- ``console_sections``: keyed by section name (``"ballots"``), ``fn(user, meeting) -> object`` adds that
+  section to what the chair's console asks before a step (``console.overview``): each domain decides, by
+  its own policy, what this user may see of it.
+- ``events_published``: ``fn(meeting_id, seq)`` after the numbered events of a commit were sent to the
+  meeting's room; carries no content (the room display asks for what it may show).
 """
 
 from __future__ import annotations
@@ -22,4 +27,6 @@ from ecabinet.core.hooks import Hook
 event_payloads: Hook[Callable[..., dict[str, Any]]] = Hook("live.event_payloads")
 catch_up_sections: Hook[Callable[..., Any]] = Hook("live.catch_up_sections")
 room_documents: Hook[Callable[..., dict[str, list[dict[str, Any]]]]] = Hook("live.room_documents")
+console_sections: Hook[Callable[..., Any]] = Hook("live.console_sections")
 shared_documents: Hook[Callable[..., tuple[int, int] | None]] = Hook("live.shared_documents")
+events_published: Hook[Callable[[int, int], None]] = Hook("live.events_published")

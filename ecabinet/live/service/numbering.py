@@ -83,6 +83,9 @@ def _broadcast(outbox: list[Broadcast]) -> None:
         for event, sids in item.variants:
             for sid in sids:
                 socketio.emit("event", event, to=sid)
+    for meeting_id, seq in {item.meeting_id: item.event["seq"] for item in outbox}.items():
+        for published in hooks.events_published:
+            published(meeting_id, seq)
 
 
 def _blocked_users(meeting: Meeting, item_id: int | None) -> set[int]:
