@@ -6,6 +6,8 @@ title, time, place and a link; never the agenda, whose items may be confidential
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from icalendar import Calendar, Event
 
 from ecabinet.core.i18n import local_time, zone_of
@@ -14,10 +16,27 @@ from ecabinet.meetings.models import Meeting, MeetingStatus
 
 
 def meeting_calendar(meeting: Meeting, url: str) -> bytes:
+    return meetings_calendar([(meeting, url)])
+
+
+def meetings_calendar(meetings: list[tuple[Meeting, str]], name: str | None = None) -> bytes:
+    """One calendar of several meetings (a person's subscription), each with its link."""
     cal = Calendar()
     cal.add("prodid", "-//e-Cabinet//meetings//VI")
     cal.add("version", "2.0")
     cal.add("method", "PUBLISH")
+    if name:
+        cal.add("x-wr-calname", name)
+        # Calendars that honour it look again within the hour: an agenda change reaches the phone soon.
+        cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+        cal.add("x-published-ttl", "PT1H")
+    for meeting, url in meetings:
+        cal.add_component(_event(meeting, url))
+    cal.add_missing_timezones()
+    return cal.to_ical()
+
+
+def _event(meeting: Meeting, url: str) -> Event:
     event = Event()
     event.add("uid", f"meeting-{meeting.id}@ecabinet")
     event.add("dtstamp", utcnow())
@@ -35,6 +54,4 @@ def meeting_calendar(meeting: Meeting, url: str) -> bytes:
     event.add("sequence", meeting.agenda_version)
     event.add("status", "CANCELLED" if meeting.status is MeetingStatus.CLOSED and not meeting.started_at
               else "CONFIRMED")
-    cal.add_component(event)
-    cal.add_missing_timezones()
-    return cal.to_ical()
+    return event
