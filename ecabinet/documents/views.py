@@ -21,7 +21,7 @@ from ecabinet.core.policy import Denied, guard
 from ecabinet.core.schemas import arg_int, json_body
 from ecabinet.documents import policy, search, service
 from ecabinet.documents import room as _room  # noqa: F401 - fills the live room's document hooks at app start
-from ecabinet.documents.forms import ConfidentialForm, SearchForm
+from ecabinet.documents.forms import ConfidentialForm, SearchForm, TitleForm
 from ecabinet.documents.models import Document
 from ecabinet.documents.schemas import AnnotationChange, NewAnnotation
 from ecabinet.meetings.models import Meeting, MeetingItem
@@ -45,7 +45,7 @@ def item_documents(meeting: Meeting, item: MeetingItem) -> dict[str, Any]:
     documents = [d for d in service.documents_of(item) if policy.may_view(user, d)]
     return {"documents": documents, "states": service.read_states(user, documents),
             "can_upload": policy.can_upload(user, meeting_id=meeting.id, item_id=item.id),
-            "is_secretary": policy.is_secretary(user)}
+            "is_secretary": policy.is_secretary(user), "title_form": TitleForm(formdata=None)}
 
 
 def meeting_documents(meeting: Meeting) -> dict[str, Any]:
@@ -179,6 +179,26 @@ def confidential(document_id: int):
     return redirect(url_for("documents.show", document_id=document.id))
 
 
+@bp.route("/documents/<int:document_id>/title", methods=["POST"])
+@guard(policy.can_manage_document)
+def rename(document_id: int):
+    document = _document(document_id)
+    form = TitleForm()
+    if form.validate_on_submit():
+        try:
+            service.rename(current_actor(), document, form.title.data or "")
+        except DomainError as exc:
+            flash(exc.translated(), "error")
+        else:
+            flash(_("Title saved."), "info")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
+    return redirect(url_for("meetings.item", meeting_id=document.meeting_id, item_id=document.item_id)
+                    + "#documents-title")
+
+
 # --- reading -------------------------------------------------------------------------------------
 
 @bp.route("/documents/<int:document_id>")
@@ -225,6 +245,24 @@ def _served_copy(document_id: int, *, purpose: str, record: bool = True) -> serv
     if order.stamp_pending:
         _released(service.stamp_copy, order)
     return service.record_copy(current_actor(), _document(document_id), order)
+
+
+@bp.route("/documents/<int:document_id>/annotated")
+@guard(policy.can_download_document)
+def annotated(document_id: int):
+    """The reader's own copy (watermarked, as a download) with their notes, highlights and ink in it."""
+    try:
+        order = service.order_annotated_copy(current_actor(), _document(document_id))
+        if order.pending or order.copy.stamp_pending:
+            _released(service.make_annotated_copy, order)
+        served = service.record_annotated_copy(current_actor(), _document(document_id), order)
+    except (DomainError, PdfError, Denied) as exc:
+        if request.accept_mimetypes.best == "application/json":
+            return _json_error(exc, 403 if isinstance(exc, Denied) else 409)
+        # Followed as a link from the viewer: back to it, with the reason.
+        flash(_json_error(exc)[0].get_json()["error"], "error")
+        return redirect(url_for("documents.show", document_id=document_id))
+    return _pdf_response(served, attachment=True)
 
 
 @bp.route("/documents/<int:document_id>/original")

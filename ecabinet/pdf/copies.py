@@ -413,6 +413,16 @@ def stamp_pdf_isolated(sources: Sequence[str | os.PathLike[str]], out_path: str 
     return int(result["page_count"])
 
 
+def annotate_isolated(source: str | os.PathLike[str], out_path: str | os.PathLike[str], marks: list[dict[str, Any]],
+                      author: str, *, timeout_s: float = 60.0) -> int:
+    """A reader's copy (``source``, already stamped) with their annotations written in, by a worker of
+    this process's pool. Returns how many marks were written."""
+    result = run_pooled({"op": "annotate", "source": str(Path(source).resolve()),
+                         "out_path": str(Path(out_path).resolve()), "marks": marks, "author": author},
+                        timeout_s=timeout_s, memory_bytes=DEFAULT_MEMORY_BYTES)
+    return int(result["written"])
+
+
 def prepare_isolated(blob_path: str | os.PathLike[str], *, timeout_s: float = 60.0,
                      memory_bytes: int = 1024 * MiB) -> bool:
     """Make the prepared copy of a stored blob in a fresh limited child process, right after intake.

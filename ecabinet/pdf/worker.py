@@ -13,7 +13,8 @@ Two ways to run it, both as a script with a clean environment (``python -P ecabi
 
 Operations: ``inspect`` (intake), ``stamp`` (a reader's watermarked copy: ``copies``), ``prepare``
 (the prepared copy a stored document's copies are made from), ``boardbook``, ``locate`` (where a
-quoted passage is drawn on a page: ``textpos``), ``probe`` (what the worker sees: its pid, open files,
+quoted passage is drawn on a page: ``textpos``), ``annotate`` (a reader's copy with their own annotations:
+``annotate``), ``probe`` (what the worker sees: its pid, open files,
 environment names and limits; for the pool's tests and diagnostics). The worker is the top of the
 engine's layers: it imports the modules it dispatches to, and none of them imports it (``sandbox``
 and ``pool`` start it by path).
@@ -102,6 +103,11 @@ def handle(request: dict[str, Any]) -> Any:
 
         with lenient_lengths():
             return {"rects": locate_quotes(request["path"], [(int(p), str(q)) for p, q in request["targets"]])}
+    if op == "annotate":
+        from ecabinet.pdf.annotate import annotate_copy
+
+        return {"written": annotate_copy(request["source"], request["out_path"], request["marks"],
+                                         request["author"])}
     if op == "probe":
         return _probe(request)
     raise ValueError(f"unknown op {op!r}")
@@ -124,8 +130,9 @@ def _probe(request: dict[str, Any]) -> dict[str, Any]:
                         for name in ("as", "cpu", "fsize", "core")}}
 
 
-# What a pooled worker serves: readers' copies of documents intake has accepted (and the probe).
-POOLED_OPS = frozenset({"stamp", "probe"})
+# What a pooled worker serves: readers' copies of documents intake has accepted, with or without the
+# reader's own annotations (and the probe).
+POOLED_OPS = frozenset({"stamp", "annotate", "probe"})
 
 
 def _cpu_allowance(cpu_s: int) -> None:

@@ -52,13 +52,17 @@ from ecabinet.documents.service.common import (
     watermark_for,
 )
 from ecabinet.documents.service.copies import (
+    AnnotatedOrder,
     CopyOrder,
     Served,
     find_copy,
+    make_annotated_copy,
     open_copy,
     open_original,
+    order_annotated_copy,
     order_copy,
     prune_copies,
+    record_annotated_copy,
     record_copy,
     stamp_copy,
 )
@@ -81,16 +85,18 @@ from ecabinet.documents.service.uploads import (
     receive,
     record_upload,
     record_version,
+    rename,
     replace,
     set_confidential,
     upload,
 )
 
 __all__ = [
-    "ANNOTATION_KINDS", "COLORS", "DEFAULTS", "CopyOrder", "DocumentError", "ListedDocument", "Locate", "Measured",
-    "ReadState",
+    "ANNOTATION_KINDS", "COLORS", "DEFAULTS", "AnnotatedOrder", "CopyOrder", "DocumentError", "ListedDocument",
+    "Locate", "Measured", "ReadState",
     "ReceiptRow", "Received", "Served", "highlights_to_measure", "measure_highlights", "order_copy", "receive",
-    "record_copy", "record_upload", "record_version", "stamp_copy",
+    "record_copy", "record_upload", "record_version", "rename", "stamp_copy", "make_annotated_copy",
+    "order_annotated_copy", "record_annotated_copy",
     "add_annotation", "annotation_dict", "annotations_for", "blobs", "board_book_of", "board_book_state",
     "board_book_unqueued", "book_inputs_hash", "book_path", "build_board_book_now", "delete_annotation",
     "documents_of", "find_anchor", "find_copy", "get_document", "intake_limits", "listed_documents",

@@ -3,6 +3,8 @@ the secretariat gets the original. Copies are cached for a while and pruned by a
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ from ecabinet.core.actor import Actor
 from ecabinet.core.policy import Denied
 from ecabinet.core.types import utcnow
 from ecabinet.documents import policy
-from ecabinet.documents.models import Document, DocumentCopy, DocumentVersion
+from ecabinet.documents.models import Annotation, Document, DocumentCopy, DocumentVersion
 from ecabinet.documents.queries import version_of
 from ecabinet.documents.service.common import (
     DocumentError,
@@ -152,6 +154,66 @@ def open_original(actor: Actor, document: Document, number: int | None = None) -
     audit.record(actor, "document.original_downloaded", object_type="document", object_id=document.id,
                  details={"version": version.number, "meeting": document.meeting_id})
     return Served(blobs().path(version.sha256), _download_name(document, version, None), None, version)
+
+
+@dataclass(frozen=True)
+class AnnotatedOrder:
+    """A reader's copy with their own annotations: the copy it is made from (``copy``), the marks and the
+    file, named after both, so that the same marks on the same copy are made once."""
+
+    copy: CopyOrder
+    path: Path
+    filename: str
+    marks: list[dict]
+    author: str
+
+    @property
+    def pending(self) -> bool:
+        return not self.path.is_file()
+
+
+def _mark(annotation: Annotation) -> dict:
+    geometry = json.loads(annotation.geometry or "{}") if annotation.geometry else {}
+    return {"kind": annotation.kind, "color": annotation.color, "page": annotation.page,
+            "rects": json.loads(annotation.rects or "[]"), "point": geometry.get("point"),
+            "strokes": geometry.get("strokes"), "body": annotation.body, "quote": annotation.quote}
+
+
+def order_annotated_copy(actor: Actor, document: Document) -> AnnotatedOrder:
+    """Decide the annotated copy of the reader's own annotations placed on the current version (reads
+    only). Refused where a download is: a confidential document is read in the app, not taken away."""
+    copy = order_copy(actor, document, purpose="download")
+    user = actor.user
+    version = version_of(document)
+    marks = [_mark(a) for a in db.session.scalars(select(Annotation).where(
+        Annotation.document_id == document.id, Annotation.user_id == user.id, Annotation.page.is_not(None),
+        Annotation.version_number == version.number).order_by(Annotation.page, Annotation.id))]
+    if not marks:
+        raise DocumentError("You have no notes or marks on this version of the document yet.")
+    digest = hashlib.sha256(json.dumps([copy.copy_code or version.sha256, marks], sort_keys=True,
+                                       ensure_ascii=False).encode()).hexdigest()[:20]
+    name = copy.filename.removesuffix(".pdf") + "-ghi-chu.pdf"
+    return AnnotatedOrder(copy=copy, path=storage_subdir("copies") / f"annotated-{digest}.pdf", filename=name,
+                          marks=marks, author=user.name)
+
+
+def make_annotated_copy(order: AnnotatedOrder) -> None:
+    """Stamp the reader's copy if it is new, then write their marks into it, in the engine's worker pool.
+    Needs no database: a boundary calls it with its connection released."""
+    from ecabinet.pdf.copies import annotate_isolated
+
+    stamp_copy(order.copy)
+    if order.pending:
+        annotate_isolated(order.copy.path, order.path, order.marks, order.author)
+
+
+def record_annotated_copy(actor: Actor, document: Document, order: AnnotatedOrder) -> Served:
+    """Record the copy the annotated file was made from (its code is in the watermark) and the export."""
+    served = record_copy(actor, document, order.copy)
+    audit.record(actor, "document.annotated_copy", object_type="document", object_id=document.id,
+                 details={"copy_code": order.copy.copy_code, "version": served.version.number,
+                          "meeting": document.meeting_id, "marks": len(order.marks)})
+    return Served(order.path, order.filename, order.copy.copy_code, served.version)
 
 
 def find_copy(copy_code: str) -> DocumentCopy | None:
