@@ -30,6 +30,15 @@ def test_the_signed_minutes_pass_the_archival_checks(closed_meeting, cabinet):
         assert str(pdf.Root.Lang) == "vi"
     assert service.signature_report(minutes).intact  # the conversion came before the signature
 
+    # An official document in Vietnamese: none of the app's English messages, no raw state code.
+    from pypdf import PdfReader
+
+    from tests.core.test_every_word import PAIRS, RAW_CODES
+
+    words = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(document)).pages)
+    assert RAW_CODES.findall(words) == []
+    assert [english for english, _vietnamese in PAIRS if english in words] == []
+
 
 def _plain_pdf() -> bytes:
     """One page in the app's embedded font, as reportlab writes it."""

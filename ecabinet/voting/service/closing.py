@@ -24,6 +24,7 @@ from ecabinet.voting.service import sealing
 from ecabinet.voting.service.shared import (
     ITEM_OUTCOMES,
     N_CLOSED,
+    N_CLOSED_AS,
     N_REMINDER,
     REMINDER_HOURS,
     canonical,
@@ -155,8 +156,8 @@ def _count(actor: Actor, ballot: Ballot, reason: str, now: datetime) -> dict[str
         if item is not None:
             item.outcome = ITEM_OUTCOMES[result["outcome"]]
     if ballot.kind is BallotKind.WRITTEN:
-        notify_voters([v.voter_id for v in voters_of(ballot)], ballot, N_CLOSED, title=ballot.title,
-                      outcome=result["outcome"])
+        notify_voters([v.voter_id for v in voters_of(ballot)], ballot,
+                      N_CLOSED_AS.get(result["outcome"], N_CLOSED), title=ballot.title, outcome=result["outcome"])
     db.session.flush()
     record_change(actor, "ballot.close", ballot, {
         "reason": reason, "rule": ballot.rule.value, "outcome": result["outcome"], "eligible": ballot.eligible_count,

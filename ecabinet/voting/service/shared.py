@@ -29,7 +29,12 @@ ITEM_OUTCOMES = {rules.ADOPTED: "adopted_by_vote", rules.REJECTED: "rejected_by_
 
 N_SENT = "A written-opinion ballot awaits your answer: “%(title)s” (deadline %(deadline)s)."
 N_REMINDER = "Reminder: answer the written-opinion ballot “%(title)s” before %(deadline)s."
-N_CLOSED = "The ballot “%(title)s” is closed: %(outcome)s."
+N_CLOSED = "The ballot “%(title)s” is closed: %(outcome)s."  # before outcomes had their own messages
+# One message per outcome, so that the outcome is in the reader's words (a parameter is not translated).
+N_CLOSED_AS = {rules.ADOPTED: "The ballot “%(title)s” is closed: adopted.",
+               rules.REJECTED: "The ballot “%(title)s” is closed: not adopted.",
+               rules.NO_QUORUM: "The ballot “%(title)s” is closed without a quorum.",
+               "partly_adopted": "The ballot “%(title)s” is closed: partly adopted."}
 
 
 class VotingError(DomainError):
