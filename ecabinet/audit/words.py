@@ -29,7 +29,8 @@ names: Hook[Callable[[Collection[int]], Mapping[int, str]]] = Hook("audit.words.
 
 # The actions whose details carry a title for their object, and which kind of object it is.
 _TITLED = {"meeting.create": "meeting", "meeting.update": "meeting", "agenda.item_add": "meeting_item",
-           "agenda.item_update": "meeting_item", "document.upload": "document"}
+           "agenda.item_update": "meeting_item", "document.upload": "document",
+           "document.rename": "document"}
 # Details that name a person, in the order they are looked for.
 _PERSON_KEYS = ("user", "member", "voter", "reader_id")
 
@@ -75,6 +76,10 @@ SENTENCES: dict[str, Any] = {
     "participant.add": _l("%(actor)s invited %(user)s to the meeting %(meeting)s"),
     "participant.remove": _l("%(actor)s removed %(user)s from the meeting %(meeting)s"),
     "participant.respond": _l("%(actor)s answered the invitation to the meeting %(meeting)s"),
+    "participant.invitation": _l("%(actor)s sent the invitation to the meeting %(meeting)s to %(count)s participants"),
+    "participant.reminder": _l("%(actor)s reminded %(count)s participants of the meeting %(meeting)s"),
+    "agenda.import": _l("%(actor)s imported items from a spreadsheet into the agenda of the meeting %(meeting)s"),
+    "meeting.from_template": _l("%(actor)s filled the agenda of the meeting %(meeting)s from a template"),
     "participant.substitute_vote": _l("%(actor)s changed who votes for %(user)s in the meeting %(meeting)s"),
     "guest.invite": _l("%(actor)s invited %(user)s as a guest for the item %(item)s"),
     "guest.uninvite": _l("%(actor)s withdrew the invitation of %(user)s as a guest for the item %(item)s"),
@@ -104,10 +109,16 @@ SENTENCES: dict[str, Any] = {
     "vote.change": _l("%(actor)s changed their vote in the vote %(ballot)s"),
     # documents
     "document.upload": _l("%(actor)s uploaded the document %(document)s"),
+    "document.rename": _l("%(actor)s renamed the document %(document)s"),
     "document.new_version": _l("%(actor)s uploaded version %(version)s of the document %(document)s"),
     "document.upload_refused": _l("%(actor)s tried to upload %(filename)s; it was refused"),
     "document.viewed": _l("%(actor)s opened the document %(document)s"),
     "document.downloaded": _l("%(actor)s downloaded the document %(document)s"),
+    "calendar.feed_made": _l("%(actor)s made a calendar subscription address"),
+    "calendar.feed_revoked": _l("%(actor)s stopped their calendar subscription"),
+    "display.issued": _l("%(actor)s issued a link for the room screen %(label)s"),
+    "display.revoked": _l("%(actor)s revoked the room screen %(label)s"),
+    "document.annotated_copy": _l("%(actor)s downloaded the document %(document)s with their own notes"),
     "document.original_downloaded": _l("%(actor)s downloaded the original of the document %(document)s"),
     "document.copy_made": _l("A marked copy of the document %(document)s was made for %(reader)s"),
     "document.confidential": _l("%(actor)s marked the document %(document)s confidential"),
@@ -132,6 +143,12 @@ SENTENCES: dict[str, Any] = {
     "action.add": _l("%(actor)s assigned a task to %(ministry)s, due %(due)s"),
     "action.update": _l("%(actor)s updated a task: %(status)s"),
     "archive.export": _l("%(actor)s exported the record of the meeting %(meeting)s"),
+    # the list of organisations
+    "organisation.create": _l("%(actor)s added the organisation %(organisation)s"),
+    "organisation.update": _l("%(actor)s changed the name of the organisation %(organisation)s"),
+    "organisation.deactivate": _l("%(actor)s deactivated the organisation %(organisation)s"),
+    "organisation.activate": _l("%(actor)s activated the organisation %(organisation)s again"),
+    "organisation.move": _l("%(actor)s moved the organisation %(organisation)s to place %(position)s"),
 }
 
 # Variants chosen by a detail's value.
@@ -161,6 +178,7 @@ OBJECT_KINDS: dict[str, Any] = {
     "meeting_participant": _l("the participant no. %(id)s"),
     "document_annotation": _l("the note no. %(id)s"),
     "board_book": _l("the board book of the meeting no. %(id)s"),
+    "organisation": _l("the organisation %(ref)s"),
 }
 
 ROLES = {"admin": _l("Administrator"), "secretary": _l("Secretariat"), "chair": _l("Chair"),
@@ -190,7 +208,7 @@ FAMILIES: dict[str, Any] = {
     "interest": _l("Declared interests"), "position": _l("Positions on items"), "floor": _l("Speakers"),
     "comment": _l("Comments"), "ballot": _l("Votes"), "vote": _l("Votes cast"), "document": _l("Documents"),
     "minutes": _l("Minutes"), "conclusion": _l("Conclusions"), "action": _l("Tasks"),
-    "archive": _l("Record exports"),
+    "archive": _l("Record exports"), "organisation": _l("Organisations"),
 }
 
 
@@ -342,7 +360,6 @@ def describe(entry: AuditEntry, names_: Names) -> str:
         "document": _ref(names_, "document", refs.document),
         "email": details.get("email") or "—",
         "role": _label(ROLES, details.get("role", entry.object_id if entry.object_type == "role" else None)),
-        "position": _label(POSITIONS, details.get("position")),
         "mode": _label(MODES, details.get("mode")),
         "status": _label(STATUSES, details.get("status")),
         "fields": ", ".join(changed) or "—",
@@ -352,6 +369,9 @@ def describe(entry: AuditEntry, names_: Names) -> str:
         "reader": details.get("reader") or "—",
         "ministry": details.get("ministry") or "—",
         "due": details.get("due") or "—",
+        "organisation": f"«{details['name']}»" if isinstance(details.get("name"), str) else "—",
+        "position": details.get("position", "—") if entry.action == "organisation.move" else
+        _label(POSITIONS, details.get("position")),
         "count": len(recipients) if isinstance(recipients, list) else "—",
         "from": details.get("from") or "—",
         "to": details.get("to") or "—",
@@ -371,7 +391,8 @@ def describe(entry: AuditEntry, names_: Names) -> str:
         template = GENERIC if entry.object_type else GENERIC_NO_OBJECT
         kind = entry.object_type or ""
         ref = {"ballot": values["ballot"], "meeting": values["meeting"], "meeting_item": values["item"],
-               "document": values["document"], "user": values["user"]}.get(kind)
+               "document": values["document"], "user": values["user"],
+               "organisation": values["organisation"]}.get(kind)
         phrase = OBJECT_KINDS.get(kind)
         if phrase is not None:
             values["object"] = str(phrase) % {"ref": ref, "id": entry.object_id or "—"}
