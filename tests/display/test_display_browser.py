@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 
 from ecabinet.display import service
 from ecabinet.extensions import db
+from tests.browser import violations as _violations
 from tests.conftest import PASSWORD, ROOT
-from tests.e2e.test_accessibility import _violations
 from tests.helpers import csrf_from, http_login
 from tests.live.conftest import RoomClient
 from tests.meetings.conftest import actor

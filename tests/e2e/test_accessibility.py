@@ -9,22 +9,9 @@ import pytest
 from playwright.sync_api import expect
 
 from ecabinet.extensions import db
-from tests.conftest import PASSWORD, ROOT
+from tests.browser import violations as _violations
+from tests.conftest import PASSWORD
 from tests.documents.app_fixtures import briefing  # noqa: F401 - fixture reused here
-
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-
-
-def _violations(page) -> list[dict]:
-    # evaluate() runs through the browser's debugging channel, so the page's strict CSP does not block it.
-    page.evaluate(AXE.read_text())
-    result = page.evaluate("""async () => {
-        const r = await axe.run(document, {resultTypes: ['violations']});
-        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                                       nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
-    }""")
-    return [v for v in result if v["impact"] in ("serious", "critical")]
-
 
 # What a finger taps: buttons, choices, fields. Links inside running text are exempt, so links are checked
 # only on screens whose links all stand alone (``links=True``).

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser import violations as _violations
 from tests.conftest import PASSWORD
 from tests.documents.app_fixtures import briefing  # noqa: F401 - fixtures reused here
-from tests.e2e.test_accessibility import _violations
 from tests.meetings.conftest import cabinet, draft, published  # noqa: F401
 from tests.security.test_access_matrix import _url, world  # noqa: F401
 

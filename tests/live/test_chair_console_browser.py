@@ -15,8 +15,9 @@ import pytest
 from playwright.sync_api import expect
 
 from ecabinet.extensions import db
-from tests.conftest import PASSWORD, ROOT
-from tests.live.test_meeting_screen import _violations
+from tests.browser import sign_in as _sign_in
+from tests.browser import violations as _violations
+from tests.conftest import ROOT
 from tests.meetings.conftest import actor
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -24,15 +25,6 @@ SIZES = [(1366, 1024), (1440, 900)]
 IDS = ["tablet-landscape-1366x1024", "desktop-1440x900"]
 
 
-def _sign_in(browser, base_url: str, email: str, path: str, size):
-    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, has_touch=size[0] < 1400)
-    page = context.new_page()
-    page.goto(base_url + "/login?next=" + path)
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(base_url + path)
-    return context, page
 
 
 def _shot(page, name: str) -> None:

@@ -14,33 +14,17 @@ from ecabinet.accounts import service as accounts
 from ecabinet.accounts.models import Role
 from ecabinet.extensions import db
 from ecabinet.meetings import service
+from tests.browser import sign_in as _sign_in
+from tests.browser import violations as _violations
 from tests.conftest import PASSWORD, ROOT
 from tests.meetings.conftest import SYSTEM
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SIZES = {"desktop-1440x900": (1440, 900), "tablet-portrait-1024x1366": (1024, 1366)}
 
 
-def _violations(page) -> list[dict]:
-    page.evaluate(AXE.read_text())
-    result = page.evaluate("""async () => {
-        const r = await axe.run(document, {resultTypes: ['violations']});
-        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                                       nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
-    }""")
-    return [v for v in result if v["impact"] in ("serious", "critical")]
 
 
-def _sign_in(browser, base_url: str, email: str, path: str, size):
-    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, has_touch=size[0] < 1400)
-    page = context.new_page()
-    page.goto(base_url + "/login?next=" + path)
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(base_url + path)
-    return context, page
 
 
 def _agenda_xlsx() -> bytes:
