@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from ecabinet.display.models import RoomDisplay, WithheldItems
-from ecabinet.display.service import token_hash
+from ecabinet.display.queries import token_hash
 from ecabinet.extensions import db
 from ecabinet.meetings.demo import DEMO_TITLE
 from ecabinet.meetings.models import Meeting

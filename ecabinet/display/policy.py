@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ecabinet.accounts.models import User
 from ecabinet.display.models import RoomDisplay
+from ecabinet.display.queries import display_for_token
 from ecabinet.meetings import policy as meetings_policy
 
 # The cookie that holds a screen's token once it has opened its link (HttpOnly; also sent to /socket.io/).
@@ -20,6 +21,4 @@ def can_manage_displays(user: User, meeting_id: int | None = None, **_: object) 
 
 def display_of(token: str | None) -> RoomDisplay | None:
     """The screen a token lets in: an issued, unrevoked display. Anything else gets nothing."""
-    from ecabinet.display.service import display_for_token
-
     return display_for_token(token)

@@ -10,7 +10,6 @@ else: its socket carries only "something changed" with the event number; the sta
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from typing import Any
 
@@ -21,6 +20,7 @@ from ecabinet.core.actor import Actor
 from ecabinet.core.errors import DomainError
 from ecabinet.core.types import utcnow
 from ecabinet.display.models import RoomDisplay, WithheldItems
+from ecabinet.display.queries import token_hash
 from ecabinet.extensions import db
 from ecabinet.live import service as live
 from ecabinet.meetings import service as meetings
@@ -36,10 +36,6 @@ SEEN_EVERY_S = 60
 
 class DisplayError(DomainError):
     """A request about room displays that breaks a rule."""
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def issue_display(actor: Actor, meeting: Meeting, label: str, withheld: str) -> tuple[RoomDisplay, str]:
@@ -78,14 +74,6 @@ def revoke_display(actor: Actor, meeting: Meeting, display_id: int) -> RoomDispl
 def displays_of(meeting: Meeting) -> list[RoomDisplay]:
     return list(db.session.scalars(select(RoomDisplay).where(RoomDisplay.meeting_id == meeting.id)
                                    .order_by(RoomDisplay.revoked_at.is_not(None), RoomDisplay.id)))
-
-
-def display_for_token(token: str | None) -> RoomDisplay | None:
-    """The active display a token opens, or None (unknown, revoked, malformed)."""
-    if not token or len(token) > 100:
-        return None
-    display = db.session.scalar(select(RoomDisplay).where(RoomDisplay.token_hash == token_hash(token)))
-    return display if display is not None and display.active else None
 
 
 def seen(display: RoomDisplay) -> None:

@@ -78,14 +78,19 @@ def _meeting(meeting_id: int) -> Meeting:
     return meeting
 
 
+def _error_message(exc: Exception) -> str:
+    if isinstance(exc, Denied):
+        return _(exc.message)
+    if isinstance(exc, PdfError):  # the engine's refusals: messages marked in ecabinet/pdf/errors.py
+        return _(exc.message, **exc.params)
+    assert isinstance(exc, DomainError)
+    return exc.translated()
+
+
 def _json_error(exc: Exception, status: int | None = None):
     if isinstance(exc, Denied):
-        return jsonify(error=_(exc.message)), 403
-    if isinstance(exc, PdfError):  # the engine's refusals: messages marked in ecabinet/pdf/errors.py
-        body: dict[str, Any] = {"error": _(exc.message, **exc.params)}
-    else:
-        assert isinstance(exc, DomainError)
-        body = {"error": exc.translated()}
+        return jsonify(error=_error_message(exc)), 403
+    body: dict[str, Any] = {"error": _error_message(exc)}
     if isinstance(exc, IntakeError):
         body["code"] = exc.code
     return jsonify(body), status or exc.status
@@ -260,7 +265,7 @@ def annotated(document_id: int):
         if request.accept_mimetypes.best == "application/json":
             return _json_error(exc, 403 if isinstance(exc, Denied) else 409)
         # Followed as a link from the viewer: back to it, with the reason.
-        flash(_json_error(exc)[0].get_json()["error"], "error")
+        flash(_error_message(exc), "error")
         return redirect(url_for("documents.show", document_id=document_id))
     return _pdf_response(served, attachment=True)
 

@@ -17,11 +17,11 @@ MODULES = sorted(m.name for m in pkgutil.iter_modules([str(PACKAGE)]))
 
 # The order of ecabinet/pdf/__init__.py's docstring: a module imports only from lower layers.
 LAYERS = {
-    "errors": 1, "limits": 1, "geometry": 1, "textfold": 1,
+    "errors": 1, "limits": 1, "geometry": 1, "textfold": 1, "pdfa": 1,
     "ttfsubset": 2, "fonts": 2, "typeset": 2.5,
     "sandbox": 3, "storage": 3, "pool": 3.5,
     "stamping": 4,
-    "copies": 5,
+    "copies": 5, "annotate": 5,
     "intake": 6, "boardbook": 6, "textpos": 6,
     "worker": 7,
 }
