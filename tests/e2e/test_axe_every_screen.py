@@ -49,7 +49,8 @@ def test_every_screen_has_no_serious_violation(db_url, app, world, live_server, 
             page.goto(url)
             page.wait_for_load_state("load")
             page.wait_for_timeout(150)
-            for size, viewport in SIZES.items():
+            # Both sizes for the secretariat's desk; the console and the administration at the tablet's.
+            for size, viewport in (SIZES.items() if role == "secretary" else list(SIZES.items())[:1]):
                 page.set_viewport_size(viewport)
                 for v in _violations(page):
                     problems.append(f"{role} {size} {rule.rule}: {v['id']} ({v['impact']}) {v['nodes']}")
