@@ -106,13 +106,11 @@ class UserData:
 def _with_organisation(data: UserData, keep: int | None = None) -> UserData:
     """The data with its organisation resolved against the list: the picked one (active, or the one the
     user already has), else the one of the typed name, else the typed name alone."""
-    if data.organisation_id is not None:
-        organisation = organisations.usable(data.organisation_id, keep=keep)
-        if organisation is None:
-            raise AccountError("Please choose the ministry or organisation from the list: "
-                               "the one given is unknown or no longer active.")
-    else:
-        organisation = organisations.find_by_name(data.organisation) if data.organisation else None
+    try:
+        organisation = organisations.resolve(data.organisation_id, data.organisation, keep=keep)
+    except organisations.UnusableOrganisation as exc:
+        raise AccountError("Please choose the ministry or organisation from the list: "
+                           "the one given is unknown or no longer active.") from exc
     if organisation is not None:
         data.organisation, data.organisation_id = organisation.name, organisation.id
     return data

@@ -100,6 +100,22 @@ def find_by_name(name: str | None) -> Organisation | None:
     return None
 
 
+class UnusableOrganisation(LookupError):
+    """A form picked an organisation that is unknown or no longer active: each domain says so in its own
+    words (a user's organisation, an item's presenting ministry, an action's ministry)."""
+
+
+def resolve(organisation_id: int | None, typed_name: str | None, keep: int | None = None) -> Organisation | None:
+    """The organisation a form means: the picked one (``usable``), else the one whose name was typed, else
+    None (the typed text stays as it is). Raises ``UnusableOrganisation`` when the picked one is unusable."""
+    if organisation_id is not None:
+        organisation = usable(organisation_id, keep=keep)
+        if organisation is None:
+            raise UnusableOrganisation(organisation_id)
+        return organisation
+    return find_by_name(typed_name) if typed_name else None
+
+
 def _name_taken(name: str, except_id: int | None = None) -> bool:
     """Another organisation has this name, ignoring case (accents count: they tell Vietnamese words apart)."""
     wanted = name.casefold()

@@ -65,13 +65,11 @@ class ItemData:
         """The presenting ministry and presenter resolved against the lists: picked ones must be active
         (or be the item's own already), and their names are copied into the text columns."""
         keep_organisation = item.organisation_id if item is not None else None
-        if self.organisation_id is not None:
-            organisation = organisations.usable(self.organisation_id, keep=keep_organisation)
-            if organisation is None:
-                raise MeetingError("Please choose the presenting ministry from the list: "
-                                   "the one given is unknown or no longer active.")
-        else:
-            organisation = organisations.find_by_name(self.ministry) if self.ministry else None
+        try:
+            organisation = organisations.resolve(self.organisation_id, self.ministry, keep=keep_organisation)
+        except organisations.UnusableOrganisation as exc:
+            raise MeetingError("Please choose the presenting ministry from the list: "
+                               "the one given is unknown or no longer active.") from exc
         if organisation is not None:
             self.organisation_id, self.ministry = organisation.id, organisation.name
         if self.presenter_id is not None:

@@ -74,13 +74,11 @@ def add_action(actor: Actor, meeting: Meeting, data: ActionData) -> ActionItem:
     title, ministry = (data.title or "").strip(), (data.ministry or "").strip()
     if not title or len(title) > 500:
         raise MinutesError("An action item needs a title of at most 500 characters.")
-    if data.organisation_id is not None:
-        organisation = organisations.usable(data.organisation_id)
-        if organisation is None:
-            raise MinutesError("Please choose the ministry from the list: the one given is unknown or no longer "
-                               "active.")
-    else:
-        organisation = organisations.find_by_name(ministry) if ministry else None
+    try:
+        organisation = organisations.resolve(data.organisation_id, ministry)
+    except organisations.UnusableOrganisation as exc:
+        raise MinutesError("Please choose the ministry from the list: the one given is unknown or no longer "
+                           "active.") from exc
     if organisation is not None:
         ministry = organisation.name
     if not ministry or len(ministry) > 200:
@@ -115,12 +113,14 @@ def update_action(actor: Actor, action: ActionItem, status: str, note: str) -> A
         raise MinutesError("Unknown status.") from exc
     if len(note or "") > 5000:
         raise MinutesError("The progress note is too long.")
+    previous = action.status
     action.status = new_status
     update = ActionUpdate(action_id=action.id, author_id=actor.user_id, status=new_status, note=(note or "").strip())
     db.session.add(update)
     audit.record(actor, "action.update", object_type="action_item", object_id=action.id,
                  meeting_id=action.conclusion.meeting_id, details={"status": new_status.value})
-    domain_events.publish(action.conclusion.meeting_id, "action.update")
+    domain_events.publish(action.conclusion.meeting_id, "action.update", action_id=action.id,
+                          previous=previous.value if previous is not None else None, status=new_status.value)
     return update
 
 
