@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from tests.browser import sign_in
 from tests.conftest import PASSWORD
 from tests.helpers import login
-from tests.live.test_room_browser import _sign_in
+
+TABLET = (1024, 768)
 
 
 def test_the_manifest_makes_the_app_installable(client):
@@ -40,7 +42,7 @@ def test_the_offline_page_holds_nothing_personal(client, users):
 
 
 def test_a_tablet_that_loses_the_network_sees_the_offline_page_then_the_app_again(users, live_server, browser):
-    context, page = _sign_in(browser, live_server.url, users["member"].email, "/")
+    context, page = sign_in(browser, live_server.url, users["member"].email, "/", TABLET)
     try:
         page.evaluate("navigator.serviceWorker.ready.then(() => true)")
         page.reload()  # now under the worker's control

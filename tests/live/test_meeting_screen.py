@@ -10,11 +10,12 @@ import pytest
 from playwright.sync_api import expect
 
 from ecabinet.extensions import db
-from tests.conftest import PASSWORD, ROOT
+from tests.browser import sign_in, violations
+from tests.conftest import ROOT
 from tests.meetings.conftest import actor
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+LANDSCAPE = (1366, 1024)  # a tablet in landscape
 SIZES = {"tablet-portrait-768x1024": (768, 1024), "tablet-portrait-1024x1366": (1024, 1366),
          "tablet-landscape-1366x1024": (1366, 1024), "desktop-1440x900": (1440, 900), "phone-390x844": (390, 844)}
 PAGES = ["## Trang một", "Nội dung trang một.", "## Trang hai", "## Trang ba", "## Trang bốn", "## Trang năm"]
@@ -50,17 +51,6 @@ def screen(in_session, cabinet, app, tmp_path):
     return in_session, {k: d.id for k, d in docs.items()}
 
 
-def _sign_in(browser, base_url: str, email: str, path: str, size=(1366, 1024), touch: bool = True):
-    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, has_touch=touch)
-    page = context.new_page()
-    page.goto(base_url + "/login?next=" + path)
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(base_url + path)
-    return context, page
-
-
 def _document_shown(page, document_id: int) -> None:
     frame = page.locator("#room-doc-frame")
     expect(frame).to_have_attribute("src", f"/documents/{document_id}")
@@ -92,7 +82,8 @@ def _no_sideways_scroll(page) -> None:
 def test_room_shows_the_first_document_at_every_size(screen, live_server, browser):
     meeting, docs = screen
     ARTIFACTS.mkdir(exist_ok=True)
-    context, page = _sign_in(browser, live_server.url, "member@example.gov.vn", f"/meetings/{meeting.id}/room")
+    context, page = sign_in(browser, live_server.url, "member@example.gov.vn", f"/meetings/{meeting.id}/room",
+                            LANDSCAPE)
     try:
         for name, (width, height) in SIZES.items():
             page.set_viewport_size({"width": width, "height": height})
@@ -119,7 +110,8 @@ def test_room_shows_the_first_document_at_every_size(screen, live_server, browse
 def test_following_tablet_moves_with_the_chair_and_opens_the_document(screen, cabinet, live_server, browser,
                                                                       room_client):
     meeting, docs = screen
-    context, page = _sign_in(browser, live_server.url, "member@example.gov.vn", f"/meetings/{meeting.id}/room")
+    context, page = sign_in(browser, live_server.url, "member@example.gov.vn", f"/meetings/{meeting.id}/room",
+                            LANDSCAPE)
     try:
         _document_shown(page, docs["brief"])
         chair = room_client("chair@example.gov.vn", meeting.id)
@@ -135,7 +127,8 @@ def test_browsing_tablet_sees_where_the_chair_went_and_returns_with_one_tap(scre
                                                                             room_client):
     meeting, docs = screen
     first, second, third = meeting.items[0], meeting.items[1], meeting.items[2]
-    context, page = _sign_in(browser, live_server.url, "member@example.gov.vn", f"/meetings/{meeting.id}/room")
+    context, page = sign_in(browser, live_server.url, "member@example.gov.vn", f"/meetings/{meeting.id}/room",
+                            LANDSCAPE)
     try:
         _document_shown(page, docs["brief"])
         page.locator("#live-items").get_by_role("button", name=f"2. {second.title}").click()
@@ -162,9 +155,9 @@ def test_following_tablets_open_the_presented_document_and_follow_its_pages(scre
     mid = meeting.id
     contexts = []
     try:
-        chair_ctx, chair = _sign_in(browser, live_server.url, "chair@example.gov.vn", f"/meetings/{mid}/console",
-                                    size=(1440, 900), touch=False)
-        m_ctx, member = _sign_in(browser, live_server.url, "member@example.gov.vn", f"/meetings/{mid}/room")
+        chair_ctx, chair = sign_in(browser, live_server.url, "chair@example.gov.vn", f"/meetings/{mid}/console",
+                                   (1440, 900))
+        m_ctx, member = sign_in(browser, live_server.url, "member@example.gov.vn", f"/meetings/{mid}/room", LANDSCAPE)
         contexts = [chair_ctx, m_ctx]
         _document_shown(member, docs["brief"])
         # The chair presents the annex (the second document of the item): the member's tablet opens it.
@@ -181,7 +174,7 @@ def test_following_tablets_open_the_presented_document_and_follow_its_pages(scre
         expect(_frame_page(chair)).to_have_text("4")
         expect(_frame_page(member)).to_have_text("4", timeout=10_000)
         # A tablet that joins now opens the presented document at the presenter's page (from its snapshot).
-        m2_ctx, late = _sign_in(browser, live_server.url, "member2@example.gov.vn", f"/meetings/{mid}/room")
+        m2_ctx, late = sign_in(browser, live_server.url, "member2@example.gov.vn", f"/meetings/{mid}/room", LANDSCAPE)
         contexts.append(m2_ctx)
         _document_shown(late, docs["annex"])
         expect(_frame_page(late)).to_have_text("4", timeout=10_000)
@@ -227,24 +220,14 @@ def test_only_the_chair_or_the_items_presenter_may_present(screen, cabinet, room
     assert member.call("presenter.share", document_id=docs["second"])["error"] == "forbidden"
 
 
-def _violations(page) -> list[dict]:
-    page.evaluate(AXE.read_text())
-    result = page.evaluate("""async () => {
-        const r = await axe.run(document, {resultTypes: ['violations']});
-        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                                       nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
-    }""")
-    return [v for v in result if v["impact"] in ("serious", "critical")]
-
-
 @pytest.mark.parametrize("size", [(1366, 1024), (390, 844)], ids=["landscape", "phone"])
 def test_meeting_screen_accessibility(screen, live_server, browser, size):
     meeting, docs = screen
-    context, page = _sign_in(browser, live_server.url, "member@example.gov.vn", f"/meetings/{meeting.id}/room",
-                             size=size)
+    context, page = sign_in(browser, live_server.url, "member@example.gov.vn", f"/meetings/{meeting.id}/room",
+                            size)
     try:
         _document_shown(page, docs["brief"])
         expect(page.get_by_test_id("meeting-status")).to_have_text("Đang họp")
-        assert _violations(page) == []
+        assert violations(page) == []
     finally:
         context.close()

@@ -5,19 +5,9 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
+from tests.browser import sign_in
 
-
-def _sign_in(browser, base_url: str, email: str, path: str, tablet: bool = True):
-    viewport = {"width": 1024, "height": 768} if tablet else {"width": 1440, "height": 900}
-    context = browser.new_context(viewport=viewport, has_touch=tablet)
-    page = context.new_page()
-    page.goto(base_url + "/login?next=" + path)
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(base_url + path)
-    return context, page
+TABLET = (1024, 768)
 
 
 def test_chair_moves_item_members_follow_and_floor_is_granted(in_session, cabinet, live_server, browser):
@@ -25,10 +15,10 @@ def test_chair_moves_item_members_follow_and_floor_is_granted(in_session, cabine
     second = in_session.items[1]
     contexts = []
     try:
-        chair_ctx, chair = _sign_in(browser, live_server.url, "chair@example.gov.vn", f"/meetings/{mid}/console",
-                                    tablet=False)
-        m1_ctx, m1 = _sign_in(browser, live_server.url, "member@example.gov.vn", f"/meetings/{mid}/room")
-        m2_ctx, m2 = _sign_in(browser, live_server.url, "member2@example.gov.vn", f"/meetings/{mid}/room")
+        chair_ctx, chair = sign_in(browser, live_server.url, "chair@example.gov.vn", f"/meetings/{mid}/console",
+                                   (1440, 900))
+        m1_ctx, m1 = sign_in(browser, live_server.url, "member@example.gov.vn", f"/meetings/{mid}/room", TABLET)
+        m2_ctx, m2 = sign_in(browser, live_server.url, "member2@example.gov.vn", f"/meetings/{mid}/room", TABLET)
         contexts = [chair_ctx, m1_ctx, m2_ctx]
         for page in (chair, m1, m2):
             expect(page.get_by_test_id("meeting-status")).to_have_text("Đang họp")
@@ -54,10 +44,17 @@ def test_chair_moves_item_members_follow_and_floor_is_granted(in_session, cabine
 
 
 def test_tablet_shows_reconnecting_and_disables_actions(in_session, live_server, browser):
-    context, page = _sign_in(browser, live_server.url, "member@example.gov.vn", f"/meetings/{in_session.id}/room")
+    context, page = sign_in(browser, live_server.url, "member@example.gov.vn", f"/meetings/{in_session.id}/room",
+                            TABLET)
     try:
         expect(page.get_by_test_id("meeting-status")).to_have_text("Đang họp")
-        page.evaluate("window.ecabinetLive.socket.io.engine.close()")
+        # The first attempt to reconnect waits 4 s (instead of 0.5–1.5 s), so that a busy machine still
+        # sees the tablet while it is disconnected.
+        page.evaluate("""() => {
+            const manager = window.ecabinetLive.socket.io;
+            manager.randomizationFactor(0); manager.reconnectionDelay(4000); manager.reconnectionDelayMax(4000);
+            manager.engine.close();
+        }""")
         expect(page.locator("#live-connection")).to_be_visible()
         expect(page.locator("#live-connection")).to_have_text("Mất kết nối. Đang kết nối lại…")
         expect(page.get_by_role("button", name="Điểm danh: tại phòng họp")).to_be_disabled()

@@ -11,10 +11,12 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from ecabinet.extensions import db
+from tests.browser import sign_in
 from tests.conftest import PASSWORD, ROOT
-from tests.live.test_room_browser import _sign_in
 from tests.meetings.conftest import actor
 from tests.voting.conftest import make_live, make_written
+
+TABLET, DESKTOP = (1024, 768), (1440, 900)
 
 
 def _artifact(name: str) -> Path:
@@ -29,10 +31,10 @@ def test_live_vote_in_the_browser(quorate, cabinet, live_server, browser):
     mid = quorate.id
     contexts = []
     try:
-        chair_ctx, chair = _sign_in(browser, live_server.url, "chair@example.gov.vn", f"/meetings/{mid}/console",
-                                    tablet=False)
-        m1_ctx, m1 = _sign_in(browser, live_server.url, "member@example.gov.vn", f"/meetings/{mid}/room")
-        m2_ctx, m2 = _sign_in(browser, live_server.url, "member2@example.gov.vn", f"/meetings/{mid}/room")
+        chair_ctx, chair = sign_in(browser, live_server.url, "chair@example.gov.vn", f"/meetings/{mid}/console",
+                                   DESKTOP)
+        m1_ctx, m1 = sign_in(browser, live_server.url, "member@example.gov.vn", f"/meetings/{mid}/room", TABLET)
+        m2_ctx, m2 = sign_in(browser, live_server.url, "member2@example.gov.vn", f"/meetings/{mid}/room", TABLET)
         contexts = [chair_ctx, m1_ctx, m2_ctx]
         for page in (chair, m1, m2):
             expect(page.get_by_test_id("meeting-status")).to_have_text("Đang họp")
@@ -81,7 +83,7 @@ def test_written_opinion_in_the_browser(cabinet, live_server, browser):
     service.approve_ballot(actor(cabinet["chair"]), ballot)
     service.send_ballot(actor(cabinet["secretary"]), ballot)
     db.session.commit()
-    context, page = _sign_in(browser, live_server.url, "member@example.gov.vn", "/ballots")
+    context, page = sign_in(browser, live_server.url, "member@example.gov.vn", "/ballots", TABLET)
     try:
         page.get_by_test_id("pending-ballots").get_by_role("link").click()
         page.get_by_label("Ý kiến khác", exact=True).check()
@@ -116,7 +118,7 @@ def test_voting_in_a_live_vote_takes_two_taps_from_home(quorate, cabinet, live_s
     ballot = make_live(quorate, cabinet, title="Thông qua Nghị quyết phiên họp")
     service.open_ballot(actor(cabinet["chair"]), ballot)
     db.session.commit()
-    context, page = _sign_in(browser, live_server.url, "member@example.gov.vn", "/")
+    context, page = sign_in(browser, live_server.url, "member@example.gov.vn", "/", TABLET)
     try:
         taps = Taps(page)
         taps.tap(page.get_by_test_id("pending-ballots").get_by_role("link", name="Thông qua Nghị quyết phiên họp"))
@@ -135,7 +137,7 @@ def test_a_written_opinion_of_three_questions_takes_five_taps_and_shows_what_was
     service.approve_ballot(actor(cabinet["chair"]), ballot)
     service.send_ballot(actor(cabinet["secretary"]), ballot)
     db.session.commit()
-    context, page = _sign_in(browser, live_server.url, "member@example.gov.vn", "/")
+    context, page = sign_in(browser, live_server.url, "member@example.gov.vn", "/", TABLET)
     try:
         taps = Taps(page)
         taps.tap(page.get_by_test_id("pending-ballots").get_by_role("link"))
