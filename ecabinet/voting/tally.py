@@ -110,13 +110,17 @@ def _send_forever(app: Flask, sender: _Sender) -> None:
             pending[ballot_id] = meeting_id
         started, emitting = time.monotonic(), 0.0
         claimed_elsewhere: dict[int, int] = {}
+        sent_any, claim_ends = False, INTERVAL
         with app.app_context():
             try:
                 for ballot_id, meeting_id in list(pending.items()):
-                    if claim(app, ballot_id):
+                    left = claim(app, ballot_id)
+                    if left:
                         claimed_elsewhere[ballot_id] = meeting_id
+                        claim_ends = min(claim_ends, left)
                     else:
                         emitting += send(ballot_id, meeting_id)
+                        sent_any = True
                     del pending[ballot_id]
                 sender.failures = 0
             except Exception as exc:  # noqa: BLE001 - a database hiccup must not end the sender
@@ -129,6 +133,12 @@ def _send_forever(app: Flask, sender: _Sender) -> None:
             for ballot_id, meeting_id in claimed_elsewhere.items():
                 sender.dirty.setdefault(ballot_id, meeting_id)
             sender.wake.set()
+            if not sent_any and not pending:
+                # Only the window's end is waited for, not a whole interval: the claim may be this
+                # instance's own from the last window, ending in a few milliseconds (waiting a full
+                # interval then gave 300 ms gaps between tallies on PostgreSQL + Redis).
+                socketio.sleep(claim_ends)
+                continue
         if pending:
             # Not sent: wait a little (longer while it keeps failing), then read them again, without
             # waiting for another vote. A tally read after the database is back carries every vote.
