@@ -4,13 +4,13 @@
     .venv/bin/python bench/run.py --only live_load --clients 500
     .venv/bin/python bench/run.py --only bench_live_real --clients 500   # keeps the other saved results
 
-The real-time load benchmarks (live_load.py, bench_live_real.py, bench_tally.py) run twice: on SQLite,
-then on PostgreSQL with Redis (127.0.0.1:5432, trust auth, database ``test``; Redis 127.0.0.1:6379),
-which is skipped, with the reason, when either is not reachable. bench_scaleout.py (HAProxy in front of
-three instances, 6,000 tablets, kill -9 of one instance) runs once, on PostgreSQL + Redis, with
-``--kill`` (``BENCH_SCALEOUT_ARGS`` replaces its arguments). Every other ``bench/*.py`` is run as
-is; one that is missing or fails is reported as not run. Nothing here asserts: the table shows measured
-values next to their targets.
+The real-time load benchmarks (live_load.py, bench_live_real.py, bench_tally.py with socket.io-client, the
+tablets' own client) run twice: on SQLite, then on PostgreSQL with Redis (127.0.0.1:5432, trust auth,
+database ``test``; Redis 127.0.0.1:6379), which is skipped, with the reason, when either is not reachable.
+bench_scaleout.py (HAProxy in front of three instances, 6,000 tablets, kill -9 of one instance) runs once,
+on PostgreSQL + Redis, with ``--kill`` (``BENCH_SCALEOUT_ARGS`` replaces its arguments). Every other
+``bench/*.py`` is run as is; one that is missing or fails is reported as not run. Nothing here asserts:
+the table shows measured values next to their targets.
 """
 
 from __future__ import annotations
@@ -355,6 +355,8 @@ def table(runs: dict[str, dict[str, Any]]) -> list[dict]:
             continue
         if name.startswith("bench_tally"):
             label = "tally, SQLite" if name == "bench_tally_sqlite" else "tally, PostgreSQL + Redis"
+            if (run.get("result") or {}).get("client") == "real":  # older results were the lean Python client's
+                label = label.replace("tally, ", "tally, real clients, ")
             rows.extend(rows_tally(label, run) if "result" in run else [row(label, "not run", "", run["reason"])])
             continue
         if name.startswith("bench_live_real"):
@@ -403,8 +405,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description="Run every benchmark in bench/ and record the results.")
     p.add_argument("--only", help="run only this benchmark (file name without .py)")
     p.add_argument("--clients", type=int,
-                   help="passed to live_load.py and bench_live_real.py (default: their own, 2000; "
-                        "bench_live_real.py also reads BENCH_REAL_CLIENTS)")
+                   help="passed to live_load.py, bench_live_real.py and bench_tally.py (default: their own, "
+                        "2000; bench_live_real.py also reads BENCH_REAL_CLIENTS)")
     p.add_argument("--output", default=str(BENCH / "results.json"))
     p.add_argument("--markdown", action="store_true",
                    help="rebuild the table of the saved results and print it as Markdown; runs nothing")
@@ -447,11 +449,12 @@ def main() -> int:
             runs["bench_live_real_postgresql_redis"] = {"status": "not run", "reason": why} if why else run_json(
                 script, [*extra, "--postgres", POSTGRES_URL, "--redis", REDIS_URL], TIME_LIMIT[script])
             continue
-        if script == "bench_tally.py":  # like live_load: SQLite, then PostgreSQL + Redis
-            runs["bench_tally_sqlite"] = run_json(script, [], TIME_LIMIT[script])
+        if script == "bench_tally.py":  # like live_load: SQLite, then PostgreSQL + Redis; the tablets' own client
+            extra = ["--client", "real", *(["--clients", str(args.clients)] if args.clients else [])]
+            runs["bench_tally_sqlite"] = run_json(script, extra, TIME_LIMIT[script])
             why = postgres_ok() or redis_ok()
             runs["bench_tally_postgresql_redis"] = {"status": "not run", "reason": why} if why else run_json(
-                script, ["--postgres", POSTGRES_URL, "--redis", REDIS_URL], TIME_LIMIT[script])
+                script, [*extra, "--postgres", POSTGRES_URL, "--redis", REDIS_URL], TIME_LIMIT[script])
             continue
         if script == "bench_scaleout.py":  # needs PostgreSQL and Redis (instances share rooms through Redis)
             why = postgres_ok() or redis_ok()

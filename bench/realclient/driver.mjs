@@ -20,43 +20,17 @@
 // the current item (chair.set_item), and the driver times each tablet's agenda.current_item event
 // from just before the chair's emit, and counts the bytes each tablet's TCP socket read meanwhile.
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { io } from "socket.io-client";
+import {
+  bytesRead, connected, inPool, joinMeeting, logger, ms, negotiatedExtensions, openSocket, percentile, procCpuMs as cpuOf,
+  procMib, readConfig, report, sleep, wsOf,
+} from "./common.mjs";
 
-const cfg = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const cfg = readConfig();
 const started = performance.now();
-const log = (msg) => process.stderr.write(`[realclient ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-const ms = (v) => (v === null || v === undefined || Number.isNaN(v) ? null : Math.round(v * 10) / 10);
-const sleep = (s) => new Promise((r) => setTimeout(r, s * 1000));
-
-function percentile(values, p) {
-  // Nearest rank, as bench/live_load.py.
-  if (!values.length) return null;
-  const sorted = Float64Array.from(values).sort();
-  return sorted[Math.max(1, Math.ceil((sorted.length * p) / 100)) - 1];
-}
-
-// --- the server's process: CPU time and memory from /proc -------------------------------------------
-function procCpuMs(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / (cfg.clkTck || 100);
-  } catch {
-    return null;
-  }
-}
-
-function procMib(pid, key) {
-  try {
-    const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith(key + ":"));
-    return line ? Math.round((Number(line.split(/\s+/)[1]) / 1024) * 10) / 10 : null;
-  } catch {
-    return null;
-  }
-}
+const log = logger("realclient");
+const procCpuMs = (pid) => cpuOf(pid, cfg.clkTck);
 
 async function startBare(payload) {
   const here = fileURLToPath(new URL(".", import.meta.url));
@@ -113,17 +87,12 @@ class Room {
   async connectAndJoin(index, cookie, watchPresence = false) {
     const t = { index, socket: null, joined: false, dropped: null, online: 0 };
     const start = performance.now();
-    t.socket = openSocket(this.url, cookie);
+    t.socket = openSocket(this.url, cookie, cfg);
     if (index >= 0) t.socket.on("event", (ev) => { if (ev?.type === "agenda.current_item") this.onCurrentItem(index, ev); });
     if (watchPresence) t.socket.on("presence", (p) => { t.online = (p?.online || []).length; });
     t.socket.on("disconnect", (reason) => { t.dropped = `${reason} at +${Math.round((performance.now() - started) / 1000)}s`; });
-    await new Promise((resolve, reject) => {
-      t.socket.once("connect", resolve);
-      t.socket.once("connect_error", (err) => reject(new Error(`connect_error: ${err.message}`)));
-    });
-    const ack = await t.socket.timeout(120000).emitWithAck("join", { meeting_id: cfg.meetingId, last_seq: null });
-    if (!ack?.ok) throw new Error(`join refused: ${JSON.stringify(ack).slice(0, 200)}`);
-    await t.socket.timeout(60000).emitWithAck("vote.list", { meeting_id: cfg.meetingId });
+    await connected(t.socket);
+    await joinMeeting(t.socket, cfg.meetingId);
     t.joined = true;
     t.joinMs = performance.now() - start;
     // What the join cost on the wire: handshake, the snapshot in the join's answer, the ballots.
@@ -139,22 +108,17 @@ class Room {
     const cpu0 = process.cpuUsage();
     const srv0 = procCpuMs(pid);
     const t0 = performance.now();
-    let next = 0;
     const progress = setInterval(() => {
       log(`  [${this.name}] ${tablets.length} joined, ${failures.length} failed, ` +
           `${Math.round((performance.now() - t0) / 1000)} s, server RSS ${procMib(pid, "VmRSS")} MiB`);
     }, 5000);
-    const worker = async () => {
-      while (next < n) {
-        const i = next++;
-        try {
-          tablets.push(await this.connectAndJoin(i, this.cookies ? this.cookies[i] : null));
-        } catch (err) {
-          failures.push(String(err.message || err).slice(0, 200));
-        }
+    await inPool(n, cfg.connectConcurrency || 20, async (i) => {
+      try {
+        tablets.push(await this.connectAndJoin(i, this.cookies ? this.cookies[i] : null));
+      } catch (err) {
+        failures.push(String(err.message || err).slice(0, 200));
       }
-    };
-    await Promise.all(Array.from({ length: cfg.connectConcurrency || 20 }, worker));
+    });
     clearInterval(progress);
     const joinS = (performance.now() - t0) / 1000;
     this.chair = await this.connectAndJoin(-1, this.chairCookie || null, true);
@@ -172,14 +136,7 @@ class Room {
       server_cpu_s: srv0 === null ? null : Math.round((procCpuMs(pid) - srv0) / 100) / 10,
       client_cpu_s: Math.round((cpu1.user + cpu1.system) / 1e5) / 10,
     };
-    const negotiated = {};
-    for (const t of tablets) {
-      // The response's parameters as ws parsed them (its .extensions gives only the names).
-      const pmd = wsOf(t.socket)?._extensions?.["permessage-deflate"];
-      const params = pmd ? Object.entries(pmd.params || {}).map(([k, v]) => (v === true ? k : `${k}=${v}`)) : [];
-      const ext = pmd ? ["permessage-deflate", ...params].join("; ") : "(none)";
-      negotiated[ext] = (negotiated[ext] || 0) + 1;
-    }
+    const negotiated = negotiatedExtensions(tablets.map((t) => t.socket));
     result.negotiated_extensions = negotiated;
     log(`[${this.name}] ${joined}/${n} joined in ${joinS.toFixed(1)} s (${failures.length} failures); ` +
         `extensions ${JSON.stringify(negotiated)}`);
@@ -197,7 +154,8 @@ class Room {
   async round(r) {
     const items = cfg.itemIds || [1];
     const { tablets, pid, joined } = this;
-    const b0 = bytesRead(tablets);
+    const sockets = tablets.map((t) => t.socket);
+    const b0 = bytesRead(sockets);
     const c0 = process.cpuUsage();
     const s0 = procCpuMs(pid);
     eld.reset();
@@ -220,7 +178,7 @@ class Room {
     const lat = [];
     for (const t of rec.times) if (!Number.isNaN(t)) lat.push(t - tEmit);
     this.all.push(...lat);
-    const bytes = bytesRead(tablets) - b0;
+    const bytes = bytesRead(sockets) - b0;
     const c1 = process.cpuUsage(c0);
     const s1 = procCpuMs(pid);
     const row = {
@@ -270,44 +228,6 @@ class Room {
     for (const t of this.tablets) t.socket.close();
     this.chair?.socket.close();
   }
-}
-
-function deflateOffer() {
-  if (cfg.offer === "none") return false;
-  // A browser offers permessage-deflate (client_max_window_bits) and compresses every message it
-  // sends; ws would skip messages under 1,024 bytes without threshold 0.
-  const offer = { threshold: 0 };
-  if (cfg.offer === "no_context_takeover") {
-    // What the server would answer if it chose no context takeover itself (RFC 7692 lets it add both
-    // parameters to its response): wsproto accepts them from the offer and then drops its compressor
-    // after every message, and its decompressor after every message it receives.
-    offer.serverNoContextTakeover = true;
-    offer.clientNoContextTakeover = true;
-  }
-  return offer;
-}
-
-function openSocket(url, cookie) {
-  const headers = { Origin: url, "User-Agent": cfg.userAgent || "ecabinet-bench/1.0" };
-  if (cookie) headers.Cookie = cookie;
-  return io(url, {
-    forceNew: true, // one engine.io connection per tablet: io() would otherwise share one Manager per URL
-    transports: ["websocket"],
-    reconnection: false, // a dropped tablet is counted, not silently reconnected
-    timeout: 60000,
-    extraHeaders: headers,
-    perMessageDeflate: deflateOffer(),
-  });
-}
-
-function wsOf(socket) {
-  return socket.io?.engine?.transport?.ws;
-}
-
-function bytesRead(tablets) {
-  let total = 0;
-  for (const t of tablets) total += wsOf(t.socket)?._socket?.bytesRead ?? 0;
-  return total;
 }
 
 const eld = monitorEventLoopDelay({ resolution: 5 });
@@ -370,9 +290,7 @@ async function main() {
     for (const bare of bares) bare.child.kill("SIGTERM");
   }
   result.elapsed_s = Math.round((performance.now() - started) / 100) / 10;
-  process.stdout.write(JSON.stringify(result) + "\n");
-  // Closed sockets may leave timers behind: do not wait for them.
-  setTimeout(() => process.exit(result.error ? 2 : 0), 200);
+  report(result);
 }
 
 main();

@@ -28,55 +28,22 @@
 // the current item (chair.set_item) once per round; the chairs' actions are staggered over the round.
 // Each tablet's agenda.current_item is timed from just before its chair's emit.
 import { fork } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { monitorEventLoopDelay, performance } from "node:perf_hooks";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Socket as Engine } from "engine.io-client";
 import { io } from "socket.io-client";
+import { logger, ms, percentile, procCpuMs as cpuOf, procMib, readConfig, report, sleep, stats, wallMs as now } from "./common.mjs";
 
-const cfg = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const cfg = readConfig();
 const HELPER = process.argv[3] === "--helper" ? Number(process.argv[4]) : null;
 const DRIVERS = Math.max(1, cfg.drivers || 1);
-// Wall-clock milliseconds with sub-millisecond resolution: the same clock in every driver process.
-const now = () => performance.timeOrigin + performance.now();
+// Times are wall-clock milliseconds (now()): the same clock in every driver process.
 const started = now();
-const log = (msg) => process.stderr.write(`[scaleout ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-const ms = (v) => (v === null || v === undefined || Number.isNaN(v) ? null : Math.round(v * 10) / 10);
+const log = logger("scaleout");
 const sec = (v) => (v === null || v === undefined ? null : Math.round(v / 10) / 100);
-const sleep = (s) => new Promise((r) => setTimeout(r, s * 1000));
 const COOKIE = "ECSERVER";
+const procCpuMs = (pid) => cpuOf(pid, cfg.clkTck);
 
-function percentile(values, p) {
-  // Nearest rank, as bench/live_load.py.
-  if (!values.length) return null;
-  const sorted = Float64Array.from(values).sort();
-  return sorted[Math.max(1, Math.ceil((sorted.length * p) / 100)) - 1];
-}
-
-function stats(values) {
-  return { p50: ms(percentile(values, 50)), p99: ms(percentile(values, 99)),
-           max: ms(values.length ? values.reduce((a, b) => Math.max(a, b), -Infinity) : null), samples: values.length };
-}
-
-// --- processes: CPU time and memory from /proc ---------------------------------------------------------
-function procCpuMs(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / (cfg.clkTck || 100);
-  } catch {
-    return null;
-  }
-}
-
-function procMib(pid, key) {
-  try {
-    const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith(key + ":"));
-    return line ? Math.round((Number(line.split(/\s+/)[1]) / 1024) * 10) / 10 : null;
-  } catch {
-    return null;
-  }
-}
-
+// --- processes: CPU time and memory (common.mjs reads /proc) ----------------------------------------
 function sampleInstances() {
   const out = {};
   for (const inst of cfg.instances) {
@@ -711,8 +678,7 @@ async function main() {
   }
   out.elapsed_s = Math.round((now() - started) / 100) / 10;
   for (const m of out.per_meeting || []) delete m.samples;
-  process.stdout.write(JSON.stringify(out) + "\n");
-  setTimeout(() => process.exit(out.error ? 2 : 0), 200);
+  report(out);
 }
 
 async function failover(rooms) {
