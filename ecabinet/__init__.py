@@ -144,6 +144,9 @@ def _register_domains(app: Flask) -> None:
     # Importing a domain's models registers its tables; its events module registers its handlers.
     from ecabinet.accounts import models as _accounts_models  # noqa: F401
     from ecabinet.accounts.views import bp as accounts_bp
+    from ecabinet.api import models as _api_models  # noqa: F401
+    from ecabinet.api.views import admin_bp as api_admin_bp
+    from ecabinet.api.views import bp as api_bp
     from ecabinet.audit import models as _audit_models  # noqa: F401
     from ecabinet.audit.views import bp as audit_bp
     from ecabinet.cli import cli
@@ -168,13 +171,19 @@ def _register_domains(app: Flask) -> None:
     from ecabinet.notifications.views import bp as notifications_bp
     from ecabinet.organisations import models as _organisations_models  # noqa: F401
     from ecabinet.organisations.views import bp as organisations_bp
+    from ecabinet.publication import models as _publication_models  # noqa: F401
+    from ecabinet.publication.views import bp as publication_bp
+    from ecabinet.submissions import models as _submissions_models  # noqa: F401
+    from ecabinet.submissions.service import outcome as _submissions_outcome  # noqa: F401 - its outcome notices
+    from ecabinet.submissions.views import bp as submissions_bp
     from ecabinet.voting import home as _voting_home  # noqa: F401 - its part of the home page
     from ecabinet.voting import models as _voting_models  # noqa: F401
     from ecabinet.voting import record as _voting_record  # noqa: F401 - its part of the minutes
     from ecabinet.voting.views import bp as voting_bp
 
     for bp in (core_bp, accounts_bp, audit_bp, meetings_bp, live_bp, minutes_bp, documents_bp, voting_bp,
-               notifications_bp, organisations_bp, display_bp, home_bp):
+               notifications_bp, organisations_bp, display_bp, home_bp, submissions_bp, api_bp, api_admin_bp,
+               publication_bp):
         app.register_blueprint(bp)
     register_error_pages(app)
     cli.add_command(demo_command)

@@ -82,4 +82,10 @@ def from_environment() -> dict[str, Any]:
         "LOG_ACCESS": _bool("LOG_ACCESS", os.environ.get("LOG_FORMAT") == "json"),
         # A reconnecting client further behind than this many events gets a snapshot instead.
         "LIVE_MAX_REPLAY": int(os.environ.get("LIVE_MAX_REPLAY", "200")),
+        # The REST API (docs/api.md) and the open data pages (docs/publication.md).
+        "API_RATE_PER_SECOND": float(os.environ.get("API_RATE_PER_SECOND", "5")),
+        "API_RATE_BURST": int(os.environ.get("API_RATE_BURST", "60")),
+        "WEBHOOK_TIMEOUT": float(os.environ.get("WEBHOOK_TIMEOUT", "10")),
+        "PUBLIC_BODY_NAME": os.environ.get("PUBLIC_BODY_NAME") or None,
+        "PUBLIC_BODY_SHORT_NAME": os.environ.get("PUBLIC_BODY_SHORT_NAME") or None,
     }

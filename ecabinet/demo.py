@@ -36,6 +36,12 @@ def load_demo(password: str) -> list[str]:
     from ecabinet.display.demo import load_display_demo
 
     lines += load_display_demo()
+    from ecabinet.publication.demo import load_publication_demo
+
+    lines += load_publication_demo()
+    from ecabinet.submissions.demo import load_submissions_demo
+
+    lines += load_submissions_demo(password)
     return lines
 
 

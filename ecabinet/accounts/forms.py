@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
-from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ecabinet.accounts.models import Role, User
 from ecabinet.accounts.service import FIELD_LIMITS, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, TEXT_SIZES
@@ -19,6 +19,7 @@ ROLE_LABELS = {
     Role.CHAIR: _l("Chair"),
     Role.MEMBER: _l("Member"),
     Role.GUEST: _l("Guest"),
+    Role.LIAISON: _l("Ministry liaison"),
 }
 
 
@@ -36,6 +37,7 @@ REQUIRED = _l("Please fill in this field.")
 TOO_LONG = _l("This field can hold at most %(max)d characters.")
 PASSWORD_LENGTH = _l("The password must be between %(min)d and %(max)d characters long.")
 ROLE_CHOICE = _l("Please choose a role from the list.")
+LIAISON_MINISTRY = _l("A ministry liaison must belong to a ministry: please choose it from the list.")
 
 
 def _required() -> DataRequired:
@@ -62,6 +64,11 @@ class UserForm(FlaskForm):
                        default=Role.MEMBER.value, validate_choice=False,
                        validators=[InputRequired(message=ROLE_CHOICE),
                                    AnyOf([r.value for r in Role], message=ROLE_CHOICE)])
+
+    def validate_organisation_id(self, field: PickerField) -> None:
+        # A liaison acts for one ministry and sees only its submissions: without one they could do nothing.
+        if self.role.data == Role.LIAISON.value and not field.data:
+            raise ValidationError(LIAISON_MINISTRY)
 
 
 class NewUserForm(UserForm):
@@ -99,6 +106,7 @@ class RoleSettingsForm(FlaskForm):
     chair = BooleanField(ROLE_LABELS[Role.CHAIR])
     member = BooleanField(ROLE_LABELS[Role.MEMBER])
     guest = BooleanField(ROLE_LABELS[Role.GUEST])
+    liaison = BooleanField(ROLE_LABELS[Role.LIAISON])
 
 
 def person_label(user: User) -> str:

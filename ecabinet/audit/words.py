@@ -149,6 +149,33 @@ SENTENCES: dict[str, Any] = {
     "organisation.deactivate": _l("%(actor)s deactivated the organisation %(organisation)s"),
     "organisation.activate": _l("%(actor)s activated the organisation %(organisation)s again"),
     "organisation.move": _l("%(actor)s moved the organisation %(organisation)s to place %(position)s"),
+    # ministries' submissions
+    "submission.create": _l("%(actor)s sent the submission %(submission)s"),
+    "submission.new_version": _l("%(actor)s sent version %(version)s of the submission %(submission)s"),
+    "submission.return": _l("%(actor)s returned the submission %(submission)s for revision"),
+    "submission.accept_meeting": _l("%(actor)s put the submission %(submission)s on a meeting's agenda"),
+    "submission.accept_written": _l("%(actor)s sent the submission %(submission)s for written opinions"),
+    "submission.withdraw": _l("%(actor)s withdrew the submission %(submission)s"),
+    "submission.merge": _l("%(actor)s merged the submission %(submission)s into another"),
+    "submission.merged_in": _l("%(actor)s merged another submission into the submission %(submission)s"),
+    "submission.outcome": _l("A decision was reached on the submission %(submission)s"),
+    "submission.file_read": _l("%(actor)s opened a document of the submission %(submission)s"),
+    # the REST API's clients and webhooks
+    "api.client_registered": _l("%(actor)s registered the API client %(client)s"),
+    "api.token_issued": _l("%(actor)s issued a new token to an API client"),
+    "api.client_revoked": _l("%(actor)s revoked the API client %(client)s"),
+    "api.reads": _l("An API client read data %(reads)s times"),
+    "api.document_copy": _l("The API client %(client)s downloaded a copy of the document %(document)s"),
+    "api.submission_create": _l("The API client %(client)s sent the submission %(submission)s"),
+    "api.submission_version": _l("The API client %(client)s sent a new version of the submission %(submission)s"),
+    "api.submission_withdraw": _l("The API client %(client)s withdrew the submission %(submission)s"),
+    "api.webhook_set": _l("%(actor)s set an API client's webhook address"),
+    "api.webhook_removed": _l("%(actor)s removed an API client's webhook address"),
+    "api.webhook_secret_rotated": _l("%(actor)s replaced an API client's webhook signing secret"),
+    "api.webhook_resent": _l("%(actor)s sent a webhook delivery again"),
+    # open data
+    "publication.publish": _l("%(actor)s published a decision of the meeting %(meeting)s to the public"),
+    "publication.withdraw": _l("%(actor)s withdrew a publication of the meeting %(meeting)s"),
 }
 
 # Variants chosen by a detail's value.
@@ -158,6 +185,8 @@ _VARIANTS: dict[tuple[str, str, Any], Any] = {
     ("minutes.sign", "signed", False): _l("%(actor)s tried to sign the minutes of the meeting %(meeting)s; "
                                           "the signature failed"),
     ("ballot.create", "item", None): _l("%(actor)s prepared the vote %(ballot)s"),
+    ("publication.publish", "kind", "conclusion"): _l("%(actor)s published the conclusions of the meeting "
+                                                      "%(meeting)s to the public"),
 }
 
 OWN_POSITION = _l("%(actor)s marked their own position on the item %(item)s: %(position)s")
@@ -179,10 +208,13 @@ OBJECT_KINDS: dict[str, Any] = {
     "document_annotation": _l("the note no. %(id)s"),
     "board_book": _l("the board book of the meeting no. %(id)s"),
     "organisation": _l("the organisation %(ref)s"),
+    "submission": _l("the submission no. %(id)s"),
+    "api_client": _l("the API client no. %(id)s"),
+    "publication": _l("the publication no. %(id)s"),
 }
 
 ROLES = {"admin": _l("Administrator"), "secretary": _l("Secretariat"), "chair": _l("Chair"),
-         "member": _l("Member"), "guest": _l("Guest")}
+         "member": _l("Member"), "guest": _l("Guest"), "liaison": _l("Ministry liaison")}
 POSITIONS = {"agree": _l("agrees"), "disagree": _l("disagrees"), "other": _l("another opinion"),
              "abstain": _l("abstains")}
 MODES = {"room": _l("in the room"), "remote": _l("remotely")}
@@ -208,7 +240,8 @@ FAMILIES: dict[str, Any] = {
     "interest": _l("Declared interests"), "position": _l("Positions on items"), "floor": _l("Speakers"),
     "comment": _l("Comments"), "ballot": _l("Votes"), "vote": _l("Votes cast"), "document": _l("Documents"),
     "minutes": _l("Minutes"), "conclusion": _l("Conclusions"), "action": _l("Tasks"),
-    "archive": _l("Record exports"), "organisation": _l("Organisations"),
+    "archive": _l("Record exports"), "organisation": _l("Organisations"), "submission": _l("Submissions"),
+    "api": _l("API clients"), "publication": _l("Open data"),
 }
 
 
@@ -370,6 +403,11 @@ def describe(entry: AuditEntry, names_: Names) -> str:
         "ministry": details.get("ministry") or "—",
         "due": details.get("due") or "—",
         "organisation": f"«{details['name']}»" if isinstance(details.get("name"), str) else "—",
+        "client": f"«{details.get('name') or details.get('client')}»"
+        if isinstance(details.get("name") or details.get("client"), str) else "—",
+        "reads": details.get("reads", "—"),
+        "submission": f"«{details['title']}»" if entry.object_type == "submission"
+        and isinstance(details.get("title"), str) else "—",
         "position": details.get("position", "—") if entry.action == "organisation.move" else
         _label(POSITIONS, details.get("position")),
         "count": len(recipients) if isinstance(recipients, list) else "—",

@@ -11,3 +11,5 @@ class Role(enum.StrEnum):
     CHAIR = "chair"
     MEMBER = "member"
     GUEST = "guest"
+    # A ministry's liaison: submits its dossiers to the Government, sees nothing else of the cabinet's work.
+    LIAISON = "liaison"

@@ -84,4 +84,4 @@ def can_see_receipts(user: User, meeting_id: int | None = None, **_: object) -> 
 
 
 def can_search(user: User, **_: object) -> bool:
-    return user.is_active
+    return user.is_active and user.role is not Role.LIAISON  # a liaison reads no meeting's documents

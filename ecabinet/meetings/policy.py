@@ -131,7 +131,8 @@ def _is_member(user: User, meeting: Meeting) -> bool:
 # --- rules for views (user, **url arguments) -> bool ---------------------------------------------------
 
 def can_list_meetings(user: User, **_: object) -> bool:
-    return user.is_active
+    # A ministry's liaison takes part in no meeting: their pages are their ministry's submissions.
+    return user.is_active and user.role is not Role.LIAISON
 
 
 def can_create_meeting(user: User, **_: object) -> bool:

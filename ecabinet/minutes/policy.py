@@ -69,7 +69,7 @@ def can_issue_conclusions(user: User, meeting_id: int | None = None, **_: object
 
 
 def can_list_actions(user: User, **_: object) -> bool:
-    return user.is_active and user.role is not Role.GUEST
+    return user.is_active and user.role not in (Role.GUEST, Role.LIAISON)
 
 
 def can_update_action(user: User, action_id: int | None = None, **_: object) -> bool:
@@ -80,4 +80,4 @@ def can_update_action(user: User, action_id: int | None = None, **_: object) -> 
 
 
 def can_browse_archive(user: User, **_: object) -> bool:
-    return user.is_active and user.role is not Role.GUEST
+    return user.is_active and user.role not in (Role.GUEST, Role.LIAISON)

@@ -23,7 +23,7 @@ from tests.helpers import login
 from tests.meetings.conftest import cabinet, draft, published  # noqa: F401 - fixtures reused here
 from tests.security.test_access_matrix import _url, world  # noqa: F401 - the fixture is used by name
 
-ROLES = ["guest", "member", "chair", "secretary", "admin"]
+ROLES = ["guest", "member", "chair", "secretary", "admin", "liaison"]
 _TAGS = re.compile(r"<script\b.*?</script>|<style\b.*?</style>|<[^>]+>", re.DOTALL | re.IGNORECASE)
 # Not the app's words: raw entries shown as such (the audit log's JSON), and the minutes' own text and
 # its comparison lines, which are an official document in Vietnamese whatever the reader's language.

@@ -13,7 +13,7 @@ from tests.conftest import PASSWORD
 from tests.helpers import login
 from tests.meetings.conftest import actor, make_outsider
 
-ROLES = ["anonymous", "guest", "member", "chair", "secretary", "admin", "outsider"]
+ROLES = ["anonymous", "guest", "member", "chair", "secretary", "admin", "outsider", "liaison"]
 
 
 # URL arguments that name an object of world()'s meeting: nobody outside the meeting may reach them.
@@ -62,11 +62,30 @@ def world(app, published, cabinet, briefing, tmp_path):
     from ecabinet.display import service as displays
 
     display, token = displays.issue_display(secretary, published, "Phòng họp 1", "title")
-    return {"ballot_id": ballot.id, "meeting_id": published.id, "item_id": first.id, "user_id": cabinet["member"].id,
+    # The liaison of that ministry, and one submission of it with its document.
+    from ecabinet.accounts import service as accounts
+    from ecabinet.accounts.models import Role
+    from ecabinet.submissions import service as submissions
+
+    liaison = accounts.update_user(actor(cabinet["admin"]), cabinet["liaison"], accounts.UserData(
+        email="liaison@example.gov.vn", name="Test liaison", role=Role.LIAISON, organisation_id=organisation.id))
+    submission = submissions.create_submission(actor(liaison), submissions.SubmissionData(
+        title="Dự thảo Nghị định", kind="decree", handling="meeting", deadline=published.ends_at + timedelta(days=30)),
+        [documents.receive(io.BytesIO(briefing), "to-trinh.pdf")])
+    return {"submission_id": submission.id, "file_id": submission.latest.documents[0].id,
+            "ballot_id": ballot.id, "meeting_id": published.id, "item_id": first.id, "user_id": cabinet["member"].id,
             "template_id": template.id, "organisation_id": organisation.id,
             "participant_id": member.id, "minutes_id": draft.id, "action_id": action.id, "document_id": document.id,
             "annotation_id": note.id, "number": 1, "code": "en", "step": "adjourn", "display_id": display.id,
             "token": token}
+
+
+# URL arguments that name a ministry's submission: only its liaison and the secretariat reach it.
+SUBMISSION_OBJECTS = {"submission_id", "file_id"}
+# What a liaison may open besides their ministry's submissions: what every signed-in person has (their
+# account, their notices, the home page, the language) and nothing of the cabinet's work.
+LIAISON_MAY = ("submissions.", "home.", "core.", "notifications.", "accounts.account", "accounts.change_password",
+               "accounts.text_size", "accounts.reauth", "accounts.login")
 
 
 def _url(rule, values: dict) -> str:
@@ -116,6 +135,7 @@ def test_access_matrix(app, client, world, role):
     app.config["WTF_CSRF_ENABLED"] = False  # the policy, not the token, must decide each POST here
     if role != "anonymous":
         login(client, f"{role}@example.gov.vn", PASSWORD)
+    reached: list[tuple[str, str, int]] = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint in ("static", "accounts.logout"):  # logout would end the session mid-matrix
             continue
@@ -133,6 +153,13 @@ def test_access_matrix(app, client, world, role):
                 assert status in (403, 404), (method, url, status)
             if role == "admin" and MEETING_OBJECTS & set(rule.arguments) and not rule.endpoint.startswith("audit."):
                 assert status in (403, 404), (method, url, status)
+            if role not in ("anonymous", "liaison", "secretary") and SUBMISSION_OBJECTS & set(rule.arguments):
+                assert status in (403, 404), (role, method, url, status)
+            if role == "liaison" and not public and not rule.endpoint.startswith(LIAISON_MAY) \
+                    and status not in (403, 404):
+                reached.append((method, url, status))
+    # A ministry's liaison is refused the rest of the app.
+    assert reached == [], f"the liaison reached these: {reached}"
 
 
 # Who passes each Socket.IO event's policy in the meeting of world() (a refusal by the domain's rules, such

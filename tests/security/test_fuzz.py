@@ -90,9 +90,32 @@ def world(app, client, cabinet, published, meeting_doc):  # noqa: F811 - fixture
     from ecabinet.meetings import service
 
     service.start_meeting(actor(cabinet["chair"]), published)
+    submission = _a_submission(cabinet, published)
     db.session.commit()
     return {"meeting_id": [published.id], "item_id": [item.id for item in published.items],
-            "document_id": [meeting_doc.id], "participant_id": [p.id for p in published.participants][:2]}
+            "document_id": [meeting_doc.id], "participant_id": [p.id for p in published.participants][:2],
+            "submission_id": [submission.id], "file_id": [d.id for d in submission.latest.documents]}
+
+
+def _a_submission(cabinet, published):  # noqa: ANN001, ANN202
+    """A ministry's submission with its document, waiting for the secretariat."""
+    import io
+    from datetime import timedelta
+
+    from ecabinet.accounts import service as accounts
+    from ecabinet.accounts.models import Role
+    from ecabinet.documents import service as documents
+    from ecabinet.documents.models import Document
+    from ecabinet.organisations import service as organisations
+    from ecabinet.submissions import service as submissions
+
+    ministry = organisations.create(actor(cabinet["admin"]), organisations.OrganisationData(name="Bộ Tư pháp"))
+    liaison = accounts.update_user(actor(cabinet["admin"]), cabinet["liaison"], accounts.UserData(
+        email="liaison@example.gov.vn", name="Test liaison", role=Role.LIAISON, organisation_id=ministry.id))
+    pdf = documents.blobs().path(db.session.query(Document).first().latest.sha256).read_bytes()
+    return submissions.create_submission(actor(liaison), submissions.SubmissionData(
+        title="Dự thảo Nghị định", kind="decree", handling="meeting", deadline=published.ends_at + timedelta(days=9)),
+        [documents.receive(io.BytesIO(pdf), "to-trinh.pdf")])
 
 
 def _signed_in(app, role: str):  # noqa: ANN001, ANN202
