@@ -285,3 +285,15 @@ def browser():
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"])
         yield browser
         browser.close()
+
+
+def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001
+    """Browser tests run on SQLite only. What a page shows and how it behaves in Chromium does not depend
+    on the database; the rules behind every page and event are tested on both databases through HTTP and
+    real sockets. Running each Chromium flow twice doubled the suite's slowest part."""
+    skip = pytest.mark.skip(reason="a browser flow runs on SQLite; its rules are tested on both databases")
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if "browser" in getattr(item, "fixturenames", ()) and callspec is not None \
+                and callspec.params.get("database") == "postgresql":
+            item.add_marker(skip)
