@@ -5,6 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Test files run in parallel, one worker per core (each with its own databases, Redis database and folder).
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 # Lucide icons copied into static/vendor/icons.svg by `make vendor`; templates/_icons.html draws them.
 ICONS := house calendar-days search list-checks archive vote users scroll-text circle-user-round log-out \
   languages menu x play presentation download upload signature plus calendar-plus book-open pencil send \
@@ -56,7 +58,7 @@ test: setup
 	$(VENV)/bin/lint-imports --no-logo pyproject.toml .ci/importlinter-external.toml
 	node --test tests/js/*.test.mjs
 	$(PY) .ci/audit.py
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: setup
 	$(PY) -m ruff check .

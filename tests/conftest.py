@@ -28,18 +28,35 @@ sys.path.insert(0, str(ROOT))
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Under pytest-xdist each worker is its own test run: its own Redis database (gw0 15, gw1 13, gw2 12, ...;
+# 14 is the benchmarks'), instance folder and pub/sub channel. PostgreSQL schemas are already per run.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+_WORKER_NUMBER = int(WORKER[2:]) if WORKER.startswith("gw") and WORKER[2:].isdigit() else 0
+
+
+def _worker_redis_url(url: str) -> str:
+    if not _WORKER_NUMBER:
+        return url
+    base, _, number = url.rpartition("/")
+    return f"{base}/{max(0, int(number) - 1 - _WORKER_NUMBER)}" if number.isdigit() else url
+
+
+REDIS_URL = _worker_redis_url(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "correct-horse-battery"
 
 # Tests never write into the developer's instance/ folder.
 _TMP = Path(os.environ.get("TMPDIR", "/tmp"))  # noqa: S108
 os.environ.setdefault("ECABINET_INSTANCE_DIR", str(_TMP / f"ecabinet-test-{os.getpid()}"))
+if WORKER:  # workers inherit the controller's environment: give each its own folder
+    os.environ["ECABINET_INSTANCE_DIR"] += f"-{WORKER}"
 os.environ["SESSION_COOKIE_SECURE"] = "0"
 os.environ["ECABINET_FAST_PASSWORD_HASH_FOR_TESTS"] = "1"
 # Redis pub/sub is shared by every database of one server: each test run gets its own channel, so that
 # two runs on one Redis never deliver each other's events.
 os.environ.setdefault("SOCKETIO_CHANNEL", f"ecabinet-test-{uuid.uuid4().hex[:12]}")
+if WORKER:
+    os.environ["SOCKETIO_CHANNEL"] += f"-{WORKER}"
 
 
 def _unavailable(what: str, reason: str) -> None:

@@ -9,6 +9,11 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+# Imported here, at collection, not lazily inside the test: pytest rewrites schemathesis's modules as it
+# imports them, and CPython 3.11.7's compiler failed ("AST constructor recursion depth mismatch") when
+# that first happened deep in a test, with the app's greenlets about.
+from schemathesis.specs.openapi.schemas import OpenApiSchema  # noqa: F401
+
 from tests.api.conftest import bearer
 
 EXAMPLES = 20  # per operation and mode: keeps the run within seconds per database
