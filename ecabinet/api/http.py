@@ -215,9 +215,16 @@ def operation(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return decorate
 
 
-def _buckets() -> service.TokenBuckets:
-    """The app's buckets (per process: with several instances, each allows the rate; docs/api.md)."""
-    return current_app.extensions.setdefault("ecabinet_api_buckets", service.TokenBuckets())
+def _buckets() -> service.TokenBuckets | service.RedisTokenBuckets:
+    """The app's buckets: in Redis when REDIS_URL is set, so that every instance shares one budget per
+    client; else in this process (docs/api.md, "Rate limits")."""
+    found = current_app.extensions.get("ecabinet_api_buckets")
+    if found is None:
+        url = current_app.config.get("REDIS_URL")
+        found = service.RedisTokenBuckets(url, current_app.config.get("API_RATE_REDIS_PREFIX", "ecabinet:api:rate:")) \
+            if url else service.TokenBuckets()
+        current_app.extensions["ecabinet_api_buckets"] = found
+    return found
 
 
 def _authenticated() -> Any:

@@ -169,7 +169,8 @@ def canonical(value: object) -> str:
 # --- rate limits -----------------------------------------------------------------------------------
 
 class TokenBuckets:
-    """A token bucket per client, in this process: ``rate`` requests a second, bursts of ``capacity``."""
+    """A token bucket per client, in this process: ``rate`` requests a second, bursts of ``capacity``.
+    Without Redis, each instance allows the rate (``RedisTokenBuckets`` shares one budget)."""
 
     def __init__(self) -> None:
         self._buckets: dict[int, tuple[float, float]] = {}
@@ -186,3 +187,60 @@ class TokenBuckets:
                 return None
             self._buckets[client_id] = (tokens, now)
             return (1 - tokens) / rate
+
+
+# The bucket's refill and take in one step on the Redis server, so that instances sharing it never both
+# take the last token. The server's clock is the one clock; the state is kept as text (Lua's numbers would
+# round a time in microseconds) and expires once the bucket would be full again (the same as a fresh one).
+_TAKE = """
+local rate = tonumber(ARGV[1])
+local capacity = tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1]) or capacity
+local at = tonumber(state[2]) or now
+tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens), 'at', string.format('%.6f', now))
+redis.call('PEXPIRE', KEYS[1], math.ceil((capacity - tokens) / rate * 1000) + 1000)
+return string.format('%.6f', wait)
+"""
+REDIS_FAILURE_LOG_EVERY = 60.0  # seconds between two warnings while Redis cannot be reached
+
+
+class RedisTokenBuckets:
+    """The same buckets kept in Redis, so that every instance of the app draws on one budget per client.
+
+    If Redis cannot be reached, a request is counted in this process's buckets instead (a warning is
+    logged at most once a minute): the API stays up, limited per instance as without Redis."""
+
+    def __init__(self, url: str, prefix: str = "ecabinet:api:rate:") -> None:
+        import redis
+
+        self.prefix = prefix
+        self._redis = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        self._take = self._redis.register_script(_TAKE)
+        self._local = TokenBuckets()
+        self._warned_at = -REDIS_FAILURE_LOG_EVERY
+
+    def take(self, client_id: int, rate: float, capacity: int) -> float | None:
+        """None when a token was taken, else the seconds to wait for one."""
+        import redis
+
+        try:
+            wait = float(self._take(keys=[f"{self.prefix}{client_id}"], args=[repr(float(rate)), int(capacity)]))
+        except redis.RedisError as exc:
+            self._warn(exc)
+            return self._local.take(client_id, rate, capacity)
+        return wait if wait > 0 else None
+
+    def _warn(self, exc: Exception) -> None:
+        import logging
+
+        now = time.monotonic()
+        if now - self._warned_at >= REDIS_FAILURE_LOG_EVERY:
+            self._warned_at = now
+            logging.getLogger(__name__).warning("API rate limits: Redis unavailable (%s); counting per instance",
+                                                type(exc).__name__)

@@ -10,6 +10,7 @@ bucket in this process's memory): above it, a 429 that costs no database access.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import feedgenerator
@@ -39,7 +40,8 @@ CACHE_SECONDS = 5
 PUBLIC_ENDPOINTS = {"open_index", "open_detail", "open_feed", "open_latest", "oparl_system", "oparl_bodies",
                     "oparl_body", "oparl_organizations", "oparl_organization", "oparl_people", "oparl_person",
                     "oparl_meetings", "oparl_meeting", "oparl_agenda_items", "oparl_agenda_item", "oparl_papers",
-                    "oparl_paper", "oparl_files", "oparl_file"}
+                    "oparl_paper", "oparl_files", "oparl_file", "oparl_memberships", "oparl_membership",
+                    "oparl_locations", "oparl_location", "oparl_consultations", "oparl_consultation"}
 _LIMITER_KEY = "publication.rate_limiter"
 
 KIND_WORDS = {PublicationKind.CONCLUSION: _l("Conclusions"), PublicationKind.DECISION: _l("Decision")}
@@ -232,29 +234,44 @@ def open_feed():
 
 # --- OParl 1.1 ----------------------------------------------------------------------------------------------
 
+def _invalid(fields: dict[str, str]) -> Response:
+    response = jsonify(error="invalid", fields=fields)
+    response.status_code = 400
+    return response
+
+
 def _page() -> int | Response:
     raw = request.args.get("page")
     if raw is None:
         return 1
     page = whole_number(raw)
     if page is None:
-        response = jsonify(error="invalid", fields={"page": f"must be a whole number between 1 and {MAX_ID}"})
-        response.status_code = 400
-        return response
+        return _invalid({"page": f"must be a whole number between 1 and {MAX_ID}"})
     return page
 
 
-def _json_list(endpoint: str, build_list) -> Response:  # noqa: ANN001
+def _json_list(endpoint: str, build_list: Callable[[str, int, oparl.Window, oparl.Public], dict[str, Any]]) \
+        -> Response:
+    """A list answer: its page and its filters (``created_since`` ... ``modified_until``) checked first."""
     page = _page()
     if isinstance(page, Response):
         return page
-    return jsonify(build_list(endpoint, page))
+    window, errors = oparl.Window.parse(request.args)
+    if errors:
+        return _invalid(errors)
+    return jsonify(build_list(endpoint, page, window, oparl.Public()))
 
 
 def _not_found() -> Response:
     response = jsonify(error="not_found", status=404)
     response.status_code = 404
     return response
+
+
+def _one(rows: list[Any], key: int, build: Callable[[Any, oparl.Public], dict[str, Any]],
+         public: oparl.Public) -> Response:
+    found = next((r for r in rows if r.id == key), None)
+    return jsonify(build(found, public)) if found is not None else _not_found()
 
 
 @bp.route("/oparl/v1/system")
@@ -266,8 +283,9 @@ def oparl_system():
 @bp.route("/oparl/v1/body")
 @public
 def oparl_bodies():
-    return _json_list("oparl_bodies", lambda endpoint, page: oparl.listed(endpoint, page, [None],
-                                                                         lambda _: oparl.body()))
+    # The one body has no created or modified of its own: the filters leave it in the list.
+    return _json_list("oparl_bodies", lambda endpoint, page, window, _public: oparl.listed(
+        endpoint, page, [None], lambda _: oparl.body(), window))
 
 
 @bp.route("/oparl/v1/body/1")
@@ -279,54 +297,84 @@ def oparl_body():
 @bp.route("/oparl/v1/organization")
 @public
 def oparl_organizations():
-    return _json_list("oparl_organizations", lambda endpoint, page: oparl.listed(
-        endpoint, page, oparl.public_organisations(), oparl.organization))
+    return _json_list("oparl_organizations", lambda endpoint, page, window, found: oparl.listed(
+        endpoint, page, found.organisations, lambda o: oparl.organization(o, found), window,
+        lambda o: oparl.stamps_of(found.of_organisation(o.id))))
 
 
 @bp.route("/oparl/v1/organization/<int:organisation_id>")
 @public
 def oparl_organization(organisation_id: int):
-    found = next((o for o in oparl.public_organisations() if o.id == organisation_id), None)
-    return jsonify(oparl.organization(found)) if found is not None else _not_found()
+    found = oparl.Public()
+    return _one(found.organisations, organisation_id, oparl.organization, found)
 
 
 @bp.route("/oparl/v1/person")
 @public
 def oparl_people():
-    return _json_list("oparl_people", lambda endpoint, page: oparl.listed(endpoint, page, oparl.public_people(),
-                                                                         oparl.person))
+    return _json_list("oparl_people", lambda endpoint, page, window, found: oparl.listed(
+        endpoint, page, found.people, lambda u: oparl.person(u, found), window,
+        lambda u: oparl.stamps_of(found.of_person(u.id))))
 
 
 @bp.route("/oparl/v1/person/<int:user_id>")
 @public
 def oparl_person(user_id: int):
-    found = next((u for u in oparl.public_people() if u.id == user_id), None)
-    return jsonify(oparl.person(found)) if found is not None else _not_found()
+    found = oparl.Public()
+    return _one(found.people, user_id, oparl.person, found)
 
 
-def _meeting_object(meeting) -> dict[str, Any]:  # noqa: ANN001
-    return oparl.meeting_object(meeting, queries.public_of_meeting(meeting.id))
+@bp.route("/oparl/v1/membership")
+@public
+def oparl_memberships():
+    return _json_list("oparl_memberships", lambda endpoint, page, window, found: oparl.listed(
+        endpoint, page, [u for u in found.people if u.organisation_id], lambda u: oparl.membership(u, found), window,
+        lambda u: oparl.stamps_of(found.of_person(u.id))))
+
+
+@bp.route("/oparl/v1/membership/<int:user_id>")
+@public
+def oparl_membership(user_id: int):
+    found = oparl.Public()
+    return _one([u for u in found.people if u.organisation_id], user_id, oparl.membership, found)
 
 
 @bp.route("/oparl/v1/meeting")
 @public
 def oparl_meetings():
-    return _json_list("oparl_meetings", lambda endpoint, page: oparl.listed(endpoint, page, oparl.public_meetings(),
-                                                                           _meeting_object))
+    return _json_list("oparl_meetings", lambda endpoint, page, window, found: oparl.listed(
+        endpoint, page, found.meetings, lambda m: oparl.meeting_object(m, found), window,
+        lambda m: oparl.stamps_of(found.of_meeting(m.id))))
 
 
 @bp.route("/oparl/v1/meeting/<int:meeting_id>")
 @public
 def oparl_meeting(meeting_id: int):
-    if meeting_id not in queries.public_meeting_ids():
-        return _not_found()
-    return jsonify(_meeting_object(meetings.get_meeting(meeting_id)))
+    found = oparl.Public()
+    return _one(found.meetings, meeting_id, oparl.meeting_object, found)
 
 
-def _publication_routes(name: str, plural: str, build, kind: PublicationKind | None) -> None:  # noqa: ANN001
+@bp.route("/oparl/v1/location")
+@public
+def oparl_locations():
+    return _json_list("oparl_locations", lambda endpoint, page, window, found: oparl.listed(
+        endpoint, page, found.located(), lambda m: oparl.location(m, found), window,
+        lambda m: oparl.stamps_of(found.of_meeting(m.id))))
+
+
+@bp.route("/oparl/v1/location/<int:meeting_id>")
+@public
+def oparl_location(meeting_id: int):
+    found = oparl.Public()
+    return _one(found.located(), meeting_id, oparl.location, found)
+
+
+def _publication_routes(name: str, plural: str, build: Callable[[Publication], dict[str, Any]],
+                        kind: PublicationKind | None) -> None:
     def listing():  # noqa: ANN202
-        return _json_list(f"oparl_{plural}", lambda endpoint, page: oparl.publications_list(endpoint, page, build,
-                                                                                           kind))
+        return _json_list(f"oparl_{plural}", lambda endpoint, page, window, found: oparl.listed(
+            endpoint, page, [p for p in found.publications if kind is None or p.kind is kind], build, window,
+            lambda p: oparl.stamps_of([p])))
 
     def detail(number: int):  # noqa: ANN202
         publication = queries.public_publication(number)
@@ -341,5 +389,6 @@ def _publication_routes(name: str, plural: str, build, kind: PublicationKind | N
 
 
 _publication_routes("agenda_item", "agenda_items", oparl.agenda_item, PublicationKind.DECISION)
+_publication_routes("consultation", "consultations", oparl.consultation, PublicationKind.DECISION)
 _publication_routes("paper", "papers", oparl.paper, None)
 _publication_routes("file", "files", oparl.file, None)

@@ -30,6 +30,12 @@ def is_liaison_of(user: Any, submission: Submission) -> bool:
     return is_liaison(user) and user.organisation_id == submission.organisation_id
 
 
+def awaits_new_version(submission: Submission) -> bool:
+    """A new version is sent only after the secretariat returned the submission for revision. The pages,
+    the API and the service ask this one rule (``service.check_new_version``)."""
+    return submission.status is SubmissionStatus.RETURNED
+
+
 def may_see(user: Any, submission: Submission) -> bool:
     return is_secretary(user) or is_liaison_of(user, submission)
 

@@ -32,7 +32,7 @@ from ecabinet.submissions.forms import (
     WithdrawForm,
     end_of_day,
 )
-from ecabinet.submissions.models import Submission, SubmissionStatus
+from ecabinet.submissions.models import Submission
 
 bp = Blueprint("submissions", __name__)
 
@@ -89,9 +89,10 @@ def _uploads() -> list[Any]:
 
 def _received(files: list[Any]) -> list[documents.Received]:
     """Take the files in (spool, the limited child process, the blob store) with the request's database
-    connection given back: the wait holds up no other request. The view looks up again what it needs."""
+    connection given back: the wait holds up no other request. The view looks up again what it needs.
+    They are taken in as one: one refused file and none of them is stored."""
     uow.release()
-    return [documents.receive(f.stream, f.filename or "") for f in files]
+    return documents.receive_all([(f.stream, f.filename or "") for f in files])
 
 
 # --- lists ---------------------------------------------------------------------------------------------
@@ -188,9 +189,7 @@ def new_version(submission_id: int):
     if form.validate_on_submit():
         files = _uploads()
         try:
-            if _submission(submission_id).status is not SubmissionStatus.RETURNED:
-                raise service.SubmissionError("A new version is sent only after the secretariat returns the "
-                                              "submission.")
+            service.check_new_version(_submission(submission_id))  # before the files' wait
             if not files:
                 raise service.SubmissionError("Please attach at least one PDF document.", field="files")
             received = _received(files)

@@ -120,3 +120,112 @@ def test_an_organization_presenting_a_published_decision_is_valid_oparl(client, 
     validate_object(answers[f"/oparl/v1/organization/{ministry.id}"], "Organization")
     meeting = answers["/oparl/v1/meeting"]["data"][0]
     assert meeting["organization"] == [organizations[0]["id"]]
+
+
+def _chair_of_a_ministry(world, cabinet):
+    """The chair, with a title, in an organisation of the list."""
+    from ecabinet.extensions import db
+    from ecabinet.organisations import service as organisations
+    from tests.meetings.conftest import actor
+
+    office = organisations.create(actor(cabinet["secretary"]), organisations.OrganisationData(
+        name="Văn phòng Chính phủ", short_name="VPCP"))
+    chair = cabinet["chair"]
+    chair.organisation_id, chair.title = office.id, "Thủ tướng Chính phủ"
+    db.session.commit()
+    return office
+
+
+def test_consultations_locations_and_memberships_are_valid_oparl_and_link_up(client, world, cabinet):
+    office = _chair_of_a_ministry(world, cabinet)
+    conclusion, named, _secret = _publish_all(world, cabinet)
+    answers = crawl_oparl(client)
+    body = answers["/oparl/v1/body/1"]
+    for key in ("consultation", "locationList", "membership"):
+        assert urlsplit(body[key]).path in answers, key
+
+    # Consultation: a decision's paper at its agenda item, in its meeting.
+    consultation = answers[f"/oparl/v1/consultation/{named.id}"]
+    validate_object(consultation, "Consultation")
+    assert urlsplit(consultation["paper"]).path == f"/oparl/v1/paper/{named.id}"
+    assert urlsplit(consultation["agendaItem"]).path == f"/oparl/v1/agendaItem/{named.id}"
+    assert urlsplit(consultation["meeting"]).path == f"/oparl/v1/meeting/{world.meeting.id}"
+    assert consultation["authoritative"] is True
+    assert answers[f"/oparl/v1/agendaItem/{named.id}"]["consultation"] == consultation["id"]
+    assert answers[f"/oparl/v1/paper/{named.id}"]["consultation"] == [consultation]
+    assert "consultation" not in answers[f"/oparl/v1/paper/{conclusion.id}"]  # conclusions are not consulted
+    assert f"/oparl/v1/consultation/{conclusion.id}" not in answers
+    assert client.get(f"/oparl/v1/consultation/{conclusion.id}").status_code == 404
+    assert answers["/oparl/v1/consultation"]["pagination"]["totalElements"] == 2
+
+    # Location: the meeting's place.
+    meeting = answers[f"/oparl/v1/meeting/{world.meeting.id}"]
+    location = answers[f"/oparl/v1/location/{world.meeting.id}"]
+    validate_object(location, "Location")
+    assert location["description"] == "Phòng họp 1" and meeting["location"] == location
+    assert urlsplit(location["meetings"][0]).path == f"/oparl/v1/meeting/{world.meeting.id}"
+    assert client.get(f"/oparl/v1/location/{world.confidential.id}").status_code == 404  # nothing published
+
+    # Membership: the chair in their organisation, with their title.
+    chair = cabinet["chair"]
+    membership = answers[f"/oparl/v1/membership/{chair.id}"]
+    validate_object(membership, "Membership")
+    assert membership["role"] == "Thủ tướng Chính phủ"
+    assert urlsplit(membership["organization"]).path == f"/oparl/v1/organization/{office.id}"
+    assert answers[f"/oparl/v1/person/{chair.id}"]["membership"] == [membership]
+    assert answers[f"/oparl/v1/organization/{office.id}"]["membership"] == [membership["id"]]
+    assert [m["id"] for m in answers["/oparl/v1/membership"]["data"]] == [membership["id"]]
+
+    kinds = {TYPE.match(found["type"]).group(1) for found in answers.values() if "type" in found}
+    assert {"Consultation", "Location", "Membership"} <= kinds
+    for found in answers.values():
+        if "data" in found:
+            validate_list(found)
+        else:
+            validate_object(found)
+
+
+def test_the_lists_filter_on_created_and_modified(client, world, cabinet):
+    from datetime import UTC, timedelta
+
+    from ecabinet.extensions import db
+
+    conclusion, named, secret = _publish_all(world, cabinet)
+    now = datetime.now(UTC).replace(microsecond=0)
+    conclusion.published_at = now - timedelta(days=10)
+    named.published_at = now - timedelta(days=5)
+    secret.published_at = now - timedelta(days=1)
+    db.session.commit()
+
+    def ids(path: str, **filters: str) -> list[str]:
+        response = client.get(path, query_string=filters)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        found = response.get_json()
+        validate_list(found)
+        return sorted(urlsplit(o["id"]).path for o in found["data"])
+
+    since = (now - timedelta(days=7)).isoformat()
+    until = (now - timedelta(days=3)).isoformat()
+    assert ids("/oparl/v1/paper", created_since=since) == sorted(
+        [f"/oparl/v1/paper/{named.id}", f"/oparl/v1/paper/{secret.id}"])
+    assert ids("/oparl/v1/paper", created_since=since, created_until=until) == [f"/oparl/v1/paper/{named.id}"]
+    assert ids("/oparl/v1/file", modified_until=until) == sorted(
+        [f"/oparl/v1/file/{conclusion.id}", f"/oparl/v1/file/{named.id}"])
+    assert ids("/oparl/v1/agendaItem", modified_since=until) == [f"/oparl/v1/agendaItem/{secret.id}"]
+    assert ids("/oparl/v1/consultation", created_until=until) == [f"/oparl/v1/consultation/{named.id}"]
+    # A meeting was created with its first publication and modified with its latest.
+    meeting = [f"/oparl/v1/meeting/{world.meeting.id}"]
+    assert ids("/oparl/v1/meeting", modified_since=since) == meeting
+    assert ids("/oparl/v1/meeting", created_since=since) == []
+    assert ids("/oparl/v1/location", created_until=until) == [f"/oparl/v1/location/{world.meeting.id}"]
+    assert ids("/oparl/v1/person", modified_since=now.isoformat()) == []
+    assert len(ids("/oparl/v1/body", created_since=now.isoformat())) == 1  # the body has no dates of its own
+    # The filters stay in the lists' links; a "Z" is an offset too.
+    found = client.get("/oparl/v1/paper", query_string={"created_since": since}).get_json()
+    assert all("created_since=" in link for link in found["links"].values())
+    assert client.get("/oparl/v1/paper?created_since=2026-01-01T00:00:00Z").status_code == 200
+
+    for bad in ("yesterday", "2026-12-01T00:00:00", "2026-13-01T00:00:00+07:00", ""):
+        response = client.get("/oparl/v1/meeting", query_string={"modified_since": bad})
+        assert response.status_code == 400, bad
+        assert set(response.get_json()["fields"]) == {"modified_since"}

@@ -35,7 +35,7 @@ from ecabinet.documents import service as documents
 from ecabinet.extensions import db
 from ecabinet.submissions import policy as submissions_policy
 from ecabinet.submissions import queries, service
-from ecabinet.submissions.models import Submission, SubmissionStatus
+from ecabinet.submissions.models import Submission
 
 SCOPE = "submissions:write"
 NEEDS_LIAISON = ("This client needs a reader who is an active liaison of its organisation to act on "
@@ -109,10 +109,11 @@ def _refused(exc: service.SubmissionError) -> ProblemError:
 
 
 def _receive() -> list[documents.Received]:
-    """Take the files in with the connection given back (the wait holds up no other request)."""
+    """Take the files in with the connection given back (the wait holds up no other request), as one:
+    one refused file and none of them is stored."""
     uploads = request.files.getlist("files")
     uow.release()
-    return [documents.receive(f.stream, f.filename or "") for f in uploads]
+    return documents.receive_all([(f.stream, f.filename or "") for f in uploads])
 
 
 def _audit(action: str, submission: Submission) -> None:
@@ -176,8 +177,7 @@ def add_version(submission_id: int):
     actor = _liaison()
     submission = _own_or_404(submission_id)
     try:
-        if submission.status is not SubmissionStatus.RETURNED:
-            raise service.SubmissionError("A new version is sent only after the secretariat returns the submission.")
+        service.check_new_version(submission)  # the domain's rule, asked before the files' wait
         received = _receive()
         actor = _liaison()
         submission = _own_or_404(submission_id)

@@ -7,6 +7,8 @@ The waits (receiving the file, its intake, measuring moved highlights) need no d
 boundary can do them with its connection given back (``uow.release``) and only then record:
 
 - ``receive(stream, filename) -> Received``: spool, validate, store the bytes; no database
+- ``receive_all([(stream, filename), ...])``: the same for files that go together (a submission's):
+  nothing is stored unless every one is accepted
 - ``record_upload(actor, item, received, ...)``: the new document (or the audited refusal)
 - ``highlights_to_measure(document, received)`` (reads), ``measure_highlights(received, targets)``
   (no database), ``record_version(actor, document, received, measured)``: a new version
@@ -16,11 +18,13 @@ boundary can do them with its connection given back (``uow.release``) and only t
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -103,6 +107,41 @@ def receive(stream: BinaryIO, filename: str = "") -> Received:
         return Received(filename, info=_intake(stream))
     except IntakeError as exc:
         return Received(filename, refusal=exc)
+
+
+def receive_all(uploads: Sequence[tuple[BinaryIO, str]]) -> list[Received]:
+    """Take several files in as one: each is spooled and validated first, and their bytes are stored only
+    once every one was accepted, so a refused file leaves nothing of the others in the store. On a
+    refusal the answer is that file alone (those after it are not read). Needs no database, as ``receive``."""
+    limits = intake_limits()
+    checked: list[tuple[str, Path, PdfInfo]] = []
+    spooled: list[Path] = []
+    try:
+        for stream, filename in uploads:
+            try:
+                tmp = _receive(stream, limits)
+                spooled.append(tmp)
+                checked.append((filename, tmp, inspect_pdf(tmp, limits)))
+            except IntakeError as exc:
+                return [Received(filename, refusal=exc)]
+        for filename, tmp, info in checked:
+            if _spooled_digest(tmp) != info.sha256:  # the file changed under us: never trust it
+                return [Received(filename, refusal=IntakeError.of("failed"))]
+        for _name, tmp, _info in checked:
+            blobs().put_file(tmp, limits.max_bytes)
+        return [Received(filename, info=_clean_texts(info)) for filename, _tmp, info in checked]
+    finally:
+        for tmp in spooled:
+            tmp.unlink(missing_ok=True)
+
+
+def _spooled_digest(path: Path) -> str:
+    """The private spooled file's digest, checked against the intake's before anything is stored."""
+    digest = hashlib.sha256()
+    with path.open("rb") as spooled:
+        while chunk := spooled.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _accepted(actor: Actor, item: MeetingItem, received: Received) -> PdfInfo:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ecabinet.submissions.queries import Outcome, get_file, get_submission, submission_outcome
 from ecabinet.submissions.service.common import PENDING, SubmissionError
-from ecabinet.submissions.service.drafting import SubmissionData, add_version, create_submission
+from ecabinet.submissions.service.drafting import SubmissionData, add_version, check_new_version, create_submission
 from ecabinet.submissions.service.intake import (
     FILE_PATH,
     accept_to_meeting,
@@ -24,6 +24,6 @@ from ecabinet.submissions.service.intake import (
 
 __all__ = [
     "FILE_PATH", "PENDING", "Outcome", "SubmissionData", "SubmissionError", "accept_to_meeting",
-    "accept_to_written_opinion", "add_version", "create_submission", "get_file", "get_submission", "merge",
-    "return_for_revision", "submission_outcome", "withdraw",
+    "accept_to_written_opinion", "add_version", "check_new_version", "create_submission", "get_file",
+    "get_submission", "merge", "return_for_revision", "submission_outcome", "withdraw",
 ]

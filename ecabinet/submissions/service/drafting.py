@@ -1,8 +1,9 @@
 """A ministry's liaison drafts a submission and, after a return, sends a new version.
 
-The files come already received (``documents.service.receive``: spooled, checked in the limited child
-process, stored by content hash), because the boundary does that wait with its database connection
-given back. A refused file refuses the whole step, with the intake's own message.
+The files come already received (``documents.service.receive_all``: spooled, checked in the limited
+child process, stored by content hash only once every one of them was accepted), because the boundary
+does that wait with its database connection given back. A refused file refuses the whole step, with the
+intake's own message, and leaves nothing in the document store.
 """
 
 from __future__ import annotations
@@ -131,12 +132,18 @@ def create_submission(actor: Actor, data: SubmissionData, files: Sequence[Receiv
     return submission
 
 
+def check_new_version(submission: Submission) -> None:
+    """Refuse a new version unless the secretariat returned the submission (``policy.awaits_new_version``).
+    The boundaries ask it before their files' wait, and ``add_version`` again when recording."""
+    if not policy.awaits_new_version(submission):
+        raise SubmissionError("A new version is sent only after the secretariat returns the submission.")
+
+
 def add_version(actor: Actor, submission: Submission, files: Sequence[Received], note: str = "") -> SubmissionVersion:
     """The ministry answers a return with a new set of documents; it goes back to the intake queue."""
     require(actor.user is not None and policy.is_liaison_of(actor.user, submission),
             "Only the ministry's liaison may send a new version.")
-    if submission.status is not SubmissionStatus.RETURNED:
-        raise SubmissionError("A new version is sent only after the secretariat returns the submission.")
+    check_new_version(submission)
     _check_files(files)
     version = _new_version(actor, submission, files, (note or "").strip())
     add_comment(actor, submission, "version", note)
