@@ -39,6 +39,12 @@ vendor: node_modules/.installed
 	cp node_modules/pdfjs-dist/legacy/web/pdf_viewer.mjs static/vendor/pdf_viewer.js
 	cp node_modules/pdfjs-dist/legacy/web/pdf_viewer.css static/vendor/pdf_viewer.css
 	cp -R node_modules/pdfjs-dist/legacy/web/images static/vendor/
+	# Offline packs: Workbox's service-worker modules (loaded from here, not from its CDN) and idb for IndexedDB.
+	@mkdir -p static/vendor/workbox
+	cp node_modules/workbox-sw/build/workbox-sw.js node_modules/workbox-core/build/workbox-core.prod.js \
+	  node_modules/workbox-routing/build/workbox-routing.prod.js \
+	  node_modules/workbox-strategies/build/workbox-strategies.prod.js static/vendor/workbox/
+	cp node_modules/idb/build/index.js static/vendor/idb.js
 	# The icons the templates use (templates/_icons.html), as one sprite built from lucide-static's SVGs.
 	node tools/icon-sprite.mjs static/vendor/icons.svg $(ICONS)
 

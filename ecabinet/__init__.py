@@ -169,6 +169,8 @@ def _register_domains(app: Flask) -> None:
     from ecabinet.minutes.views import bp as minutes_bp
     from ecabinet.notifications import models as _notifications_models  # noqa: F401
     from ecabinet.notifications.views import bp as notifications_bp
+    from ecabinet.offline import models as _offline_models  # noqa: F401
+    from ecabinet.offline.views import bp as offline_bp
     from ecabinet.organisations import models as _organisations_models  # noqa: F401
     from ecabinet.organisations.views import bp as organisations_bp
     from ecabinet.publication import models as _publication_models  # noqa: F401
@@ -183,7 +185,7 @@ def _register_domains(app: Flask) -> None:
 
     for bp in (core_bp, accounts_bp, audit_bp, meetings_bp, live_bp, minutes_bp, documents_bp, voting_bp,
                notifications_bp, organisations_bp, display_bp, home_bp, submissions_bp, api_bp, api_admin_bp,
-               publication_bp):
+               publication_bp, offline_bp):
         app.register_blueprint(bp)
     register_error_pages(app)
     cli.add_command(demo_command)

@@ -62,6 +62,10 @@ def from_environment() -> dict[str, Any]:
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", True),
         "SESSION_LIFETIME_HOURS": int(os.environ.get("SESSION_LIFETIME_HOURS", "12")),
+        # Offline packs (docs/offline.md): hours a tablet may read a pack without contact with the server,
+        # and hours after the meeting's end that a pack still opens.
+        "OFFLINE_MAX_HOURS": int(os.environ.get("OFFLINE_MAX_HOURS", "72")),
+        "OFFLINE_MEETING_MARGIN_HOURS": int(os.environ.get("OFFLINE_MEETING_MARGIN_HOURS", "24")),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "DEFAULT_TIMEZONE": os.environ.get("DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh"),
         "DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "vi"),

@@ -149,6 +149,11 @@ SENTENCES: dict[str, Any] = {
     "organisation.deactivate": _l("%(actor)s deactivated the organisation %(organisation)s"),
     "organisation.activate": _l("%(actor)s activated the organisation %(organisation)s again"),
     "organisation.move": _l("%(actor)s moved the organisation %(organisation)s to place %(position)s"),
+    # offline packs on tablets
+    "offline.device_registered": _l("%(actor)s registered a tablet for offline reading"),
+    "offline.pack_taken": _l("%(actor)s took the meeting %(meeting)s offline on a tablet"),
+    "offline.wipe_requested": _l("%(actor)s asked for a tablet's offline meetings to be wiped"),
+    "offline.rule_set": _l("%(actor)s set whether the meeting %(meeting)s may be taken offline"),
     # ministries' submissions
     "submission.create": _l("%(actor)s sent the submission %(submission)s"),
     "submission.new_version": _l("%(actor)s sent version %(version)s of the submission %(submission)s"),

@@ -5,11 +5,14 @@
 import { attachFullscreen } from "./viewer-fullscreen.js";
 import { attachGestures } from "./viewer-gestures.js";
 import { attachPen, inkLayer, strokePath } from "./viewer-ink.js";
+import { offlineReader } from "./offline-reader.js";
 
 const root = document.getElementById("viewer");
 const reader = document.getElementById("reader");
 const token = document.querySelector('meta[name="csrf-token"]').content;
 const text = root.dataset;
+// Offline with this document in a pack: its bytes and notes come from the tablet (static/js/offline-reader.js).
+const offline = await offlineReader(root.dataset.annotationsUrl);
 
 const pdfjs = await import(root.dataset.pdfjsUrl);
 pdfjs.GlobalWorkerOptions.workerSrc = root.dataset.workerUrl;
@@ -37,6 +40,7 @@ const SMALL = window.matchMedia("(max-width: 767px)");
 const state = { pdf: null, current: 1, annotations: [], fit: "page-width", color: "yellow", mode: null };
 
 async function api(method, url, body) {
+  if (offline.api) return offline.api(method, url, body);
   const response = await fetch(url, {
     method, credentials: "same-origin",
     headers: { "X-CSRFToken": token, Accept: "application/json", "Content-Type": "application/json" },
@@ -44,6 +48,7 @@ async function api(method, url, body) {
   });
   const data = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(data.error || response.statusText);
+  if (method === "GET") offline.remember(data);
   return data;
 }
 
@@ -699,7 +704,8 @@ setDrawer(!SMALL.matches && window.matchMedia("(min-width: 1280px)").matches);
 try {
   // Range requests: only the pages shown are fetched, so a large file opens at once.
   state.pdf = await pdfjs.getDocument({
-    url: root.dataset.fileUrl, withCredentials: true, disableAutoFetch: true, disableStream: true,
+    ...(offline.bytes ? { data: offline.bytes } : { url: root.dataset.fileUrl, withCredentials: true }),
+    disableAutoFetch: true, disableStream: true,
     rangeChunkSize: 262144, isEvalSupported: false, enableXfa: false,
   }).promise;
   tools.querySelector('[data-role="page-count"]').textContent = String(state.pdf.numPages);

@@ -72,7 +72,15 @@ def world(app, published, cabinet, briefing, tmp_path):
     submission = submissions.create_submission(actor(liaison), submissions.SubmissionData(
         title="Dự thảo Nghị định", kind="decree", handling="meeting", deadline=published.ends_at + timedelta(days=30)),
         [documents.receive(io.BytesIO(briefing), "to-trinh.pdf")])
-    return {"submission_id": submission.id, "file_id": submission.latest.documents[0].id,
+    from ecabinet.offline.models import OfflineDevice  # a member's tablet with an offline pack
+
+    device = OfflineDevice(user_id=cabinet["member"].id, label="Chrome · Android", key_fingerprint="0" * 64,
+                           wipe_reason="", held_bytes=0)
+    from ecabinet.extensions import db
+
+    db.session.add(device)
+    db.session.flush()
+    return {"submission_id": submission.id, "file_id": submission.latest.documents[0].id, "device_id": device.id,
             "ballot_id": ballot.id, "meeting_id": published.id, "item_id": first.id, "user_id": cabinet["member"].id,
             "template_id": template.id, "organisation_id": organisation.id,
             "participant_id": member.id, "minutes_id": draft.id, "action_id": action.id, "document_id": document.id,
