@@ -47,6 +47,9 @@ vendor: node_modules/.installed
 	cp node_modules/idb/build/index.js static/vendor/idb.js
 	# The icons the templates use (templates/_icons.html), as one sprite built from lucide-static's SVGs.
 	node tools/icon-sprite.mjs static/vendor/icons.svg $(ICONS)
+	# Janus's browser library (ES module) and the WebRTC adapter it expects as a global.
+	cp node_modules/janus-gateway/dist/janus.es.js static/vendor/janus.es.js
+	cp node_modules/webrtc-adapter/out/adapter.js static/vendor/webrtc-adapter.js
 
 # Each domain keeps its Vietnamese strings in ecabinet/<domain>/translations; the shell's are in ecabinet/translations.
 translations: $(VENV)/.installed
@@ -54,10 +57,12 @@ translations: $(VENV)/.installed
 	  if [ -d "$$d" ]; then $(VENV)/bin/pybabel compile -d "$$d" >/dev/null || exit 1; fi; done
 
 # Plain HTTP on loopback, so the session cookie cannot be Secure here; production keeps the default.
+# With Janus installed (apt-get install janus), `serve` also starts it on loopback for remote attendance.
+JANUS_ENV := $(if $(wildcard /usr/bin/janus),JANUS_START=1 JANUS_URL=http://127.0.0.1:8088/janus,)
 run: setup
 	SESSION_COOKIE_SECURE=0 $(PY) -m ecabinet db upgrade
 	SESSION_COOKIE_SECURE=0 $(PY) -m ecabinet ecabinet demo
-	SESSION_COOKIE_SECURE=0 $(PY) -m ecabinet ecabinet serve --host $(HOST) --port $(PORT)
+	SESSION_COOKIE_SECURE=0 $(JANUS_ENV) $(PY) -m ecabinet ecabinet serve --host $(HOST) --port $(PORT)
 
 test: setup
 	$(PY) -m ruff check .

@@ -163,6 +163,8 @@ def _register_domains(app: Flask) -> None:
     from ecabinet.home.views import bp as home_bp
     from ecabinet.live import models as _live_models  # noqa: F401
     from ecabinet.live.views import bp as live_bp
+    from ecabinet.media import models as _media_models  # noqa: F401
+    from ecabinet.media.views import bp as media_bp
     from ecabinet.meetings import models as _meetings_models  # noqa: F401
     from ecabinet.meetings.views import bp as meetings_bp
     from ecabinet.minutes import models as _minutes_models  # noqa: F401
@@ -185,7 +187,7 @@ def _register_domains(app: Flask) -> None:
 
     for bp in (core_bp, accounts_bp, audit_bp, meetings_bp, live_bp, minutes_bp, documents_bp, voting_bp,
                notifications_bp, organisations_bp, display_bp, home_bp, submissions_bp, api_bp, api_admin_bp,
-               publication_bp, offline_bp):
+               publication_bp, offline_bp, media_bp):
         app.register_blueprint(bp)
     register_error_pages(app)
     cli.add_command(demo_command)

@@ -106,6 +106,14 @@ def serve(host: str, port: int) -> None:
             python, "-m", "huey.bin.huey_consumer", "ecabinet.jobs.huey", "-k", "process",
                                   "-w", "2", "-q"], cwd=PROJECT_DIR),
     }
+    if os.environ.get("JANUS_START") == "1":  # `make run` when Janus is installed: the media server too
+        from flask import current_app
+
+        from ecabinet.media.setup import command, write_media_config
+
+        folder = write_media_config(current_app)
+        processes["janus"] = subprocess.Popen([*command(folder), "--disable-colors"],  # noqa: S603
+                                              stdout=(folder / "janus.log").open("ab"), stderr=subprocess.STDOUT)
     click.echo(f"e-Cabinet at http://{host}:{port}/ (web pid {processes['web'].pid}, "
                f"jobs pid {processes['jobs'].pid}). Ctrl-C stops both.")
 
@@ -181,6 +189,19 @@ def verify_ballot(ballot_id: int) -> None:
         click.echo(f"Ballot {ballot_id}: verification FAILED", err=True)
         sys.exit(1)
     click.echo(f"Ballot {ballot_id}: verified")
+
+
+@cli.command("media-config")
+@click.argument("folder", type=click.Path(path_type=Path), required=False)
+def media_config(folder: Path | None) -> None:
+    """Write Janus's configuration (from JANUS_URL, JANUS_ADMIN_URL, JANUS_ADMIN_SECRET) into FOLDER
+    (default: the instance folder's janus/); start it with `janus --configs-folder FOLDER`."""
+    from flask import current_app
+
+    from ecabinet.media.setup import command, write_media_config
+
+    folder = write_media_config(current_app, folder)
+    click.echo(f"Janus configuration written to {folder}; start it with: {' '.join(command(folder))}")
 
 
 def _operation(run, *args):  # noqa: ANN001, ANN202 - a function of ecabinet.operations and its arguments

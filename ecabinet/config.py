@@ -38,6 +38,17 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
+def _kept_secret(name: str) -> str:
+    """A secret generated once and kept in instance/ (the app and the Janus configuration it writes share it)."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / name
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
 def from_environment() -> dict[str, Any]:
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'ecabinet.sqlite3'}"
     redis_url = os.environ.get("REDIS_URL") or None
@@ -92,4 +103,13 @@ def from_environment() -> dict[str, Any]:
         "WEBHOOK_TIMEOUT": float(os.environ.get("WEBHOOK_TIMEOUT", "10")),
         "PUBLIC_BODY_NAME": os.environ.get("PUBLIC_BODY_NAME") or None,
         "PUBLIC_BODY_SHORT_NAME": os.environ.get("PUBLIC_BODY_SHORT_NAME") or None,
+        # Remote attendance by audio and video (docs/media.md): Janus's HTTP API and admin API, on loopback.
+        # No JANUS_URL: the meeting screens have no media panel.
+        "JANUS_URL": os.environ.get("JANUS_URL") or None,
+        "JANUS_ADMIN_URL": os.environ.get("JANUS_ADMIN_URL", "http://127.0.0.1:7088/admin"),
+        "JANUS_ADMIN_SECRET": os.environ.get("JANUS_ADMIN_SECRET") or _kept_secret("janus_admin_secret"),
+        "MEDIA_TOKEN_SECONDS": int(os.environ.get("MEDIA_TOKEN_SECONDS", "120")),
+        "MEDIA_STUN_SERVER": os.environ.get("MEDIA_STUN_SERVER", ""),
+        "MEDIA_TURN_SERVER": os.environ.get("MEDIA_TURN_SERVER", ""),
+        "MEDIA_NAT_1_1": os.environ.get("MEDIA_NAT_1_1", ""),
     }

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from ecabinet.accounts.models import User
 from ecabinet.documents.record import documents_of_meeting
 from ecabinet.extensions import db
+from ecabinet.media.service import remote_modes
 from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import Attendance, Meeting, ParticipantRole
 from ecabinet.voting.record import record_section as ballots_of_meeting
@@ -49,6 +50,8 @@ class MeetingRecord:
     items: list[ItemRecord]
     consent_items: list[str]
     ballots: list[dict[str, Any]]
+    # Members present remotely who joined the meeting's media room: name -> "video" or "audio" (ecabinet/media).
+    remote_media: dict[str, str] = field(default_factory=dict)
 
 
 def _comments_by_item(meeting: Meeting) -> dict[int, list[tuple[str, datetime, str]]]:
@@ -96,4 +99,10 @@ def build_record(meeting: Meeting) -> MeetingRecord:
         meeting=meeting, present=present, absent=absent, guests=guests, quorum=meetings.quorum(meeting),
         interests=[(d.member.name, d.item.title, d.reason) for d in meetings.interests_of(meeting)],
         items=items, consent_items=[i.title for i in meeting.items if i.outcome == "adopted_by_consent"],
-        ballots=ballots)
+        ballots=ballots, remote_media=_remote_media(meeting))
+
+
+def _remote_media(meeting: Meeting) -> dict[str, str]:
+    modes = remote_modes(meeting.id)
+    return {p.user.name: modes[p.user_id] for p in meeting.participants
+            if p.user_id in modes and p.checked_in_mode is not None and p.checked_in_mode.value == "remote"}

@@ -396,6 +396,8 @@
 
   function renderFloor() {
     var f = state.meeting.floor;
+    // The media panel (static/js/media.js) shows whoever has the floor large.
+    document.dispatchEvent(new CustomEvent("live:floor", { detail: f ? { user_id: f.user_id } : null }));
     $("live-floor").textContent = f ? fmt(T.speaking, { name: f.name }) + " · " + elapsed(f.started_at) : T.nobody;
   }
 

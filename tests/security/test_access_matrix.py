@@ -85,7 +85,7 @@ def world(app, published, cabinet, briefing, tmp_path):
             "template_id": template.id, "organisation_id": organisation.id,
             "participant_id": member.id, "minutes_id": draft.id, "action_id": action.id, "document_id": document.id,
             "annotation_id": note.id, "number": 1, "code": "en", "step": "adjourn", "display_id": display.id,
-            "token": token}
+            "token": token, "rest": ""}
 
 
 # URL arguments that name a ministry's submission: only its liaison and the secretariat reach it.

@@ -1,0 +1,528 @@
+"""The media rooms' rules: tokens by the meeting's rules, the floor deciding who is heard.
+
+Operations here only read and flush. What they decide for Janus comes back as a plan (a :class:`Ticket`,
+a list of :class:`Revocation` or :class:`Moderation`) that the boundary carries out after its commit,
+holding no database connection while Janus answers (``apply_*``).
+
+- A participant asks to join: the app creates the meeting's room on Janus if needed, adds a fresh token
+  (Janus stored tokens, through the admin API) and allows it in the room. The token lives
+  ``MEDIA_TOKEN_SECONDS`` unless the page renews it, and only while the rules still let them in.
+- They join muted: the server mutes their audio at Janus (VideoRoom ``moderate``) as soon as they
+  publish, and only the one who has the floor is unmuted.
+- Removing, deactivating or signing out a participant, a guest's item ending, the meeting ending: their
+  token is removed and they are kicked from the room.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from ecabinet.accounts.models import User
+from ecabinet.accounts.service import session_revoked
+from ecabinet.core import domain_events, uow
+from ecabinet.core.actor import Actor
+from ecabinet.core.errors import DomainError
+from ecabinet.core.types import utcnow
+from ecabinet.extensions import db, socketio
+from ecabinet.live.service import state_of
+from ecabinet.live.service.floor import floor_state
+from ecabinet.media import policy
+from ecabinet.media.janus import Janus, JanusError
+from ecabinet.media.models import MediaMode, MediaParticipant, MediaRoom
+from ecabinet.meetings.models import Meeting
+
+log = logging.getLogger(__name__)
+
+MAX_PUBLISHERS = 100
+MID_LENGTH = 16
+
+
+class MediaError(DomainError):
+    pass
+
+
+class MediaUnavailable(DomainError):
+    status = 503
+    dooms = False
+
+
+# --- Janus ---------------------------------------------------------------------------------------
+
+def room_admin_key(admin_secret: str) -> str:
+    """The VideoRoom's key for creating rooms, derived from the admin secret (one secret to keep)."""
+    return hmac.new(admin_secret.encode(), b"videoroom-admin-key", hashlib.sha256).hexdigest()[:40]
+
+
+def janus(app: Flask | None = None) -> Janus | None:
+    """The configured Janus, or None when media is off (no ``JANUS_URL``)."""
+    app = app or current_app._get_current_object()
+    url = app.config.get("JANUS_URL")
+    if not url:
+        return None
+    client = app.extensions.get("media_janus")
+    if client is None:
+        secret = app.config.get("JANUS_ADMIN_SECRET") or ""
+        client = app.extensions["media_janus"] = Janus(url.rstrip("/"), app.config["JANUS_ADMIN_URL"].rstrip("/"),
+                                                       secret, room_admin_key(secret))
+    return client
+
+
+def enabled() -> bool:
+    return bool(current_app.config.get("JANUS_URL"))
+
+
+def token_seconds() -> int:
+    return int(current_app.config.get("MEDIA_TOKEN_SECONDS", 120))
+
+
+# --- plans ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Ticket:
+    """What a participant needs to join, and what Janus must learn first."""
+
+    meeting_id: int
+    room: int
+    secret: str
+    description: str
+    token: str
+    old_token: str | None
+    feed_id: int
+    mode: str
+    expires_in: int
+
+    def public(self) -> dict[str, Any]:
+        return {"room": self.room, "token": self.token, "feed_id": self.feed_id, "mode": self.mode,
+                "expires_in": self.expires_in, "muted": True}
+
+
+@dataclass(frozen=True)
+class Revocation:
+    room: int
+    secret: str
+    token: str | None
+    feed_id: int
+
+
+@dataclass(frozen=True)
+class Moderation:
+    room: int
+    secret: str
+    feed_id: int
+    mid: str
+    mute: bool
+
+
+# --- reads ---------------------------------------------------------------------------------------
+
+def room_row(meeting_id: int) -> MediaRoom | None:
+    return db.session.get(MediaRoom, meeting_id)
+
+
+def participant_row(meeting_id: int, user_id: int) -> MediaParticipant | None:
+    return db.session.scalar(select(MediaParticipant).where(MediaParticipant.meeting_id == meeting_id,
+                                                            MediaParticipant.user_id == user_id))
+
+
+def speaker_id(meeting_id: int) -> int | None:
+    """Who has the floor (the live room's state), or None."""
+    floor = floor_state(state_of(meeting_id))
+    return floor["user_id"] if floor else None
+
+
+def connected(meeting_id: int) -> list[dict[str, Any]]:
+    """Who is in the media room now, by audio or video (for presence)."""
+    rows = db.session.scalars(select(MediaParticipant).where(MediaParticipant.meeting_id == meeting_id,
+                                                             MediaParticipant.connected.is_(True))
+                              .order_by(MediaParticipant.id))
+    return [{"user_id": r.user_id, "name": r.user.name, "feed_id": r.feed_id,
+             "mode": MediaMode.AUDIO.value if r.mode is MediaMode.AUDIO or r.video_stopped else r.mode.value}
+            for r in rows]
+
+
+def remote_modes(meeting_id: int) -> dict[int, str]:
+    """User id -> how they attended by media ("audio" or "video"), for the minutes' attendance."""
+    rows = db.session.execute(select(MediaParticipant.user_id, MediaParticipant.mode)
+                              .where(MediaParticipant.meeting_id == meeting_id,
+                                     MediaParticipant.first_joined_at.is_not(None))).all()
+    return {user_id: mode.value for user_id, mode in rows}
+
+
+# --- joining ---------------------------------------------------------------------------------------
+
+def _room_for(meeting: Meeting) -> MediaRoom:
+    room = room_row(meeting.id)
+    if room is None:
+        room = MediaRoom(meeting_id=meeting.id, janus_room=secrets.randbelow(2**52) + 1,
+                         secret=secrets.token_hex(16))
+        db.session.add(room)
+        db.session.flush()
+    return room
+
+
+def _mode(value: Any) -> MediaMode:
+    try:
+        return MediaMode(value)
+    except ValueError as exc:
+        raise MediaError("Choose audio only or audio and video.") from exc
+
+
+def issue_token(actor: Actor, meeting: Meeting, session_id: int | None, mode: Any = "video") -> Ticket:
+    """A fresh short-lived token for this participant's place in the meeting's room (the old one goes)."""
+    user = actor.user
+    if user is None or not policy.may_use_media(user, meeting):
+        raise MediaError("You may not join this meeting's audio and video now.")
+    mode = _mode(mode)
+    room = _room_for(meeting)
+    row = participant_row(meeting.id, user.id)
+    if row is None:
+        row = MediaParticipant(meeting_id=meeting.id, user_id=user.id, feed_id=secrets.randbelow(2**52) + 1,
+                               video_stopped=False, connected=False)
+        db.session.add(row)
+    old = row.token
+    row.token = "m-" + secrets.token_urlsafe(30)
+    row.token_expires_at = utcnow() + timedelta(seconds=token_seconds())
+    row.session_id = session_id
+    row.mode = mode
+    db.session.flush()
+    return Ticket(meeting.id, room.janus_room, room.secret, meeting.title, row.token, old, row.feed_id, mode.value,
+                  token_seconds())
+
+
+def renew_token(actor: Actor, meeting: Meeting) -> Ticket:
+    """Keep the token alive while the page is open and the rules still let them in."""
+    user = actor.user
+    row = participant_row(meeting.id, user.id) if user is not None else None
+    if row is None or row.token is None:
+        raise MediaError("You are not in this meeting's audio and video.")
+    if not policy.may_use_media(user, meeting):
+        raise MediaError("You may not join this meeting's audio and video now.")
+    row.token_expires_at = utcnow() + timedelta(seconds=token_seconds())
+    room = _room_for(meeting)
+    return Ticket(meeting.id, room.janus_room, room.secret, meeting.title, row.token, None, row.feed_id,
+                  row.mode.value, token_seconds())
+
+
+def _clean_mid(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str | int) or len(str(value)) > MID_LENGTH:
+        raise MediaError("Unknown media stream.")
+    return str(value)
+
+
+def published(actor: Actor, meeting: Meeting, audio_mid: Any, video_mid: Any, mode: Any = None) -> list[Moderation]:
+    """The participant's client publishes (``audio_mid``/``video_mid`` name its streams): record that they
+    are connected, and return how Janus must moderate them (muted unless they have the floor)."""
+    row = participant_row(meeting.id, actor.user_id) if actor.user_id else None
+    if row is None or row.token is None:
+        raise MediaError("You are not in this meeting's audio and video.")
+    row.audio_mid = _clean_mid(audio_mid)
+    row.video_mid = _clean_mid(video_mid)
+    if mode is not None:
+        row.mode = _mode(mode)
+    now = utcnow()
+    row.connected = True
+    row.first_joined_at = row.first_joined_at or now
+    row.last_joined_at = now
+    row.left_at = None
+    room = _room_for(meeting)
+    return _moderations(room, [row], speaker_id(meeting.id), meeting.chair_id)
+
+
+def left(actor: Actor, meeting: Meeting) -> list[Revocation]:
+    row = participant_row(meeting.id, actor.user_id) if actor.user_id else None
+    room = room_row(meeting.id)
+    if row is None or room is None:
+        return []
+    revocation = Revocation(room.janus_room, room.secret, row.token, row.feed_id)
+    _disconnect(row)
+    return [revocation]
+
+
+def _disconnect(row: MediaParticipant) -> None:
+    row.token = None
+    row.token_expires_at = None
+    if row.connected:
+        row.connected = False
+        row.left_at = utcnow()
+
+
+# --- the floor and the chair -------------------------------------------------------------------------
+
+def _moderations(room: MediaRoom, rows: list[MediaParticipant], speaker: int | None,
+                 chair_id: int | None) -> list[Moderation]:
+    """Muted unless they have the floor; the meeting's chair, who runs it, is always heard."""
+    plan = []
+    for row in rows:
+        is_speaker = row.user_id == speaker or (chair_id is not None and row.user_id == chair_id)
+        if row.audio_mid is not None:
+            plan.append(Moderation(room.janus_room, room.secret, row.feed_id, row.audio_mid, not is_speaker))
+        if row.video_mid is not None and row.video_stopped:
+            plan.append(Moderation(room.janus_room, room.secret, row.feed_id, row.video_mid, True))
+    return plan
+
+
+def floor_moderations(meeting_id: int) -> list[Moderation]:
+    """Everyone muted at Janus but the one who has the floor (whose video, if the chair ended it, returns)."""
+    room = room_row(meeting_id)
+    if room is None:
+        return []
+    speaker = speaker_id(meeting_id)
+    rows = list(db.session.scalars(select(MediaParticipant).where(MediaParticipant.meeting_id == meeting_id,
+                                                                  MediaParticipant.token.is_not(None))))
+    plan = []
+    for row in rows:
+        if row.user_id == speaker and row.video_stopped:
+            row.video_stopped = False
+            if row.video_mid is not None:
+                plan.append(Moderation(room.janus_room, room.secret, row.feed_id, row.video_mid, False))
+    meeting = db.session.get(Meeting, meeting_id)
+    return plan + _moderations(room, rows, speaker, meeting.chair_id if meeting is not None else None)
+
+
+def chair_moderate(actor: Actor, meeting: Meeting, user_id: Any, action: Any) -> list[Moderation]:
+    """The chair mutes someone (until the floor is theirs again) or ends their video."""
+    if action not in ("mute", "stop_video"):
+        raise MediaError("Unknown moderation.")
+    row = participant_row(meeting.id, user_id) if isinstance(user_id, int) else None
+    room = room_row(meeting.id)
+    if row is None or room is None or row.token is None:
+        raise MediaError("This participant is not in the meeting's audio and video.")
+    if action == "mute":
+        return [] if row.audio_mid is None else [Moderation(room.janus_room, room.secret, row.feed_id,
+                                                            row.audio_mid, True)]
+    row.video_stopped = True
+    return [] if row.video_mid is None else [Moderation(room.janus_room, room.secret, row.feed_id,
+                                                        row.video_mid, True)]
+
+
+# --- taking tokens back ----------------------------------------------------------------------------
+
+def revoke_unentitled(meeting_id: int) -> list[Revocation]:
+    """Everyone holding a token this meeting's rules no longer allow (removed, deactivated, a guest whose
+    item is over, the meeting ended), and every token past its time."""
+    meeting = db.session.get(Meeting, meeting_id)
+    room = room_row(meeting_id)
+    if room is None:
+        return []
+    now = utcnow()
+    rows = db.session.scalars(select(MediaParticipant).where(MediaParticipant.meeting_id == meeting_id,
+                                                             MediaParticipant.token.is_not(None)))
+    plan = []
+    for row in rows:
+        user = db.session.get(User, row.user_id)
+        expired = row.token_expires_at is not None and row.token_expires_at < now
+        if meeting is None or user is None or expired or not policy.may_use_media(user, meeting):
+            plan.append(Revocation(room.janus_room, room.secret, row.token, row.feed_id))
+            _disconnect(row)
+    return plan
+
+
+def revoke_sessions(session_ids: list[int]) -> list[Revocation]:
+    rows = db.session.scalars(select(MediaParticipant).where(MediaParticipant.session_id.in_(session_ids),
+                                                             MediaParticipant.token.is_not(None)))
+    plan = []
+    for row in rows:
+        room = room_row(row.meeting_id)
+        if room is not None:
+            plan.append(Revocation(room.janus_room, room.secret, row.token, row.feed_id))
+        _disconnect(row)
+    return plan
+
+
+@dataclass(frozen=True)
+class RoomCheck:
+    """What the app expects in a room: feeds that may be there, and those that must have said what they
+    publish by now."""
+
+    room: int
+    secret: str
+    allowed: frozenset[int]
+    announced: frozenset[int]
+
+
+def room_checks() -> list[RoomCheck]:
+    """The rooms with participants holding tokens, for comparing with what Janus says is in them."""
+    rows = db.session.scalars(select(MediaParticipant).where(MediaParticipant.token.is_not(None)))
+    grace = timedelta(seconds=token_seconds()) - timedelta(seconds=ANNOUNCE_SECONDS)
+    by_meeting: dict[int, list[MediaParticipant]] = {}
+    for row in rows:
+        by_meeting.setdefault(row.meeting_id, []).append(row)
+    now = utcnow()
+    checks = []
+    for meeting_id, members in by_meeting.items():
+        room = room_row(meeting_id)
+        if room is None:
+            continue
+        # A token issued more than ANNOUNCE_SECONDS ago whose page never said what it publishes.
+        announced = frozenset(r.feed_id for r in members if r.connected or r.token_expires_at is None
+                              or r.token_expires_at - now > grace)
+        checks.append(RoomCheck(room.janus_room, room.secret, frozenset(r.feed_id for r in members), announced))
+    return checks
+
+
+def apply_room_check(client: Janus, check: RoomCheck) -> list[int]:
+    """Kick from the room every publisher the app did not place there (another feed id than the one it
+    gave), and every one that publishes without having said which stream is its audio (which could then
+    not be muted). Returns the kicked feeds."""
+    kicked = []
+    try:
+        participants = client.participants(check.room)
+    except JanusError:
+        return kicked
+    for p in participants:
+        feed = p.get("id")
+        if feed not in check.allowed or (p.get("publisher") and feed not in check.announced):
+            client.kick(check.room, check.secret, feed)
+            kicked.append(feed)
+    return kicked
+
+
+def expired_meetings() -> list[int]:
+    return list(db.session.scalars(select(MediaParticipant.meeting_id).where(
+        MediaParticipant.token.is_not(None), MediaParticipant.token_expires_at < utcnow()).distinct()))
+
+
+# --- carrying plans out at Janus (no database connection held) ---------------------------------------
+
+def apply_ticket(client: Janus, ticket: Ticket) -> None:
+    client.create_room(ticket.room, ticket.secret, ticket.description, MAX_PUBLISHERS)
+    client.add_token(ticket.token)
+    client.allow(ticket.room, ticket.secret, [ticket.token])
+    if ticket.old_token:
+        client.remove_token(ticket.old_token)
+        try:
+            client.allow(ticket.room, ticket.secret, [ticket.old_token], add=False)
+        except JanusError:
+            pass
+
+
+def apply_moderations(client: Janus, plan: list[Moderation]) -> None:
+    for step in plan:
+        try:
+            client.moderate(step.room, step.secret, step.feed_id, step.mid, step.mute)
+        except JanusError as exc:
+            if exc.code not in (426, 428, 430, 435):  # room, feed or stream gone: nothing to moderate
+                log.warning("could not moderate feed %s of room %s: %s", step.feed_id, step.room, exc)
+
+
+def apply_revocations(client: Janus, plan: list[Revocation]) -> None:
+    for step in plan:
+        try:
+            if step.token:
+                client.remove_token(step.token)
+                client.allow(step.room, step.secret, [step.token], add=False)
+        except JanusError as exc:
+            log.warning("could not remove a media token of room %s: %s", step.room, exc)
+        try:
+            client.kick(step.room, step.secret, step.feed_id)
+        except JanusError as exc:
+            log.warning("could not remove feed %s from room %s: %s", step.feed_id, step.room, exc)
+
+
+# --- reacting to the room's changes -------------------------------------------------------------------
+
+_FLOOR = ("floor.grant", "floor.end")
+_RULES = ("agenda.current_item", "participant.", "guest.", "meeting.", "live.adjourn")
+
+
+def react(app: Flask, meeting_id: int, floor: bool, rules: bool) -> None:
+    """After a commit: take tokens back that the rules no longer allow, and apply the floor at Janus."""
+    client = janus(app)
+    if client is None:
+        return
+    with app.app_context():
+        try:
+            revocations = revoke_unentitled(meeting_id) if rules else []
+            moderations = floor_moderations(meeting_id) if floor else []
+            uow.commit()
+        finally:
+            db.session.remove()
+    apply_revocations(client, revocations)
+    apply_moderations(client, moderations)
+
+
+@domain_events.subscribe
+def _on_meeting_changes(_session: Any, changes: list[domain_events.MeetingChange]) -> None:
+    touched: dict[int, list[bool]] = {}
+    for change in changes:
+        floor = change.type in _FLOOR
+        rules = change.type.startswith(_RULES)
+        if floor or rules:
+            flags = touched.setdefault(change.meeting_id, [False, False])
+            flags[0] |= floor
+            flags[1] |= rules
+    if not touched or not current_app.config.get("JANUS_URL"):
+        return
+    app = current_app._get_current_object()
+    for meeting_id, (floor, rules) in touched.items():
+        uow.after_commit(_later, app, meeting_id, floor, rules)
+
+
+def _later(app: Flask, meeting_id: int, floor: bool, rules: bool) -> None:
+    if app.config.get("MEDIA_INLINE"):
+        react(app, meeting_id, floor, rules)
+    else:
+        socketio.start_background_task(react, app, meeting_id, floor, rules)
+
+
+def on_sessions_ended(app: Flask, session_ids: list[int]) -> None:
+    """Signed out, deactivated, reset: their tokens go and they leave the room."""
+    client = janus(app)
+    if client is None:
+        return
+    # In the app context the signal came in (after the revocation's commit): another session here would
+    # wait for the connection this one holds (SQLite has one).
+    plan = revoke_sessions(session_ids)
+    uow.commit()
+    uow.release()
+    apply_revocations(client, plan)
+
+
+SWEEP_SECONDS = 5.0
+ANNOUNCE_SECONDS = 15
+_sweeping: set[int] = set()
+
+
+def start_sweeper(app: Flask) -> None:
+    """Once per process: now and then, take back tokens that were not renewed in time, and remove from the
+    rooms whoever the app did not place there."""
+    if id(app) in _sweeping or app.config.get("MEDIA_INLINE"):
+        return
+    _sweeping.add(id(app))
+    socketio.start_background_task(_sweep_forever, app)
+
+
+def _sweep_forever(app: Flask) -> None:
+    while True:
+        socketio.sleep(SWEEP_SECONDS)
+        try:
+            with app.app_context():
+                try:
+                    meetings = expired_meetings()
+                    checks = room_checks()
+                finally:
+                    db.session.remove()
+            for meeting_id in meetings:
+                react(app, meeting_id, floor=False, rules=True)
+            client = janus(app)
+            for check in checks if client is not None else []:
+                apply_room_check(client, check)
+        except Exception:  # noqa: BLE001 - tried again at the next sweep
+            log.warning("could not sweep expired media tokens", exc_info=True)
+
+
+@session_revoked.connect
+def _on_session_revoked(_sender: object, session_ids: list[int]) -> None:
+    if current_app.config.get("JANUS_URL"):
+        on_sessions_ended(current_app._get_current_object(), session_ids)

@@ -1,0 +1,200 @@
+"""The media room's HTTP side: a participant's token (join, renew, leave, "I publish"), the chair's
+moderation, who is connected, and the pass-through to Janus's HTTP API on loopback (``/janus``).
+
+Every call to Janus happens after the unit of work has committed, with no database connection held.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask_babel import gettext as _
+
+from ecabinet.accounts.auth import current_session
+from ecabinet.core import uow
+from ecabinet.core.actor import current_actor
+from ecabinet.core.errors import DomainError
+from ecabinet.core.policy import guard
+from ecabinet.extensions import csrf
+from ecabinet.media import policy, service
+from ecabinet.media.janus import JanusError
+from ecabinet.meetings import queries as meetings
+
+bp = Blueprint("media", __name__)
+
+PASS_THROUGH_TIMEOUT = 65.0  # Janus holds a long poll up to 30 s
+MAX_SIGNALLING_BYTES = 256 * 1024
+
+
+@bp.app_template_global()
+def media_enabled() -> bool:
+    return service.enabled()
+
+
+@bp.after_app_request
+def _allow_devices(response: Response) -> Response:
+    """The meeting screens may open the microphone and camera (every other page may not)."""
+    if request.endpoint in ("live.room", "live.console") and service.enabled():
+        response.headers["Permissions-Policy"] = "camera=(self), microphone=(self), geolocation=()"
+    return response
+
+
+def _meeting(meeting_id: int):  # noqa: ANN202
+    meeting = meetings.get_meeting(meeting_id)
+    if meeting is None:
+        abort(404)
+    return meeting
+
+
+def _refused(exc: DomainError) -> tuple[Response, int]:
+    uow.rollback()
+    return jsonify(error=exc.translated()), exc.status
+
+
+def _unavailable() -> tuple[Response, int]:
+    return jsonify(error=_("The audio and video server is unavailable at the moment: try again in a few "
+                           "seconds.")), 503
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else {}
+
+
+def _client():  # noqa: ANN202
+    client = service.janus()
+    if client is None:
+        abort(404)
+    return client
+
+
+@bp.post("/media/meetings/<int:meeting_id>/join")
+@guard(policy.can_join_media)
+def join(meeting_id: int):
+    client = _client()
+    session_row = current_session()
+    try:
+        ticket = service.issue_token(current_actor(), _meeting(meeting_id), session_row.id if session_row else None,
+                                     _body().get("mode", "video"))
+    except DomainError as exc:
+        return _refused(exc)
+    uow.commit()  # the boundary's commit, before Janus is asked anything
+    service.start_sweeper(current_app._get_current_object())
+    try:
+        service.apply_ticket(client, ticket)
+    except JanusError:
+        current_app.logger.warning("media join: Janus refused or is unreachable", exc_info=True)
+        return _unavailable()
+    return jsonify(**ticket.public(), speaker_user_id=_speaker(meeting_id))
+
+
+def _speaker(meeting_id: int) -> int | None:
+    speaker = service.speaker_id(meeting_id)
+    uow.release()
+    return speaker
+
+
+@bp.post("/media/meetings/<int:meeting_id>/renew")
+@guard(policy.can_join_media)
+def renew(meeting_id: int):
+    client = _client()
+    try:
+        ticket = service.renew_token(current_actor(), _meeting(meeting_id))
+    except DomainError as exc:
+        return _refused(exc)
+    uow.commit()
+    try:
+        client.add_token(ticket.token)  # again: Janus may have restarted since
+        client.create_room(ticket.room, ticket.secret, ticket.description, service.MAX_PUBLISHERS)
+        client.allow(ticket.room, ticket.secret, [ticket.token])
+    except JanusError:
+        return _unavailable()
+    return jsonify(expires_in=ticket.expires_in)
+
+
+@bp.post("/media/meetings/<int:meeting_id>/published")
+@guard(policy.can_join_media)
+def published(meeting_id: int):
+    client = _client()
+    data = _body()
+    try:
+        plan = service.published(current_actor(), _meeting(meeting_id), data.get("audio_mid"), data.get("video_mid"),
+                                 data.get("mode"))
+    except DomainError as exc:
+        return _refused(exc)
+    uow.commit()
+    service.apply_moderations(client, plan)
+    return jsonify(muted=any(step.mute for step in plan if step.mid == data.get("audio_mid")))
+
+
+@bp.post("/media/meetings/<int:meeting_id>/leave")
+@guard(policy.can_see_media)
+def leave(meeting_id: int):
+    client = _client()
+    plan = service.left(current_actor(), _meeting(meeting_id))
+    uow.commit()
+    service.apply_revocations(client, plan)
+    return jsonify(ok=True)
+
+
+@bp.post("/media/meetings/<int:meeting_id>/moderate")
+@guard(policy.can_moderate_media)
+def moderate(meeting_id: int):
+    client = _client()
+    data = _body()
+    try:
+        plan = service.chair_moderate(current_actor(), _meeting(meeting_id), data.get("user_id"), data.get("action"))
+    except DomainError as exc:
+        return _refused(exc)
+    uow.commit()
+    service.apply_moderations(client, plan)
+    return jsonify(ok=True)
+
+
+@bp.get("/media/meetings/<int:meeting_id>/state")
+@guard(policy.can_see_media)
+def state(meeting_id: int):
+    answer = {"connected": service.connected(meeting_id), "speaker_user_id": service.speaker_id(meeting_id)}
+    return jsonify(answer)
+
+
+# --- the pass-through to Janus's HTTP API ------------------------------------------------------------
+
+def _signed_in(user, **_: object) -> bool:  # noqa: ANN001
+    return True
+
+
+@bp.route("/janus", methods=["GET", "POST"], defaults={"rest": ""})
+@bp.route("/janus/<path:rest>", methods=["GET", "POST"])
+@csrf.exempt  # Janus answers only requests that carry a token the app gave (and the body is JSON)
+@guard(_signed_in)
+def pass_through(rest: str):
+    url = current_app.config.get("JANUS_URL")
+    if not url:
+        abort(404)
+    if not all(part.isdigit() for part in rest.split("/") if part) or rest.count("/") > 1:
+        abort(404)
+    uow.release()  # a long poll waits up to 30 s: holding no database connection
+    target = url.rstrip("/") + ("/" + rest if rest else "")
+    if request.query_string:
+        target += "?" + request.query_string.decode("latin-1")
+    body = None
+    if request.method == "POST":
+        if (request.content_length or 0) > MAX_SIGNALLING_BYTES:
+            abort(413)
+        body = request.get_data()
+    forwarded = urllib.request.Request(target, data=body, method=request.method,  # noqa: S310
+                                       headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(forwarded, timeout=PASS_THROUGH_TIMEOUT) as answer:  # noqa: S310
+            payload, status = answer.read(), answer.status
+    except urllib.error.HTTPError as exc:
+        payload, status = exc.read(), exc.code
+    except OSError:
+        return _unavailable()
+    response = Response(payload, status=status, mimetype="application/json")
+    response.headers["Cache-Control"] = "no-store"
+    return response
