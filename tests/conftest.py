@@ -311,6 +311,8 @@ def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001
     skip = pytest.mark.skip(reason="a browser flow runs on SQLite; its rules are tested on both databases")
     for item in items:
         callspec = getattr(item, "callspec", None)
+        if item.get_closest_marker("both_databases") is not None:
+            continue  # the whole flow of a capability, end to end on each database
         if "browser" in getattr(item, "fixturenames", ()) and callspec is not None \
                 and callspec.params.get("database") == "postgresql":
             item.add_marker(skip)

@@ -13,10 +13,9 @@ from tests.submissions.conftest import JUSTICE, in_days
 SIZE = (1366, 1024)
 
 
+@pytest.mark.both_databases
 def test_liaison_submits_and_the_secretariat_accepts_to_a_meeting(db_url, browser, live_server, liaisons, published,
                                                                   briefing):
-    if not db_url.startswith("sqlite"):
-        pytest.skip("the flow does not depend on the database; the HTTP tests run on both")
     from ecabinet.meetings.models import MeetingItem
     from ecabinet.submissions.models import Submission, SubmissionStatus
 

@@ -16,10 +16,9 @@ SIZE = (1366, 1024)
 TITLE = "Dự thảo Nghị quyết về thủ tục công chứng điện tử"
 
 
+@pytest.mark.both_databases
 def test_a_written_opinion_submission_reaches_the_members_and_its_outcome_the_liaison(
         db_url, browser, live_server, liaisons, cabinet, briefing):
-    if not db_url.startswith("sqlite"):
-        pytest.skip("the flow does not depend on the database; the HTTP tests run on both")
     from ecabinet.submissions.models import Submission, SubmissionStatus
     from ecabinet.voting import service as voting
     from ecabinet.voting.models import BallotKind
