@@ -8,6 +8,7 @@ from pydantic import Field
 
 from ecabinet.core.schemas import Id, Payload, Text
 from ecabinet.documents.schemas import NewAnnotation
+from ecabinet.meetings.service import COMMENT_MAX
 
 MAX_CHANGES = 500  # a batch; the tablet sends the rest in the next one
 
@@ -37,13 +38,35 @@ class CheckInBody(Payload):
     holdings: Annotated[list[Holding], Field(max_length=200)] = []
 
 
-class Change(Payload):
-    client_id: Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+ClientId = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+ChangedAt = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class AnnotationChange(Payload):
+    client_id: ClientId
     op: Literal["create", "update", "delete"]
     document_id: Id
     annotation_id: Id | None = None
-    changed_at: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    changed_at: ChangedAt
     data: NewAnnotation | None = None
+
+
+class PositionData(Payload):
+    position: Literal["agree", "object", "speak"]
+    comment: Text(COMMENT_MAX) = ""
+
+
+class PositionChange(Payload):
+    """A member's position on an agenda item, set offline: the whole position, not a difference."""
+
+    client_id: ClientId
+    op: Literal["position"]
+    item_id: Id
+    changed_at: ChangedAt
+    data: PositionData
+
+
+Change = Annotated[AnnotationChange | PositionChange, Field(discriminator="op")]
 
 
 class Changes(Payload):

@@ -32,7 +32,8 @@ from ecabinet.documents import service as documents
 from ecabinet.documents.models import Annotation, Document
 from ecabinet.extensions import db
 from ecabinet.meetings import policy as meetings_policy
-from ecabinet.meetings.models import Confidentiality, Meeting
+from ecabinet.meetings import service as meetings
+from ecabinet.meetings.models import Confidentiality, ItemPosition, Meeting, MeetingItem
 from ecabinet.offline.models import OfflineChange, OfflineDevice, OfflinePack, OfflineRule
 
 KEY_BYTES = 32  # AES-256-GCM
@@ -168,10 +169,11 @@ def manifest(user: User, device: OfflineDevice, meeting: Meeting, urls: Any) -> 
     ends = expires_at(meeting, now)
     if ends <= now:
         raise OfflineError("This meeting ended too long ago to be taken offline.")
-    items = []
-    for item, _docs in documents_policy.readable_documents(user, meeting):
-        items.append({"id": item.id, "position": item.position, "title": item.title,
-                      "url": urls("item", meeting_id=meeting.id, item_id=item.id)})
+    visible = [item for item, _docs in documents_policy.readable_documents(user, meeting)]
+    mine = positions_of(user, visible)
+    items = [{"id": item.id, "position": item.position, "title": item.title, "kind": item.kind.value,
+              "url": urls("item", meeting_id=meeting.id, item_id=item.id), "mine": mine[item.id]}
+             for item in visible]
     rule = rule_for(meeting)
     docs_out = []
     for document in packable(user, meeting):
@@ -225,11 +227,13 @@ class CheckIn:
     delete_documents: list[int] | None = None
     expires: dict[int, str] | None = None
     refresh_documents: list[int] | None = None  # a newer version was uploaded: download it again
+    positions: dict[int, dict[int, Any]] | None = None  # {meeting: {item: the member's position or None}}
 
     def as_dict(self) -> dict[str, Any]:
         return {"wipe": self.wipe, "delete_meetings": self.delete_meetings or [],
                 "delete_documents": self.delete_documents or [], "refresh_documents": self.refresh_documents or [],
-                "expires": {str(k): v for k, v in (self.expires or {}).items()}}
+                "expires": {str(k): v for k, v in (self.expires or {}).items()},
+                "positions": {str(k): {str(i): p for i, p in v.items()} for k, v in (self.positions or {}).items()}}
 
 
 def _wiped(device: OfflineDevice, reason: str) -> CheckIn:
@@ -270,13 +274,14 @@ def check_in(user: User | None, user_session: UserSession | None, device_id: int
         device.session_id = user_session.id
     now = utcnow()
     device.last_seen_at = now
-    result = CheckIn(delete_meetings=[], delete_documents=[], expires={}, refresh_documents=[])
+    result = CheckIn(delete_meetings=[], delete_documents=[], expires={}, refresh_documents=[], positions={})
     packs = {p.meeting_id: p for p in device.packs}
     for meeting_id, held in holdings.items():
         meeting = db.session.get(Meeting, meeting_id)
         if meeting is not None and _may_hold(user, meeting, now):
             allowed_docs = {d.id for d in packable(user, meeting)}
             result.expires[meeting_id] = iso(expires_at(meeting, now))
+            result.positions[meeting_id] = positions_of(user, meetings_policy.visible_items(user, meeting))
         else:
             result.delete_meetings.append(meeting_id)
             if meeting_id in packs:
@@ -317,6 +322,8 @@ class Applied:
     annotation_id: int | None = None
     annotation: dict[str, Any] | None = None  # the server's copy, for the device to keep
     message: str | None = None
+    item_id: int | None = None
+    position: dict[str, Any] | None = None  # a position change: the member's position the server now holds
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -361,6 +368,8 @@ def apply_change(actor: Actor, device: OfflineDevice, change: dict[str, Any]) ->
     """
     user = actor.user
     client_id = str(change["client_id"])
+    if change.get("op") == "position":
+        return apply_position(actor, device, change)
     known = _known(user, client_id)
     if known is not None:
         annotation = db.session.get(Annotation, known.annotation_id) if known.annotation_id else None
@@ -411,6 +420,66 @@ def apply_change(actor: Actor, device: OfflineDevice, change: dict[str, Any]) ->
     db.session.flush()
     return Applied(client_id, outcome, row.annotation_id,
                    documents.annotation_dict(result, user) if result is not None else None)
+
+
+def position_dict(row: ItemPosition | None) -> dict[str, Any] | None:
+    """A member's position as the tablet keeps it (in the pack, encrypted), or None when not marked."""
+    if row is None:
+        return None
+    return {"item_id": row.item_id, "position": row.position.value, "comment": row.comment,
+            "updated_at": iso(row.updated_at)}
+
+
+def positions_of(user: User, items: list[MeetingItem]) -> dict[int, dict[str, Any] | None]:
+    """{item id: the user's position on it, or None}, in one query."""
+    ids = [item.id for item in items]
+    rows = db.session.scalars(select(ItemPosition).where(ItemPosition.member_id == user.id,
+                                                         ItemPosition.item_id.in_(ids))).all() if ids else []
+    held = {row.item_id: row for row in rows}
+    return {item_id: position_dict(held.get(item_id)) for item_id in ids}
+
+
+def _markable_item(user: User, item_id: int) -> MeetingItem:
+    """The item a position change names, when its author may still mark positions on it; else the reason."""
+    item = db.session.get(MeetingItem, item_id)
+    try:
+        if item is None:
+            raise Hidden()
+        allowed = meetings_policy.can_mark_position(user, meeting_id=item.meeting_id, item_id=item.id)
+    except Hidden:
+        raise Denied("You may no longer see this agenda item.") from None
+    if not allowed:
+        raise Denied("Only the meeting's members mark positions.")
+    return item
+
+
+def apply_position(actor: Actor, device: OfflineDevice, change: dict[str, Any]) -> Applied:
+    """A position set offline on an agenda item, applied once (its client id), through the meetings'
+    own rule (``mark_position``: the agenda published and the meeting not started, a decision item, not
+    recused), so that a refusal comes back with its reason.
+
+    Last change wins, by the time the change was made: a position changed elsewhere after it was set
+    on the tablet is kept, and the tablet's is sent back (``superseded``, with the server's position)."""
+    user = actor.user
+    client_id = str(change["client_id"])
+    item = _markable_item(user, int(change["item_id"]))
+    known = _known(user, client_id)
+    if known is not None:  # sent again: what it did then, with the position now
+        return Applied(client_id, known.outcome, item_id=item.id,
+                       position=position_dict(meetings.position_of(item, user)))
+    changed_at = parse_time(change["changed_at"])
+    data = change.get("data") or {}
+    current = meetings.position_of(item, user)
+    outcome = "applied"
+    if current is not None and current.updated_at > changed_at:
+        outcome = "superseded"
+    else:
+        row = meetings.mark_position(actor, item, data.get("position"), data.get("comment") or "")
+        row.updated_at = changed_at  # when it was set: a later change made elsewhere still wins over it
+    db.session.add(OfflineChange(user_id=user.id, client_id=client_id, device_id=device.id, op="position",
+                                 annotation_id=None, outcome=outcome, changed_at=changed_at))
+    db.session.flush()
+    return Applied(client_id, outcome, item_id=item.id, position=position_dict(meetings.position_of(item, user)))
 
 
 def new_key_b64(key: bytes) -> str:

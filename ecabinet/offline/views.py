@@ -37,9 +37,13 @@ def offline_strings() -> dict[str, str]:
     return {"banner": _("Offline since %(since)s: reading what this tablet keeps. Notes are sent when the "
                         "network returns.", since="%(since)s"),
             "needsNetwork": _("Needs the network: votes and the meeting room wait for the connection."),
-            "conflicts": _("%(n)s changes made offline were not applied: a later change was made elsewhere, or "
-                           "the note was deleted. Your text is kept here:", n="%(n)s"),
-            "conflictsDone": _("I have read it")}
+            "conflicts": _("%(n)s changes made offline were not applied: a later change was made elsewhere, the "
+                           "note was deleted, or the change was refused. What you wrote is kept here:", n="%(n)s"),
+            "conflictsDone": _("I have read it"),
+            "positionOffline": _("Offline: your position is kept on this tablet and sent when the network returns."),
+            "positionPending": _("Not sent yet: %(position)s.", position="%(position)s"),
+            "positionConflict": _("Your position on %(item)s: %(position)s", item="%(item)s",
+                                  position="%(position)s")}
 
 
 ASSET_GLOBS = ("js/*.js", "css/*.css", "vendor/*.js", "vendor/*.css", "vendor/icons.svg", "icons/icon-192.png")
@@ -172,7 +176,8 @@ def changes(device_id: int):
         except (DomainError, Denied) as exc:
             uow.rollback()
             message = _(exc.message) if isinstance(exc, Denied) else exc.translated()
-            results.append(service.Applied(change.client_id, "refused", message=message).as_dict())
+            results.append(service.Applied(change.client_id, "refused", message=message,
+                                           item_id=getattr(change, "item_id", None)).as_dict())
             continue
         results.append(applied.as_dict())
         uow.commit()

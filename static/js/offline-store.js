@@ -4,7 +4,7 @@
 // never read it out. Each pack's expiry is kept in plain form, so that it is checked at launch before
 // anything is decrypted, with or without a network.
 import { openDB } from "/static/vendor/idb.js";
-import { expired } from "./offline-sync.js";
+import { expired, withPositions } from "./offline-sync.js";
 
 const DB_NAME = "ecabinet-offline";
 export const PAGES_CACHE = "ecabinet-pack-";  // + meeting id: the pack's pages
@@ -78,6 +78,18 @@ export async function putPack(meetingId, info, expiresAt, documentIds, size) {
 export async function packs() { return (await db()).getAll("packs"); }
 export async function pack(meetingId) { return (await db()).get("packs", meetingId); }
 export async function packInfo(record) { return unsealJSON(record.info); }
+
+/** The positions the server answered ({item id: position or null}) into every pack holding those items. */
+export async function keepPositions(positions) {
+  if (!Object.keys(positions).length) { return; }
+  const database = await db();
+  for (const record of await database.getAll("packs")) {
+    const info = await unsealJSON(record.info);
+    if (!info || !(info.items || []).some((i) => Object.prototype.hasOwnProperty.call(positions, i.id))) { continue; }
+    record.info = await sealJSON({ ...info, items: withPositions(info.items, positions) });
+    await database.put("packs", record, record.meeting_id);
+  }
+}
 
 export async function setExpiry(meetingId, expiresAt) {
   const database = await db();

@@ -7,8 +7,13 @@
 // is stored once); ``local_id`` names the annotation on the tablet ("c-…" until the server gave it a
 // number); ``changed_at`` (ms) decides conflicts: the last change wins, and a losing change comes back
 // so that the tablet keeps it for the reader instead of dropping it.
+//
+// A member's position on an agenda item set offline is a change of its own: { client_id, op: "position",
+// item_id, meeting_id, local_id: "p-<item>", data: { position, comment }, changed_at, label, title }. It
+// carries the whole position (not a difference), so two set before the next sync are one, the later.
 
 export const LOCAL_PREFIX = "c-";
+export const POSITION_PREFIX = "p-";
 
 /** A random id of 22 URL-safe characters; ``random(n)`` returns n random bytes (crypto.getRandomValues). */
 export function newClientId(random) {
@@ -51,6 +56,10 @@ export function enqueue(queue, change) {
     const earlier = out[i];
     if (earlier.local_id !== change.local_id || earlier.document_id !== change.document_id) { continue; }
     if (earlier.sent) { break; }
+    if (earlier.op === "position" && change.op === "position") {
+      out.splice(i, 1);  // the later position replaces the earlier, at the end of the queue
+      break;
+    }
     if (earlier.op === "create" && change.op === "update") {
       out[i] = { ...earlier, data: { ...earlier.data, ...change.data }, changed_at: change.changed_at };
       return out;
@@ -105,6 +114,10 @@ export function nextBatch(queue, idMap = {}, size = 100) {
   const creating = new Set();
   for (const change of queue) {
     if (batch.length >= size) { break; }
+    if (change.op === "position") {
+      batch.push(change);
+      continue;
+    }
     if (change.op === "create") {
       creating.add(change.local_id);
       batch.push({ ...change, annotation_id: null });
@@ -124,6 +137,10 @@ export function nextBatch(queue, idMap = {}, size = 100) {
 
 /** What goes over the wire for a change. */
 export function wire(change) {
+  if (change.op === "position") {
+    return { client_id: change.client_id, op: "position", item_id: change.item_id, changed_at: change.changed_at,
+      data: { position: change.data.position, comment: change.data.comment || "" } };
+  }
   const out = { client_id: change.client_id, op: change.op, document_id: change.document_id,
     changed_at: change.changed_at };
   if (change.annotation_id !== null && change.annotation_id !== undefined) { out.annotation_id = change.annotation_id; }
@@ -135,22 +152,50 @@ export function wire(change) {
  * Fold the server's answers into the queue: acknowledged changes leave it, new server ids are noted
  * in ``idMap``, and every change that did not win (superseded by a later change elsewhere, made on an
  * annotation deleted before it, refused) is returned in ``conflicts`` with its own data: never lost.
+ * ``positions`` is {item id: the position the server holds (or null)} for each position answered.
  */
 export function acknowledge(queue, results, idMap = {}) {
   const byClient = new Map(results.map((r) => [r.client_id, r]));
   const map = { ...idMap };
   const conflicts = [];
   const remaining = [];
+  const positions = {};
   for (const change of queue) {
     const result = byClient.get(change.client_id);
     if (!result) { remaining.push(change); continue; }
     if (result.annotation_id && isLocalId(change.local_id)) { map[change.local_id] = result.annotation_id; }
+    if (change.op === "position" && result.outcome !== "refused") { positions[change.item_id] = result.position || null; }
     if (result.outcome !== "applied") {
       conflicts.push({ ...change, outcome: result.outcome, message: result.message || "",
-        server: result.annotation || null });
+        server: result.annotation || result.position || null });
     }
   }
-  return { queue: remaining, idMap: map, conflicts };
+  return { queue: remaining, idMap: map, conflicts, positions };
+}
+
+/** A position set offline on this item and not yet acknowledged (the latest), or null. */
+export function pendingPosition(queue, itemId) {
+  for (let i = queue.length - 1; i >= 0; i -= 1) {
+    if (queue[i].op === "position" && queue[i].item_id === itemId) { return queue[i]; }
+  }
+  return null;
+}
+
+/**
+ * The position to show on an item: the one set offline and waiting, else the one kept in the pack.
+ * ``{ position, comment, pending }``, or null when neither.
+ */
+export function shownPosition(kept, queue, itemId) {
+  const waiting = pendingPosition(queue, itemId);
+  if (waiting) { return { position: waiting.data.position, comment: waiting.data.comment || "", pending: true }; }
+  if (kept) { return { position: kept.position, comment: kept.comment || "", pending: false }; }
+  return null;
+}
+
+/** A pack's agenda with the positions the server answered ({item id: position or null}) in place. */
+export function withPositions(items, positions) {
+  return items.map((item) => (Object.prototype.hasOwnProperty.call(positions, item.id)
+    ? { ...item, mine: positions[item.id] } : item));
 }
 
 /** Last change wins, per annotation, by the time of the change: the one of two copies to keep. */

@@ -4,6 +4,7 @@
 // is disabled with the reason. On a meeting page, the "Take offline" panel downloads the pack.
 import * as store from "./offline-store.js";
 import { acknowledge, merged, nextBatch, wire } from "./offline-sync.js";
+import { refreshPositions, setUpPositions } from "./offline-positions.js";
 
 const holder = document.querySelector("script[data-offline-strings]");
 const text = holder ? JSON.parse(holder.dataset.offlineStrings) : {};
@@ -121,6 +122,11 @@ async function run() {
     await store.wipe();
     return result;
   }
+  // The member's positions as the server holds them at the check-in (changed on another device,
+  // say); the answers to the changes sent next come after, and are newer.
+  for (const positions of Object.values(result.positions || {})) {
+    await store.keepPositions(Object.fromEntries(Object.entries(positions).map(([k, v]) => [Number(k), v])));
+  }
   // Also when the device's sign-in has ended: signed in again, the notes made before are still the
   // member's own and are sent (refused harmlessly while signed out) before the rest goes.
   await sendQueue(device, token);
@@ -166,10 +172,11 @@ async function sendQueue(device, token) {
     const answer = await postJSON(`/offline/devices/${device.id}/changes`, { changes: batch.map(wire) }, token);
     if (!answer.ok || !answer.data) { return; }
     const folded = acknowledge(queue, answer.data.results, idMap);
-    batch.forEach((c) => touched.add(c.document_id));
+    batch.forEach((c) => { if (c.document_id) { touched.add(c.document_id); } });
     queue = folded.queue;
     idMap = folded.idMap;
     await store.addConflicts(folded.conflicts);
+    await store.keepPositions(folded.positions);
     await store.saveQueue(queue);
   }
   // The tablet's copies again from the server, with whatever is still queued on top.
@@ -301,7 +308,8 @@ async function showConflicts() {
   title.textContent = fill(text.conflicts, { n: list.length });
   const items = list.map((c) => {
     const li = document.createElement("li");
-    const body = (c.data && (c.data.body || c.data.quote)) || "";
+    const body = c.op === "position" ? fill(text.positionConflict, { item: c.title, position: c.label })
+      : (c.data && (c.data.body || c.data.quote)) || "";
     li.textContent = `${body || c.op}${c.message ? ` (${c.message})` : ""}`;
     return li;
   });
@@ -324,12 +332,16 @@ async function launch() {
   const device = await store.device();
   const mine = device && document.querySelector(`[data-device="${device.id}"] [data-this-device]`);
   if (mine) { mine.hidden = false; }
-  if (isOffline()) { showOffline(); } else { await syncNow(); }
+  await setUpPositions(text).catch(() => {});  // before the banner disables the forms that need the server
+  if (isOffline()) { showOffline(); } else { await syncNow(); await refreshPositions(); }
   if (panel) { await showHeld(panel); }
   if (await store.device()) { await showConflicts(); }
   document.documentElement.dataset.offlineSynced = "true";
 }
 
-window.addEventListener("offline", showOffline);
-window.addEventListener("online", () => { showOnline(); syncNow().then(() => showConflicts()).catch(() => {}); });
+window.addEventListener("offline", () => { showOffline(); refreshPositions().catch(() => {}); });
+window.addEventListener("online", () => {
+  showOnline();
+  syncNow().then(() => showConflicts()).then(() => refreshPositions()).catch(() => {});
+});
 export const launched = launch().catch(() => { document.documentElement.dataset.offlineReady = "error"; });

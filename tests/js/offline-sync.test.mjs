@@ -4,7 +4,8 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 
 import {
-  acknowledge, annotationData, applyLocal, enqueue, expired, merged, newClientId, nextBatch, resolve, serverId, wire,
+  acknowledge, annotationData, applyLocal, enqueue, expired, merged, newClientId, nextBatch, pendingPosition, resolve,
+  serverId, shownPosition, wire, withPositions,
 } from "../../static/js/offline-sync.js";
 
 const DOC = 4;
@@ -122,5 +123,71 @@ describe("the tablet's copy", () => {
     assert.equal(expired({ expires_at: 100 }, 99), false);
     assert.equal(expired({ expires_at: 100 }, 100), true);
     assert.equal(expired(undefined, 0), true);
+  });
+});
+
+function position(itemId, value, comment = "", at = 1000 + counter) {
+  counter += 1;
+  return { client_id: `position-${counter}`, op: "position", item_id: itemId, meeting_id: 2, local_id: `p-${itemId}`,
+    data: { position: value, comment }, changed_at: at, label: value, title: `${itemId}. Item` };
+}
+
+describe("positions set offline", () => {
+  test("two positions on one item before a sync are one, the later; other items and notes are kept", () => {
+    let q = enqueue([], change("create", "c-p", { kind: "note", page: 1, body: "note" }));
+    q = enqueue(q, position(5, "agree", "", 10));
+    q = enqueue(q, position(6, "speak", "", 11));
+    q = enqueue(q, position(5, "object", "Chưa rõ kinh phí", 20));
+    assert.deepEqual(q.map((c) => [c.op, c.item_id ?? c.local_id]), [["create", "c-p"], ["position", 6], ["position", 5]]);
+    assert.deepEqual(pendingPosition(q, 5).data, { position: "object", comment: "Chưa rõ kinh phí" });
+    assert.equal(pendingPosition(q, 7), null);
+  });
+
+  test("a position already sent is never altered: the next one is another change", () => {
+    let q = enqueue([], position(5, "agree"));
+    q = q.map((c) => ({ ...c, sent: true }));
+    q = enqueue(q, position(5, "object"));
+    assert.equal(q.length, 2);
+    assert.equal(q[0].data.position, "agree");
+  });
+
+  test("a position goes in the batch as is, and over the wire with its item, not a document", () => {
+    const q = enqueue(enqueue([], position(5, "speak", "Xin phát biểu", 42)),
+      change("create", "c-q", { kind: "note", page: 1, body: "x" }));
+    const batch = nextBatch(q);
+    assert.deepEqual(batch.map((c) => c.op), ["position", "create"]);
+    assert.deepEqual(wire(batch[0]), { client_id: batch[0].client_id, op: "position", item_id: 5, changed_at: 42,
+      data: { position: "speak", comment: "Xin phát biểu" } });
+  });
+
+  test("the server's answers: applied leaves the queue, superseded and refused come back to the reader", () => {
+    const applied = position(5, "agree");
+    const lost = position(6, "object", "mine");
+    const refused = position(7, "speak");
+    const q = [applied, lost, refused].reduce(enqueue, []);
+    const held = { item_id: 6, position: "agree", comment: "theirs", updated_at: "2026-01-01T00:00:00Z" };
+    const folded = acknowledge(q, [
+      { client_id: applied.client_id, outcome: "applied", item_id: 5, position: { item_id: 5, position: "agree" } },
+      { client_id: lost.client_id, outcome: "superseded", item_id: 6, position: held },
+      { client_id: refused.client_id, outcome: "refused", item_id: 7, message: "The meeting has started." }]);
+    assert.deepEqual(folded.queue, []);
+    assert.deepEqual(folded.conflicts.map((c) => [c.item_id, c.outcome, c.data.comment]),
+      [[6, "superseded", "mine"], [7, "refused", ""]]);
+    assert.equal(folded.conflicts[0].server.comment, "theirs");
+    assert.equal(folded.conflicts[1].message, "The meeting has started.");
+    assert.deepEqual(Object.keys(folded.positions).map(Number), [5, 6]);  // a refusal says nothing of the server's
+    assert.equal(folded.positions[6].comment, "theirs");
+  });
+
+  test("the position shown: the one waiting, else the pack's; the pack takes the server's answers", () => {
+    const kept = { item_id: 5, position: "agree", comment: "" };
+    assert.deepEqual(shownPosition(kept, [], 5), { position: "agree", comment: "", pending: false });
+    const q = enqueue([], position(5, "object", "Chưa rõ"));
+    assert.deepEqual(shownPosition(kept, q, 5), { position: "object", comment: "Chưa rõ", pending: true });
+    assert.equal(shownPosition(null, [], 5), null);
+    const items = [{ id: 5, title: "A", mine: kept }, { id: 6, title: "B", mine: null }];
+    const after = withPositions(items, { 5: null, 6: { item_id: 6, position: "speak", comment: "" } });
+    assert.deepEqual(after.map((i) => i.mine && i.mine.position), [null, "speak"]);
+    assert.equal(after[0].title, "A");
   });
 });

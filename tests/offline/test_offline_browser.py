@@ -1,6 +1,7 @@
 """A member takes the demo meeting offline in Chromium, reads every document of the pack with the network
 off (in the usual viewer), writes a note on each and draws ink on one, and the server holds each exactly
-once when the network returns. A deletion made offline that lost to a later edit elsewhere is shown, not
+once when the network returns; a position set offline on an agenda item is shown as pending and is held
+by the server once after reconnecting. A deletion made offline that lost to a later edit elsewhere is shown, not
 dropped. The stored documents are encrypted (no PDF in IndexedDB), and once the pack has expired
 it is gone at the next launch while still offline: nothing of it stays in IndexedDB or Cache Storage."""
 
@@ -13,14 +14,18 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from ecabinet.accounts.models import User
 from ecabinet.documents.models import Annotation
 from ecabinet.extensions import db
+from ecabinet.meetings.models import ItemKind, ItemPosition, Meeting, MeetingStatus, Position
+from ecabinet.offline.models import OfflineChange
 from tests.documents.test_annotations_browser import _stroke
 from tests.documents.test_viewer_browser import ARTIFACTS
 
 MEMBER = "bt.taichinh@ecabinet.gov.vn"
 PASSWORD = "demo-password-2026"
 TABLET = {"width": 1024, "height": 1366}
+SIZES = [(390, 844), (1024, 1366), (1366, 1024), (1440, 900)]
 
 IDB = """async () => {
   const db = await new Promise((ok, fail) => {
@@ -125,16 +130,45 @@ def test_a_meeting_read_and_annotated_offline_then_synced_once_then_expired(demo
         page.get_by_role("link", name=demo.title).click()
         expect(page.get_by_role("heading", level=1)).to_have_text(demo.title)
 
+        # The agenda's position forms work offline too; the other forms wait for the network.
+        expect(page.locator("form.position-form").first.get_by_role("button")).to_be_enabled()
+        expect(page.locator("form.position-form .position-offline-hint").first).to_be_visible()
+
+        # --- a position on an item, set offline: kept as pending, sent once back online ----------------
+        item = next(i for i in demo.items if i.kind is ItemKind.DECISION)
+        page.goto(f"{live_server.url}/meetings/{demo.id}/items/{item.id}")
+        form = page.locator("form.position-form")
+        expect(form.locator(".position-offline-hint")).to_be_visible()
+        form.get_by_label("Phản đối").check()
+        form.get_by_label("Ghi chú (không bắt buộc)").fill("Đề nghị bổ sung đánh giá tác động")
+        form.get_by_role("button", name="Lưu ý kiến").click()
+        expect(form.locator(".position-pending")).to_contain_text("Chưa gửi: Phản đối — Đề nghị bổ sung")
+        page.reload()  # still offline: the page kept in the pack, with the pending position on top
+        expect(form.locator(".position-pending")).to_contain_text("Chưa gửi: Phản đối")
+        expect(form.get_by_label("Phản đối")).to_be_checked()
+        for width, height in SIZES:
+            page.set_viewport_size({"width": width, "height": height})
+            form.scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / f"offline-position-{width}x{height}.png"))
+        page.set_viewport_size(TABLET)
+        assert page.evaluate(IDB)["counts"]["queue"] == len(document_ids) + 2  # the notes, the ink, the position
+
         # --- back online: each note reaches the server once ------------------------------------------
         context.set_offline(False)
         _queue_empty(page)
         page.reload()  # a launch online: sends nothing more
         expect(page.locator("html[data-offline-synced]")).to_be_attached()
+        expect(form.get_by_label("Phản đối")).to_be_checked()  # the server's page now
+        expect(form.locator(".position-pending")).to_be_hidden()
         db.session.rollback()
         bodies = db.session.scalars(select(Annotation.body).where(Annotation.body.like("Ghi chú ngoại tuyến%"))).all()
         assert sorted(bodies) == [f"Ghi chú ngoại tuyến {n}" for n in range(1, len(document_ids) + 1)]
         inks = db.session.scalars(select(Annotation).where(Annotation.kind == "ink")).all()
         assert len(inks) == 1 and inks[0].document_id == document_ids[0]
+        mine = db.session.scalars(select(ItemPosition).join(User, ItemPosition.member_id == User.id)
+                                  .where(ItemPosition.item_id == item.id, User.email == MEMBER)).all()
+        assert [(p.position, p.comment) for p in mine] == [(Position.OBJECT, "Đề nghị bổ sung đánh giá tác động")]
+        assert len(db.session.scalars(select(OfflineChange).where(OfflineChange.op == "position")).all()) == 1
 
         # --- a deletion made offline loses to a later edit elsewhere: kept and shown, not dropped -------
         first = db.session.scalars(select(Annotation).where(Annotation.body == "Ghi chú ngoại tuyến 1")).one()
@@ -145,10 +179,21 @@ def test_a_meeting_read_and_annotated_offline_then_synced_once_then_expired(demo
         expect(page.locator(".notes-list")).to_contain_text("Ghi chú ngoại tuyến 1")
         page.locator(".notes-list li", has_text="Ghi chú ngoại tuyến 1").get_by_role("button", name="Xóa").click()
         expect(page.locator(".notes-list")).not_to_contain_text("Ghi chú ngoại tuyến 1")
+        # ... and a position set offline is refused, the meeting having started meanwhile: shown with the reason.
+        page.goto(f"{live_server.url}/meetings/{demo.id}/items/{item.id}")
+        form.get_by_label("Xin phát biểu").check()
+        form.get_by_label("Ghi chú (không bắt buộc)").fill("")
+        form.get_by_role("button", name="Lưu ý kiến").click()
+        expect(form.locator(".position-pending")).to_contain_text("Chưa gửi: Xin phát biểu")
         first.body, first.updated_at = "Sửa ở nơi khác", datetime.now(UTC) + timedelta(minutes=1)
+        db.session.get(Meeting, demo.id).status = MeetingStatus.IN_SESSION
         db.session.commit()
         context.set_offline(False)
-        expect(page.locator("[data-offline-conflicts]")).to_contain_text("Ghi chú ngoại tuyến 1", timeout=20_000)
+        conflicts = page.locator("[data-offline-conflicts]")
+        expect(conflicts).to_contain_text("Ghi chú ngoại tuyến 1", timeout=20_000)
+        expect(conflicts).to_contain_text("Xin phát biểu (Không thể thay đổi ý kiến")
+        expect(form.locator(".position-pending")).to_be_hidden()
+        page.screenshot(path=str(ARTIFACTS / "offline-position-refused.png"))
         db.session.rollback()
         assert db.session.get(Annotation, first.id).body == "Sửa ở nơi khác"  # the later change won
         page.locator("[data-offline-conflicts]").get_by_role("button", name="Tôi đã xem").click()

@@ -16,11 +16,12 @@ from sqlalchemy import delete, select
 from ecabinet.core.types import utcnow
 from ecabinet.documents.models import Annotation
 from ecabinet.extensions import db
-from ecabinet.meetings.models import MeetingParticipant
+from ecabinet.meetings.models import ItemPosition, MeetingParticipant, MeetingStatus, Position
 from ecabinet.offline.models import OfflineChange, OfflineDevice
 from tests.documents.app_fixtures import *  # noqa: F403
 from tests.documents.app_fixtures import actor, count_rows, signed_in
 from tests.helpers import csrf_from
+from tests.meetings.conftest import make_outsider
 
 
 def _json(client, method: str, url: str, token: str, body=None):
@@ -287,3 +288,113 @@ def test_a_change_on_a_document_no_longer_readable_is_refused_and_reported(clien
     # Bad input is a 400 with the reason, never a 500.
     bad = _json(client, "POST", f"/offline/devices/{device_id}/changes", token, {"changes": [{"op": "zap"}]})
     assert bad.status_code == 400
+
+
+# --- positions set offline --------------------------------------------------------------------------
+
+def _position(client, token, device_id, item_id, value, comment="", client_id="position-0001", changed_at=None):
+    return _change(client, token, device_id, client_id=client_id, op="position", item_id=item_id,
+                   changed_at=changed_at if changed_at is not None else time.time() * 1000,
+                   data={"position": value, "comment": comment})
+
+
+def _positions(item_id: int) -> list[ItemPosition]:
+    db.session.rollback()
+    return db.session.scalars(select(ItemPosition).where(ItemPosition.item_id == item_id)).all()
+
+
+def test_the_pack_and_the_check_in_hold_the_members_positions(client, docs, cabinet):
+    from ecabinet.meetings import service as meetings
+
+    meeting, plain, _secret = docs
+    item = meeting.items[0]
+    meetings.mark_position(actor(cabinet["member"]), item, Position.AGREE, "Đồng ý")
+    db.session.commit()
+    token = signed_in(client, cabinet["member"].email)
+    device_id, _key = _device(client, token)
+    items = client.get(f"/offline/meetings/{meeting.id}/manifest?device={device_id}").json["items"]
+    assert items[0]["mine"]["position"] == "agree" and items[0]["mine"]["comment"] == "Đồng ý"
+    assert items[0]["kind"] == "decision" and items[1]["mine"] is None
+    answer = _check_in(client, device_id, {meeting.id: [plain.id]})
+    assert answer["positions"][str(meeting.id)][str(item.id)]["position"] == "agree"
+    assert answer["positions"][str(meeting.id)][str(meeting.items[1].id)] is None
+
+
+def test_a_position_set_offline_and_sent_twice_is_stored_once(client, docs, cabinet):
+    meeting, _plain, _secret = docs
+    item = meeting.items[0]
+    token = signed_in(client, cabinet["member"].email)
+    device_id, _key = _device(client, token)
+    first = _position(client, token, device_id, item.id, "object", "Chưa rõ nguồn kinh phí", changed_at=1_000_000)
+    again = _position(client, token, device_id, item.id, "object", "Chưa rõ nguồn kinh phí", changed_at=1_000_000)
+    assert first["outcome"] == again["outcome"] == "applied"
+    assert first["item_id"] == item.id and first["position"]["position"] == "object"
+    rows = _positions(item.id)
+    assert [(r.position, r.comment) for r in rows] == [(Position.OBJECT, "Chưa rõ nguồn kinh phí")]
+    assert count_rows(OfflineChange) == 1
+    # The audit and the meeting's own rules saw it as any position marked.
+    from ecabinet.audit.models import AuditEntry
+
+    assert db.session.scalars(select(AuditEntry).where(AuditEntry.action == "position.mark")).all()
+
+
+def test_the_later_position_wins_and_the_earlier_comes_back(client, docs, cabinet):
+    meeting, _plain, _secret = docs
+    item = meeting.items[0]
+    token = signed_in(client, cabinet["member"].email)
+    device_id, _key = _device(client, token)
+    r = client.post(f"/meetings/{meeting.id}/items/{item.id}/position",
+                    data={"csrf_token": token, "position": "agree", "comment": "online"})
+    assert r.status_code == 302
+    marked_online_at = _positions(item.id)[0].updated_at
+    earlier = (marked_online_at - timedelta(minutes=5)).timestamp() * 1000
+    lost = _position(client, token, device_id, item.id, "speak", "offline", client_id="position-older",
+                     changed_at=earlier)
+    assert lost["outcome"] == "superseded"
+    assert lost["position"]["position"] == "agree" and lost["position"]["comment"] == "online"
+    assert [(r.position, r.comment) for r in _positions(item.id)] == [(Position.AGREE, "online")]
+    later = (marked_online_at + timedelta(seconds=1)).timestamp() * 1000
+    won = _position(client, token, device_id, item.id, "speak", "offline", client_id="position-newer",
+                    changed_at=later)
+    assert won["outcome"] == "applied" and won["position"]["position"] == "speak"
+    assert [(r.position, r.comment) for r in _positions(item.id)] == [(Position.SPEAK, "offline")]
+
+
+def test_a_position_is_refused_with_the_reason_once_the_meeting_has_started(client, docs, cabinet):
+    meeting, _plain, _secret = docs
+    item = meeting.items[0]
+    token = signed_in(client, cabinet["member"].email)
+    device_id, _key = _device(client, token)
+    meeting.status = MeetingStatus.IN_SESSION
+    db.session.commit()
+    refused = _position(client, token, device_id, item.id, "agree")
+    assert refused["outcome"] == "refused" and refused["item_id"] == item.id
+    assert "bắt đầu" in refused["message"]  # the meetings' own reason: the meeting has started
+    assert _positions(item.id) == [] and count_rows(OfflineChange) == 0
+    # Not a decision item: refused by the same rule.
+    meeting.status = MeetingStatus.PUBLISHED
+    db.session.commit()
+    report = _position(client, token, device_id, meeting.items[2].id, "agree", client_id="position-report")
+    assert report["outcome"] == "refused" and report["message"]
+
+
+def test_a_position_on_an_item_of_a_meeting_one_is_not_in_is_refused(client, app, docs, cabinet):
+    meeting, _plain, _secret = docs
+    item = meeting.items[0]
+    outsider = make_outsider()
+    token = signed_in(client, outsider.email)
+    device_id, _key = _device(client, token)
+    refused = _position(client, token, device_id, item.id, "object")
+    assert refused["outcome"] == "refused" and refused["message"]
+    # The secretariat sees the item but marks no position.
+    secretary = app.test_client()
+    sec_token = signed_in(secretary, cabinet["secretary"].email)
+    sec_device, _key = _device(secretary, sec_token)
+    assert _position(secretary, sec_token, sec_device, item.id, "agree")["outcome"] == "refused"
+    # An item that does not exist tells nothing either, and a bad position is a 400.
+    assert _position(client, token, device_id, 2**31 - 1, "agree", client_id="position-none")["outcome"] == "refused"
+    bad = _json(client, "POST", f"/offline/devices/{device_id}/changes", token, {"changes": [
+        {"client_id": "position-bad1", "op": "position", "item_id": item.id, "changed_at": 5,
+         "data": {"position": "abstain"}}]})
+    assert bad.status_code == 400
+    assert _positions(item.id) == []
