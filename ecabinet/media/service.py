@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import secrets
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from ecabinet.core.actor import Actor
 from ecabinet.core.errors import DomainError
 from ecabinet.core.types import utcnow
 from ecabinet.extensions import db, socketio
+from ecabinet.live import hooks as live_hooks
+from ecabinet.live.service import room as live_room
 from ecabinet.live.service import state_of
 from ecabinet.live.service.floor import floor_state
 from ecabinet.media import policy
@@ -149,12 +152,94 @@ def connected(meeting_id: int) -> list[dict[str, Any]]:
             for r in rows]
 
 
+def presence_section(_user: User, meeting: Meeting) -> list[dict[str, Any]]:
+    """Who is connected by audio or video, for a tablet (re)joining the live room (its attendance)."""
+    return _presence(meeting.id) if enabled() else []
+
+
+def _presence(meeting_id: int) -> list[dict[str, Any]]:
+    return [{"user_id": p["user_id"], "name": p["name"], "mode": p["mode"]} for p in connected(meeting_id)]
+
+
+live_hooks.catch_up_sections.register("media")(presence_section)
+
+
+def _announce(meeting_id: int) -> None:
+    """After the commit: tell the meeting's live room who is connected by audio or video now (not a
+    numbered event: like presence, only the latest list matters, and a rejoining tablet reads it from its
+    catch-up)."""
+    try:
+        people = _presence(meeting_id)
+    finally:
+        db.session.remove()
+    socketio.emit("media.presence", {"meeting_id": meeting_id, "connected": people}, to=live_room(meeting_id))
+
+
+def connections_changed(meeting_id: int) -> None:
+    """Who is connected, or how, changed in this unit of work: the room learns it after the commit."""
+    uow.after_commit(_announce, meeting_id)
+
+
 def remote_modes(meeting_id: int) -> dict[int, str]:
     """User id -> how they attended by media ("audio" or "video"), for the minutes' attendance."""
     rows = db.session.execute(select(MediaParticipant.user_id, MediaParticipant.mode)
                               .where(MediaParticipant.meeting_id == meeting_id,
                                      MediaParticipant.first_joined_at.is_not(None))).all()
     return {user_id: mode.value for user_id, mode in rows}
+
+
+# --- what a page may ask of Janus (the pass-through) -------------------------------------------------
+
+@dataclass(frozen=True)
+class Place:
+    """The room and feed a live token gives its holder."""
+
+    meeting_id: int
+    room: int
+    feed_id: int
+    display: str
+
+
+# The VideoRoom requests a participant's page makes. Everything else (list, listparticipants, exists,
+# create, edit, destroy, kick, moderate, allowed, rtp_forward, recording, …) is the app's alone.
+PAGE_REQUESTS = frozenset({"join", "joinandconfigure", "configure", "publish", "unpublish", "start", "pause",
+                           "subscribe", "unsubscribe", "update", "switch", "leave"})
+
+
+def token_place(token: str, user_id: int) -> Place | None:
+    """The place a live media token gives, if the app gave it to this user; None otherwise."""
+    row = db.session.scalar(select(MediaParticipant).where(MediaParticipant.token == token,
+                                                           MediaParticipant.user_id == user_id))
+    if row is None or row.token_expires_at is None or row.token_expires_at < utcnow():
+        return None
+    room = room_row(row.meeting_id)
+    if room is None:
+        return None
+    display = json.dumps({"user_id": row.user_id, "name": row.user.name}, ensure_ascii=False)
+    return Place(row.meeting_id, room.janus_room, row.feed_id, display)
+
+
+def refused_request(body: Any, place: Place) -> str | None:
+    """Why the page's VideoRoom request is refused, or None: only the requests a page makes, naming no
+    other room than its token's, publishing only as the feed the app assigned, under the name the app
+    knows (``body`` is corrected in place: the display name is the app's)."""
+    if not isinstance(body, dict) or not isinstance(body.get("request"), str):
+        return "Not a request of the meeting room."
+    request = body["request"]
+    if request not in PAGE_REQUESTS:
+        return f"The request {request[:40]!r} is not allowed."
+    room = body.get("room")
+    if "room" in body and (not isinstance(room, int) or isinstance(room, bool) or room != place.room):
+        return "Only your meeting's room."
+    if request in ("join", "joinandconfigure") and ("room" not in body
+                                                    or body.get("ptype") not in ("publisher", "subscriber")):
+        return "Join your meeting's room as a publisher or a subscriber."
+    publisher = request in ("join", "joinandconfigure") and body.get("ptype") == "publisher"
+    if publisher and body.get("id") != place.feed_id:
+        return "Publish as the feed the app gave you."
+    if publisher or (request == "configure" and "display" in body):
+        body["display"] = place.display
+    return None
 
 
 # --- joining ---------------------------------------------------------------------------------------
@@ -236,6 +321,7 @@ def published(actor: Actor, meeting: Meeting, audio_mid: Any, video_mid: Any, mo
     row.last_joined_at = now
     row.left_at = None
     room = _room_for(meeting)
+    connections_changed(meeting.id)
     return _moderations(room, [row], speaker_id(meeting.id), meeting.chair_id)
 
 
@@ -245,6 +331,8 @@ def left(actor: Actor, meeting: Meeting) -> list[Revocation]:
     if row is None or room is None:
         return []
     revocation = Revocation(room.janus_room, room.secret, row.token, row.feed_id)
+    if row.connected:
+        connections_changed(meeting.id)
     _disconnect(row)
     return [revocation]
 
@@ -284,6 +372,7 @@ def floor_moderations(meeting_id: int) -> list[Moderation]:
     for row in rows:
         if row.user_id == speaker and row.video_stopped:
             row.video_stopped = False
+            connections_changed(meeting_id)
             if row.video_mid is not None:
                 plan.append(Moderation(room.janus_room, room.secret, row.feed_id, row.video_mid, False))
     meeting = db.session.get(Meeting, meeting_id)
@@ -301,6 +390,8 @@ def chair_moderate(actor: Actor, meeting: Meeting, user_id: Any, action: Any) ->
     if action == "mute":
         return [] if row.audio_mid is None else [Moderation(room.janus_room, room.secret, row.feed_id,
                                                             row.audio_mid, True)]
+    if not row.video_stopped and row.connected:
+        connections_changed(meeting.id)
     row.video_stopped = True
     return [] if row.video_mid is None else [Moderation(room.janus_room, room.secret, row.feed_id,
                                                         row.video_mid, True)]
@@ -319,12 +410,16 @@ def revoke_unentitled(meeting_id: int) -> list[Revocation]:
     rows = db.session.scalars(select(MediaParticipant).where(MediaParticipant.meeting_id == meeting_id,
                                                              MediaParticipant.token.is_not(None)))
     plan = []
+    was_connected = False
     for row in rows:
         user = db.session.get(User, row.user_id)
         expired = row.token_expires_at is not None and row.token_expires_at < now
         if meeting is None or user is None or expired or not policy.may_use_media(user, meeting):
             plan.append(Revocation(room.janus_room, room.secret, row.token, row.feed_id))
+            was_connected |= row.connected
             _disconnect(row)
+    if was_connected:
+        connections_changed(meeting_id)
     return plan
 
 
@@ -332,11 +427,16 @@ def revoke_sessions(session_ids: list[int]) -> list[Revocation]:
     rows = db.session.scalars(select(MediaParticipant).where(MediaParticipant.session_id.in_(session_ids),
                                                              MediaParticipant.token.is_not(None)))
     plan = []
+    meetings: set[int] = set()
     for row in rows:
         room = room_row(row.meeting_id)
         if room is not None:
             plan.append(Revocation(room.janus_room, room.secret, row.token, row.feed_id))
+        if row.connected:
+            meetings.add(row.meeting_id)
         _disconnect(row)
+    for meeting_id in sorted(meetings):
+        connections_changed(meeting_id)
     return plan
 
 
@@ -400,11 +500,14 @@ def apply_ticket(client: Janus, ticket: Ticket) -> None:
     client.add_token(ticket.token)
     client.allow(ticket.room, ticket.secret, [ticket.token])
     if ticket.old_token:
-        client.remove_token(ticket.old_token)
-        try:
+        try:  # Janus may have restarted since (and forgotten the old token): the new place matters
+            client.remove_token(ticket.old_token)
             client.allow(ticket.room, ticket.secret, [ticket.old_token], add=False)
-        except JanusError:
-            pass
+        except JanusError as exc:
+            log.warning("could not remove an old media token of room %s: %s", ticket.room, exc)
+        # A page that closed without leaving may still hold the feed (until Janus times its session out):
+        # the new place takes it, or the page's join would be refused (the id exists).
+        client.kick(ticket.room, ticket.secret, ticket.feed_id)
 
 
 def apply_moderations(client: Janus, plan: list[Moderation]) -> None:

@@ -1,17 +1,21 @@
 """The media room's HTTP side: a participant's token (join, renew, leave, "I publish"), the chair's
-moderation, who is connected, and the pass-through to Janus's HTTP API on loopback (``/janus``).
+moderation, who is connected, and the pass-through to Janus's HTTP API on loopback (``/janus``), which lets
+through only the requests a participant's page makes, about its own room (docs/media.md, "What a
+participant's token allows").
 
 Every call to Janus happens after the unit of work has committed, with no database connection held.
 """
 
 from __future__ import annotations
 
+import json
 import urllib.error
 import urllib.request
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from ecabinet.accounts.auth import current_session
 from ecabinet.core import uow
@@ -32,6 +36,16 @@ MAX_SIGNALLING_BYTES = 256 * 1024
 @bp.app_template_global()
 def media_enabled() -> bool:
     return service.enabled()
+
+
+@bp.app_template_global()
+def media_viewer(meeting) -> dict[str, bool]:  # noqa: ANN001
+    """How the panel treats the viewer: the meeting's chair is always heard (the server never mutes
+    them); moderating (muting anyone, ending anyone's video) is what the policy allows."""
+    if not current_user.is_authenticated:
+        return {"chair": False, "moderate": False}
+    return {"chair": meeting.chair_id == current_user.id,
+            "moderate": bool(policy.can_moderate_media(current_user, meeting_id=meeting.id))}
 
 
 @bp.after_app_request
@@ -167,9 +181,42 @@ def _signed_in(user, **_: object) -> bool:  # noqa: ANN001
     return True
 
 
+def _janus_refusal(body: Any, reason: str, status: int = 403) -> tuple[Response, int]:
+    """A refusal in Janus's own words (janus.js shows its reason)."""
+    transaction = body.get("transaction") if isinstance(body, dict) else None
+    answer = {"janus": "error", "error": {"code": status, "reason": reason}}
+    if isinstance(transaction, str):
+        answer["transaction"] = transaction
+    response = jsonify(answer)
+    response.headers["Cache-Control"] = "no-store"
+    return response, status
+
+
+def _checked_body(raw: bytes) -> tuple[bytes | None, tuple[Response, int] | None]:
+    """The request to forward, re-encoded from what was parsed (Janus reads exactly what was checked), or
+    the refusal. Every request must carry a media token the app gave to this signed-in user; a VideoRoom
+    request must be one a participant's page makes, and may name no other room than the token's."""
+    try:
+        body = json.loads(raw or b"null")
+    except ValueError:
+        return None, _janus_refusal(None, "The request is not JSON.", 400)
+    if not isinstance(body, dict) or not isinstance(body.get("janus"), str):
+        return None, _janus_refusal(None, "The request is not a Janus request.", 400)
+    token = body.get("token")
+    place = service.token_place(token, current_user.id) if isinstance(token, str) else None
+    uow.release()  # a long poll may follow: holding no database connection
+    if place is None:
+        return None, _janus_refusal(body, "This token is not yours or has ended.")
+    if body["janus"] == "message":
+        refusal = service.refused_request(body.get("body"), place)
+        if refusal is not None:
+            return None, _janus_refusal(body, refusal)
+    return json.dumps(body).encode(), None
+
+
 @bp.route("/janus", methods=["GET", "POST"], defaults={"rest": ""})
 @bp.route("/janus/<path:rest>", methods=["GET", "POST"])
-@csrf.exempt  # Janus answers only requests that carry a token the app gave (and the body is JSON)
+@csrf.exempt  # every POST must carry a media token the app gave to this user (checked), and is JSON
 @guard(_signed_in)
 def pass_through(rest: str):
     url = current_app.config.get("JANUS_URL")
@@ -177,15 +224,17 @@ def pass_through(rest: str):
         abort(404)
     if not all(part.isdigit() for part in rest.split("/") if part) or rest.count("/") > 1:
         abort(404)
-    uow.release()  # a long poll waits up to 30 s: holding no database connection
-    target = url.rstrip("/") + ("/" + rest if rest else "")
-    if request.query_string:
-        target += "?" + request.query_string.decode("latin-1")
     body = None
     if request.method == "POST":
         if (request.content_length or 0) > MAX_SIGNALLING_BYTES:
             abort(413)
-        body = request.get_data()
+        body, refusal = _checked_body(request.get_data())
+        if refusal is not None:
+            return refusal
+    uow.release()  # a long poll waits up to 30 s: holding no database connection
+    target = url.rstrip("/") + ("/" + rest if rest else "")
+    if request.query_string:
+        target += "?" + request.query_string.decode("latin-1")
     forwarded = urllib.request.Request(target, data=body, method=request.method,  # noqa: S310
                                        headers={"Content-Type": "application/json"})
     try:

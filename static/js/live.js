@@ -24,6 +24,9 @@
   // Item id -> the documents on it this reader may open (rendered into the page by the room's view).
   var documents = JSON.parse(document.getElementById("room-documents").textContent || "{}");
   var chosen = {};  // item id -> the document the reader picked on it
+  // Who is connected by audio or video (the media panel, when the meeting has one): the join's "media"
+  // section, then the room's "media.presence" events (not numbered: only the latest list matters).
+  var mediaPeople = [];
   var $ = function (id) { return document.getElementById(id); };
   var fmt = function (s, p) { return s.replace(/%\((\w+)\)s/g, function (m, k) { return p[k]; }); };
   var el = function (tag, text, cls) {
@@ -69,6 +72,11 @@
     // The participation tally is not numbered: at most one per ballot per short interval, with absolute
     // counts and a version that only grows, so a late or repeated one is simply ignored.
     socket.on("ballot.tally", function (t) { if (rules.applyTally(ballots, t, meetingId)) { renderBallots(); } });
+    socket.on("media.presence", function (p) {
+      if (!p || p.meeting_id !== meetingId || !Array.isArray(p.connected)) { return; }
+      mediaPeople = p.connected;
+      if (state) { renderAttendance(); }
+    });
     socket.on("presence", function (p) {
       if (!p || p.meeting_id !== meetingId || !state || !Array.isArray(p.online)) { return; }
       state.online = p.online;
@@ -98,6 +106,7 @@
         }
         return;
       }
+      if (Array.isArray(ack.media)) { mediaPeople = ack.media; }
       var result = sequence.joined(ticket, ack);
       if (result === "failed") { retryLater(); return; }  // an answer without a snapshot or events
       if (result !== "applied") { return; }
@@ -456,12 +465,33 @@
     $("live-quorum").className = q.reached ? "quorum-ok" : "quorum-missing";
     var list = $("live-present");
     list.replaceChildren();
+    var media = {};
+    mediaPeople.forEach(function (p) { media[p.user_id] = p; });
+    var listed = {};
     a.present.forEach(function (p) {
-      var li = el("li", p.name + " (" + (T[p.mode] || p.mode) + ")");
-      if (state.online.indexOf(p.user_id) >= 0) { li.classList.add("is-online"); }
-      list.appendChild(li);
+      listed[p.user_id] = true;
+      list.appendChild(presentItem(p.user_id, p.name + " (" + (T[p.mode] || p.mode) + ")", media[p.user_id]));
+    });
+    // Connected by audio or video without having checked in yet: shown too, so the chair sees them.
+    mediaPeople.forEach(function (p) {
+      if (!listed[p.user_id]) { list.appendChild(presentItem(p.user_id, p.name + " (" + T.not_checked_in + ")", p)); }
     });
     $("live-online-count").textContent = state.online.length;
+    $("live-media-count").textContent = mediaPeople.length ? " · " + fmt(T.media_connected, { n: mediaPeople.length }) : "";
+  }
+
+  function presentItem(personId, text, media) {
+    var li = el("li", text);
+    li.dataset.userId = String(personId);
+    if (state.online.indexOf(personId) >= 0) { li.classList.add("is-online"); }
+    if (media) {
+      var video = media.mode === "video";
+      var badge = el("span", video ? T.media_video : T.media_audio, "badge badge-info media-badge");
+      badge.dataset.media = video ? "video" : "audio";
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(badge);
+    }
+    return li;
   }
 
   function button(label, onClick) {

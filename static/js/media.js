@@ -14,7 +14,10 @@ function start(root) {
   const T = JSON.parse(document.getElementById("media-i18n").textContent);
   const base = root.dataset.base;
   const myId = Number(root.dataset.userId);
+  // The meeting's chair is always heard (the server never mutes them), on the console and on the room page
+  // alike; the moderation buttons are shown to whoever the policy lets moderate (media/policy.py).
   const isChair = root.dataset.chair === "1";
+  const mayModerate = root.dataset.moderate === "1";
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const $ = (id) => document.getElementById(id);
   const RENEW_MS = 45000;
@@ -60,7 +63,7 @@ function start(root) {
       const name = document.createElement("p");
       name.className = "media-tile-name";
       tile.append(video, audio, name);
-      if (isChair && userId !== myId) {
+      if (mayModerate && userId !== myId) {
         const actions = document.createElement("div");
         actions.className = "media-tile-actions";
         actions.append(chairButton(userId, "mute", T.mute), chairButton(userId, "stop_video", T.stop_video));
@@ -90,6 +93,8 @@ function start(root) {
     if (userId === speaker) { parts.push("· " + T.speaking); }
     if (tile.dataset.talking === "1") { parts.push("· " + T.talking); }
     tile.querySelector(".media-tile-name").textContent = parts.join(" ");
+    const stop = tile.querySelector('[data-action="stop_video"]');
+    if (stop) { stop.hidden = person.mode === "audio"; }  // no video to end
   }
 
   function place(userId) {

@@ -92,9 +92,10 @@ def media_server(app, db_url, tmp_path, janus_server) -> Iterator[LiveServer]:
 class JanusClient:
     """What a browser does with a token: a Janus session, a VideoRoom handle, a join."""
 
-    def __init__(self, url: str, token: str | None) -> None:
+    def __init__(self, url: str, token: str | None, http: requests.Session | None = None) -> None:
         self.url = url
         self.token = token
+        self.http = http or requests.Session()  # a signed-in one for the app's pass-through
         self.session: int | None = None
         self.handle: int | None = None
 
@@ -102,7 +103,14 @@ class JanusClient:
         body = {"transaction": secrets.token_hex(4), **body}
         if self.token is not None:
             body["token"] = self.token
-        return requests.post(self.url + path, json=body, timeout=5).json()
+        return self.http.post(self.url + path, json=body, timeout=5).json()
+
+    def message(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A VideoRoom request: Janus's answer, with the plugin's (or the pass-through's) error if any."""
+        answer = self._post(f"/{self.session}/{self.handle}", {"janus": "message", "body": body})
+        if answer.get("janus") == "ack":
+            return self.next_event()
+        return answer
 
     def create(self) -> dict[str, Any]:
         answer = self._post("", {"janus": "create"})
@@ -132,7 +140,7 @@ class JanusClient:
             params["token"] = self.token
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            answer = requests.get(f"{self.url}/{self.session}", params=params, timeout=35).json()
+            answer = self.http.get(f"{self.url}/{self.session}", params=params, timeout=35).json()
             if answer.get("janus") == "event":
                 return answer
             if answer.get("janus") == "error":

@@ -148,3 +148,17 @@ def test_a_feed_the_app_did_not_place_is_kicked(in_session, janus_server, media_
     checks = service.room_checks()
     assert service.apply_room_check(service.janus(media_app), checks[0]) == [stray]
     assert stray not in _feeds(media_app, ticket["room"])
+
+
+def test_joining_again_takes_the_place_a_closed_page_still_holds(in_session, janus_server, media_server, media_app):
+    http, answer = _join(media_server.url, "member@example.gov.vn", in_session.id)
+    first = answer.json()
+    _, joined = _publisher(janus_server, first)  # the page closes without leaving: its session stays a while
+    assert joined["plugindata"]["data"]["videoroom"] == "joined"
+
+    again = http.post(f"{media_server.url}/media/meetings/{in_session.id}/join", json={"mode": "audio"}, timeout=10)
+    second = again.json()
+    assert second["feed_id"] == first["feed_id"] and second["token"] != first["token"]
+    _, rejoined = _publisher(janus_server, second)
+    assert rejoined["plugindata"]["data"]["videoroom"] == "joined", rejoined  # not "the id exists"
+    assert JanusClient(janus_server.url, first["token"]).create()["error"]["code"] == 403

@@ -47,6 +47,11 @@ AUDIO_BYTES_FROM = """async (userId) => {
 }"""
 
 
+# Video bytes received from one user's feed: the stats whose track is the one their tile shows.
+VIDEO_BYTES_FROM = AUDIO_BYTES_FROM.replace('audio`', 'video`').replace("getAudioTracks", "getVideoTracks") \
+    .replace('s.kind === "audio"', 's.kind === "video"')
+
+
 @pytest.fixture(scope="module")
 def media_browser(browser):
     """Chromium with fake devices, allowed without a prompt, playing sound without a gesture."""
@@ -59,15 +64,33 @@ def media_browser(browser):
     fake.close()
 
 
-def _wait_bytes(page, user_id: int, predicate, timeout: float = 15.0) -> int:
+def _wait_value(page, script: str, user_id: int, predicate, timeout: float = 15.0) -> int:
     deadline = time.monotonic() + timeout
     value = -1
     while time.monotonic() < deadline:
-        value = page.evaluate(AUDIO_BYTES_FROM, user_id)
+        value = page.evaluate(script, user_id)
         if predicate(value):
             return value
         time.sleep(0.1)
-    raise AssertionError(f"inbound audio bytes from user {user_id}: {value}")
+    raise AssertionError(f"inbound bytes from user {user_id}: {value}")
+
+
+def _wait_bytes(page, user_id: int, predicate, timeout: float = 15.0) -> int:
+    return _wait_value(page, AUDIO_BYTES_FROM, user_id, predicate, timeout)
+
+
+def _stops_growing(page, script: str, user_id: int) -> None:
+    """Within a few seconds the count stops: the same over a second and a half (packets on their way
+    arrive first)."""
+    deadline = time.monotonic() + 10
+    before = page.evaluate(script, user_id)
+    while time.monotonic() < deadline:
+        time.sleep(1.5)
+        after = page.evaluate(script, user_id)
+        if after == before:
+            return
+        before = after
+    raise AssertionError(f"inbound bytes from user {user_id} still growing: {after}")
 
 
 def test_floor_decides_who_is_heard_and_shown_large(in_session, cabinet, media_server, media_browser):
@@ -125,6 +148,29 @@ def test_floor_decides_who_is_heard_and_shown_large(in_session, cabinet, media_s
         time.sleep(2.0)
         assert m2.evaluate(AUDIO_BYTES_FROM, speaker) == before
         expect(m2.get_by_test_id("media-stage").locator(f'.media-tile[data-user-id="{speaker}"]')).to_have_count(0)
+
+        # Given the floor again, then muted by the chair from the member's tile: the others stop hearing them.
+        m1.locator("#live-request-floor").click()
+        chair.get_by_test_id("queue").get_by_role("button", name="Mời phát biểu").click()
+        _wait_bytes(m2, speaker, lambda b: b > before)
+        tile = chair.get_by_test_id("media-stage").locator(f'.media-tile[data-user-id="{speaker}"]')
+        tile.locator('[data-action="mute"]').click()
+        _stops_growing(m2, AUDIO_BYTES_FROM, speaker)
+        _stops_growing(chair, AUDIO_BYTES_FROM, speaker)
+
+        # The member switches to audio only: the others stop receiving their video, and the room's
+        # attendance shows them connected by audio.
+        video = _wait_value(m2, VIDEO_BYTES_FROM, speaker, lambda b: b > 0)
+        _wait_value(m2, VIDEO_BYTES_FROM, speaker, lambda b: b > video)  # flowing until now
+        m1.get_by_test_id("media-audio-only").click()
+        expect(m1.get_by_test_id("media-status")).to_have_text("Đã kết nối chỉ bằng âm thanh.", timeout=20000)
+        _stops_growing(m2, VIDEO_BYTES_FROM, speaker)
+        expect(m2.locator(f'.media-tile[data-user-id="{speaker}"]')).to_have_attribute("data-video", "0")
+        for page in (chair, m2):
+            expect(page.get_by_test_id("present").locator(f'li[data-user-id="{speaker}"] .media-badge')) \
+                .to_have_attribute("data-media", "audio")
+            expect(page.get_by_test_id("present").locator(f'li[data-user-id="{listener}"] .media-badge')) \
+                .to_have_text("có hình")
     finally:
         for context in contexts:
             context.close()

@@ -64,3 +64,27 @@ def test_the_chair_mutes_and_ends_video_and_only_the_chair(in_session, cabinet, 
     db.session.rollback()
     with pytest.raises(MediaError):
         service.published(actor(cabinet["member"]), in_session, "x" * 40, None)
+
+
+def test_the_panel_on_the_room_page_tells_the_chair_and_shows_the_moderation(in_session, app):
+    from tests.conftest import PASSWORD, IsolatedClient
+    from tests.helpers import login
+
+    app.config["JANUS_URL"] = "http://127.0.0.1:9/janus"  # the panel only: no Janus is asked
+
+    def panel(email: str, path: str) -> str:
+        app.test_client_class = IsolatedClient
+        client = app.test_client()
+        login(client, email, PASSWORD)
+        page = client.get(f"/meetings/{in_session.id}/{path}")
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        return html[html.index('id="media-panel"'):html.index('id="media-i18n"')]
+
+    for path in ("room", "console"):
+        chair = panel("chair@example.gov.vn", path)
+        assert 'data-chair="1"' in chair and 'data-moderate="1"' in chair, path
+        assert 'data-testid="media-chair-note"' in chair and 'data-on="1"' in chair
+    member = panel("member@example.gov.vn", "room")
+    assert 'data-chair="0"' in member and 'data-moderate="0"' in member
+    assert "media-chair-note" not in member and 'data-on="0"' in member
