@@ -2,7 +2,7 @@
 
 Operations here only read and flush. What they decide for Janus comes back as a plan (a :class:`Ticket`,
 a list of :class:`Revocation` or :class:`Moderation`) that the boundary carries out after its commit,
-holding no database connection while Janus answers (``apply_*``).
+holding no database connection while Janus answers (``reactions.apply_*``).
 
 - A participant asks to join: the app creates the meeting's room on Janus if needed, adds a fresh token
   (Janus stored tokens, through the admin API) and allows it in the room. The token lives
@@ -28,8 +28,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from ecabinet.accounts.models import User
-from ecabinet.accounts.service import session_revoked
-from ecabinet.core import domain_events, uow
+from ecabinet.core import uow
 from ecabinet.core.actor import Actor
 from ecabinet.core.errors import DomainError
 from ecabinet.core.types import utcnow
@@ -46,6 +45,8 @@ from ecabinet.meetings.models import Meeting
 log = logging.getLogger(__name__)
 
 MAX_PUBLISHERS = 100
+# A page that has a token says what it publishes within this many seconds, or the sweep removes its feed.
+ANNOUNCE_SECONDS = 15
 MID_LENGTH = 16
 
 
@@ -491,141 +492,3 @@ def apply_room_check(client: Janus, check: RoomCheck) -> list[int]:
 def expired_meetings() -> list[int]:
     return list(db.session.scalars(select(MediaParticipant.meeting_id).where(
         MediaParticipant.token.is_not(None), MediaParticipant.token_expires_at < utcnow()).distinct()))
-
-
-# --- carrying plans out at Janus (no database connection held) ---------------------------------------
-
-def apply_ticket(client: Janus, ticket: Ticket) -> None:
-    client.create_room(ticket.room, ticket.secret, ticket.description, MAX_PUBLISHERS)
-    client.add_token(ticket.token)
-    client.allow(ticket.room, ticket.secret, [ticket.token])
-    if ticket.old_token:
-        try:  # Janus may have restarted since (and forgotten the old token): the new place matters
-            client.remove_token(ticket.old_token)
-            client.allow(ticket.room, ticket.secret, [ticket.old_token], add=False)
-        except JanusError as exc:
-            log.warning("could not remove an old media token of room %s: %s", ticket.room, exc)
-        # A page that closed without leaving may still hold the feed (until Janus times its session out):
-        # the new place takes it, or the page's join would be refused (the id exists).
-        client.kick(ticket.room, ticket.secret, ticket.feed_id)
-
-
-def apply_moderations(client: Janus, plan: list[Moderation]) -> None:
-    for step in plan:
-        try:
-            client.moderate(step.room, step.secret, step.feed_id, step.mid, step.mute)
-        except JanusError as exc:
-            if exc.code not in (426, 428, 430, 435):  # room, feed or stream gone: nothing to moderate
-                log.warning("could not moderate feed %s of room %s: %s", step.feed_id, step.room, exc)
-
-
-def apply_revocations(client: Janus, plan: list[Revocation]) -> None:
-    for step in plan:
-        try:
-            if step.token:
-                client.remove_token(step.token)
-                client.allow(step.room, step.secret, [step.token], add=False)
-        except JanusError as exc:
-            log.warning("could not remove a media token of room %s: %s", step.room, exc)
-        try:
-            client.kick(step.room, step.secret, step.feed_id)
-        except JanusError as exc:
-            log.warning("could not remove feed %s from room %s: %s", step.feed_id, step.room, exc)
-
-
-# --- reacting to the room's changes -------------------------------------------------------------------
-
-_FLOOR = ("floor.grant", "floor.end")
-_RULES = ("agenda.current_item", "participant.", "guest.", "meeting.", "live.adjourn")
-
-
-def react(app: Flask, meeting_id: int, floor: bool, rules: bool) -> None:
-    """After a commit: take tokens back that the rules no longer allow, and apply the floor at Janus."""
-    client = janus(app)
-    if client is None:
-        return
-    with app.app_context():
-        try:
-            revocations = revoke_unentitled(meeting_id) if rules else []
-            moderations = floor_moderations(meeting_id) if floor else []
-            uow.commit()
-        finally:
-            db.session.remove()
-    apply_revocations(client, revocations)
-    apply_moderations(client, moderations)
-
-
-@domain_events.subscribe
-def _on_meeting_changes(_session: Any, changes: list[domain_events.MeetingChange]) -> None:
-    touched: dict[int, list[bool]] = {}
-    for change in changes:
-        floor = change.type in _FLOOR
-        rules = change.type.startswith(_RULES)
-        if floor or rules:
-            flags = touched.setdefault(change.meeting_id, [False, False])
-            flags[0] |= floor
-            flags[1] |= rules
-    if not touched or not current_app.config.get("JANUS_URL"):
-        return
-    app = current_app._get_current_object()
-    for meeting_id, (floor, rules) in touched.items():
-        uow.after_commit(_later, app, meeting_id, floor, rules)
-
-
-def _later(app: Flask, meeting_id: int, floor: bool, rules: bool) -> None:
-    if app.config.get("MEDIA_INLINE"):
-        react(app, meeting_id, floor, rules)
-    else:
-        socketio.start_background_task(react, app, meeting_id, floor, rules)
-
-
-def on_sessions_ended(app: Flask, session_ids: list[int]) -> None:
-    """Signed out, deactivated, reset: their tokens go and they leave the room."""
-    client = janus(app)
-    if client is None:
-        return
-    # In the app context the signal came in (after the revocation's commit): another session here would
-    # wait for the connection this one holds (SQLite has one).
-    plan = revoke_sessions(session_ids)
-    uow.commit()
-    uow.release()
-    apply_revocations(client, plan)
-
-
-SWEEP_SECONDS = 5.0
-ANNOUNCE_SECONDS = 15
-_sweeping: set[int] = set()
-
-
-def start_sweeper(app: Flask) -> None:
-    """Once per process: now and then, take back tokens that were not renewed in time, and remove from the
-    rooms whoever the app did not place there."""
-    if id(app) in _sweeping or app.config.get("MEDIA_INLINE"):
-        return
-    _sweeping.add(id(app))
-    socketio.start_background_task(_sweep_forever, app)
-
-
-def _sweep_forever(app: Flask) -> None:
-    while True:
-        socketio.sleep(SWEEP_SECONDS)
-        try:
-            with app.app_context():
-                try:
-                    meetings = expired_meetings()
-                    checks = room_checks()
-                finally:
-                    db.session.remove()
-            for meeting_id in meetings:
-                react(app, meeting_id, floor=False, rules=True)
-            client = janus(app)
-            for check in checks if client is not None else []:
-                apply_room_check(client, check)
-        except Exception:  # noqa: BLE001 - tried again at the next sweep
-            log.warning("could not sweep expired media tokens", exc_info=True)
-
-
-@session_revoked.connect
-def _on_session_revoked(_sender: object, session_ids: list[int]) -> None:
-    if current_app.config.get("JANUS_URL"):
-        on_sessions_ended(current_app._get_current_object(), session_ids)

@@ -23,7 +23,7 @@ from ecabinet.core.actor import current_actor
 from ecabinet.core.errors import DomainError
 from ecabinet.core.policy import guard
 from ecabinet.extensions import csrf
-from ecabinet.media import policy, service
+from ecabinet.media import policy, reactions, service
 from ecabinet.media.janus import JanusError
 from ecabinet.meetings import queries as meetings
 
@@ -96,9 +96,9 @@ def join(meeting_id: int):
     except DomainError as exc:
         return _refused(exc)
     uow.commit()  # the boundary's commit, before Janus is asked anything
-    service.start_sweeper(current_app._get_current_object())
+    reactions.start_sweeper(current_app._get_current_object())
     try:
-        service.apply_ticket(client, ticket)
+        reactions.apply_ticket(client, ticket)
     except JanusError:
         current_app.logger.warning("media join: Janus refused or is unreachable", exc_info=True)
         return _unavailable()
@@ -140,7 +140,7 @@ def published(meeting_id: int):
     except DomainError as exc:
         return _refused(exc)
     uow.commit()
-    service.apply_moderations(client, plan)
+    reactions.apply_moderations(client, plan)
     return jsonify(muted=any(step.mute for step in plan if step.mid == data.get("audio_mid")))
 
 
@@ -150,7 +150,7 @@ def leave(meeting_id: int):
     client = _client()
     plan = service.left(current_actor(), _meeting(meeting_id))
     uow.commit()
-    service.apply_revocations(client, plan)
+    reactions.apply_revocations(client, plan)
     return jsonify(ok=True)
 
 
@@ -164,7 +164,7 @@ def moderate(meeting_id: int):
     except DomainError as exc:
         return _refused(exc)
     uow.commit()
-    service.apply_moderations(client, plan)
+    reactions.apply_moderations(client, plan)
     return jsonify(ok=True)
 
 

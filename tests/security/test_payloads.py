@@ -208,11 +208,21 @@ def json_routes(app, client, draft, cabinet, meeting_doc):  # noqa: F811 - fixtu
     from ecabinet.documents import service as documents
     from ecabinet.documents.schemas import AnnotationChange, NewAnnotation
     from ecabinet.meetings.schemas import ReorderAgenda
+    from ecabinet.offline.models import OfflineDevice
+    from ecabinet.offline.schemas import Changes, CheckInBody, NewDevice, PackHeld
 
     note = documents.add_annotation(actor(cabinet["member"]), meeting_doc, {"page": 1, "body": "Ghi chú"})
+    device = OfflineDevice(user_id=cabinet["member"].id, label="Safari · iPad", key_fingerprint="0" * 64,
+                           wipe_reason="", held_bytes=0)
+    db.session.add(device)
     db.session.commit()
     app.config["WTF_CSRF_ENABLED"] = False  # the schema, not the token, is under test
+    meeting_id = meeting_doc.meeting_id
     return {
+        "offline.new_device": ("member", "POST", "/offline/devices", NewDevice),
+        "offline.pack_held": ("member", "POST", f"/offline/devices/{device.id}/meetings/{meeting_id}", PackHeld),
+        "offline.check_in": ("member", "POST", "/offline/check-in", CheckInBody),
+        "offline.changes": ("member", "POST", f"/offline/devices/{device.id}/changes", Changes),
         "meetings.reorder": ("secretary", "POST", f"/meetings/{draft.id}/reorder", ReorderAgenda),
         "documents.annotations": ("member", "POST", f"/documents/{meeting_doc.id}/annotations", NewAnnotation),
         "documents.annotation": ("member", "PATCH", f"/documents/{meeting_doc.id}/annotations/{note.id}",
