@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
@@ -122,5 +123,5 @@ def person_choices(keep: int | None = None, none_label: Any = None) -> list[tupl
     choices: list[tuple[int, Any]] = [(0, none_label if none_label is not None else _l("(none)"))]
     for user in db.session.scalars(query):
         label = person_label(user)
-        choices.append((user.id, label if user.active else _l("%(name)s (account disabled)", name=label)))
+        choices.append((user.id, label if user.active else _("%(name)s (account disabled)", name=label)))
     return choices

@@ -88,7 +88,27 @@ def _render_error(code: int, message: str | None = None):
     return render_template("core/error.html", code=code, message=text), code
 
 
+NUL_REFUSED = "Text cannot contain the NUL character (a zero byte). Remove it and try again."
+
+
+def _holds_nul() -> bool:
+    """Whether a query or form value holds a NUL. No field of the app takes one, and PostgreSQL cannot
+    store or even compare it: refused once, here, for every route (JSON bodies: core/schemas.py)."""
+    if request.path.startswith("/api/"):
+        return False  # the API answers odd input itself, as problem+json (api/http.py)
+    pairs = list(request.args.items(multi=True))
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        pairs += request.form.items(multi=True)
+    return any("\x00" in name or "\x00" in value for name, value in pairs)
+
+
 def register_error_pages(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul():  # noqa: ANN202
+        if _holds_nul():
+            return _render_error(400, _(NUL_REFUSED))
+        return None
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
         _audit_failure("security.csrf_failed", {"reason": exc.description})

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -83,8 +84,10 @@ def timezone_choices(current: str | None = None) -> list[tuple[str, str]]:
 def _known_timezone(form: FlaskForm, field: SelectField) -> None:
     zone = (field.data or "").strip()
     if zone and not is_known_timezone(zone):
-        raise ValidationError(_l("“%(zone)s” is not a known time zone: choose one from the list, "
-                                 "e.g. Asia/Ho_Chi_Minh.", zone=zone[:64]))
+        # gettext, not lazy_gettext: a lazy string counts as safe markup in templates, and this one
+        # carries what the reader typed.
+        raise ValidationError(_("“%(zone)s” is not a known time zone: choose one from the list, "
+                                "e.g. Asia/Ho_Chi_Minh.", zone=zone[:64]))
 
 
 class MeetingForm(FlaskForm):

@@ -295,8 +295,9 @@ def add_action(meeting_id: int):
 @bp.route("/actions")
 @guard(policy.can_list_actions)
 def actions():
-    ministry = request.args.get("ministry") or (None if current_user.role.value == "secretary"
-                                                else current_user.organisation)
+    # A ministry's name never holds a NUL, which PostgreSQL cannot even compare: dropped, not a 500.
+    ministry = (request.args.get("ministry") or "").replace("\x00", "")[:200] or (
+        None if current_user.role.value == "secretary" else current_user.organisation)
     items = service.actions_for(ministry=ministry)
     return render_template("minutes/actions.html", items=items, ministry=ministry, form=EmptyForm(),
                            is_overdue=service.is_overdue, statuses=list(ActionStatus))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -66,7 +67,7 @@ def organisation_choices(keep: int | None = None, none_label: Any = None) -> lis
         if organisation.active:
             choices.append((organisation.id, option_label(organisation)))
         elif organisation.id == keep:
-            choices.append((organisation.id, _l("%(name)s (no longer active)", name=option_label(organisation))))
+            choices.append((organisation.id, _("%(name)s (no longer active)", name=option_label(organisation))))
     return choices
 
 

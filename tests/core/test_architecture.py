@@ -108,3 +108,19 @@ def test_policies_import_no_service(path):
     imported += [f"{node.module}.{alias.name}" for node in ast.walk(tree)
                  if isinstance(node, ast.ImportFrom) and node.module for alias in node.names]
     assert [m for m in imported if m.startswith("ecabinet.") and ".service" in m] == []
+
+
+def _lazy_calls_with_values(path: Path) -> list[int]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [node.lineno for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_l"
+            and node.keywords]
+
+
+def test_no_lazy_translation_carries_values():
+    """Flask-Babel's lazy strings count as safe markup in templates (they have ``__html__``), so a value
+    put into one (a time zone someone typed, an organisation's name) would reach the page unescaped.
+    Strings with values are translated when they are used, with ``gettext``."""
+    found = {str(p.relative_to(PACKAGE)): lines for p in sorted(PACKAGE.rglob("*.py"))
+             if (lines := _lazy_calls_with_values(p))}
+    assert found == {}

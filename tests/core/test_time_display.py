@@ -151,6 +151,12 @@ def test_the_form_takes_a_zone_from_the_list_only(client, cabinet):
         r = client.post("/meetings/new", data={**_meeting_form(start, zone), "csrf_token": csrf_from(page)})
         assert r.status_code == 400
         assert f"“{zone}” không phải là một múi giờ hợp lệ" in r.get_data(as_text=True)
+    # What was typed comes back escaped: the message is translated when used, never a lazy (safe) string.
+    r = client.post("/meetings/new", data={**_meeting_form(start, '<img src=x onerror="alert(1)">'),
+                                           "csrf_token": csrf_from(page)})
+    assert r.status_code == 400
+    assert "<img src=x" not in r.get_data(as_text=True)
+    assert "“&lt;img src=x onerror=&#34;alert(1)&#34;&gt;” không phải là một múi giờ hợp lệ" in r.get_data(as_text=True)
     assert db.session.query(Meeting).count() == 0
     r = client.post("/meetings/new", data={**_meeting_form(start, "Europe/Paris"), "csrf_token": csrf_from(page)})
     assert r.status_code == 302
