@@ -57,6 +57,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(
         url, app.config.get("DATABASE_POOL_SIZE", 20), app.config.get("DATABASE_MAX_OVERFLOW", 0)))
+    from ecabinet.core.session_cookie import SessionCookie
+
+    app.session_interface = SessionCookie()  # background files never put back an older cookie
     app.config.update(
         SESSION_COOKIE_NAME="ecabinet_session",
         SESSION_COOKIE_HTTPONLY=True,
