@@ -165,11 +165,14 @@ def db_url(database: TestDatabase) -> str:
 @pytest.fixture
 def app(db_url: str):
     from ecabinet import create_app
+    from ecabinet.core import background
     from ecabinet.extensions import db
 
     app = create_app(make_test_config(db_url))
     with app.app_context():
         yield app
+        # A tally sender left running would read the next test's database while it is emptied.
+        background.stop(app)
         db.session.remove()
         db.engine.dispose()
 

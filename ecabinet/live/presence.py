@@ -10,7 +10,7 @@ import redis
 from flask import Flask
 from redis.exceptions import RedisError
 
-from ecabinet.core import uow
+from ecabinet.core import background, uow
 from ecabinet.core.errors import database_unavailable
 from ecabinet.extensions import db, socketio
 
@@ -24,7 +24,6 @@ SWEEP_SECONDS = 30.0
 
 _dirty: set[int] = set()
 _next_flush: dict[int, float] = {}  # meeting id -> time.monotonic() of its next allowed flush
-_started = False
 
 
 def changed(meeting_id: int) -> None:
@@ -32,12 +31,11 @@ def changed(meeting_id: int) -> None:
 
 
 def start(app: Flask) -> None:
-    """Start the flusher once per process (a Socket.IO background task: a greenlet under gevent)."""
-    global _started
-    if _started:
+    """Start the flusher once per app (a Socket.IO background task: a greenlet under gevent)."""
+    if app.extensions.get("live_presence"):
         return
-    _started = True
-    socketio.start_background_task(_flush_forever, app)
+    app.extensions["live_presence"] = True
+    background.start(app, _flush_forever)
 
 
 def _local_sids() -> set[str]:
@@ -108,8 +106,7 @@ def _flush_forever(app: Flask) -> None:
     from ecabinet.live import service
 
     next_sweep = 0.0
-    while True:
-        socketio.sleep(FLUSH_SECONDS)
+    while background.sleep(app, FLUSH_SECONDS):
         if time.monotonic() >= next_sweep:
             # At start (rows of a killed predecessor), then now and then (disconnects lost to an outage).
             next_sweep = time.monotonic() + SWEEP_SECONDS

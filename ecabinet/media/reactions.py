@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, current_app
 
 from ecabinet.accounts.service import session_revoked
-from ecabinet.core import domain_events, uow
+from ecabinet.core import background, domain_events, uow
 from ecabinet.extensions import db, socketio
 from ecabinet.media.janus import Janus, JanusError
 from ecabinet.media.service import (
@@ -133,21 +133,19 @@ def on_sessions_ended(app: Flask, session_ids: list[int]) -> None:
 
 
 SWEEP_SECONDS = 5.0
-_sweeping: set[int] = set()
 
 
 def start_sweeper(app: Flask) -> None:
     """Once per process: now and then, take back tokens that were not renewed in time, and remove from the
     rooms whoever the app did not place there."""
-    if id(app) in _sweeping or app.config.get("MEDIA_INLINE"):
+    if app.extensions.get("media_sweeper") or app.config.get("MEDIA_INLINE"):
         return
-    _sweeping.add(id(app))
-    socketio.start_background_task(_sweep_forever, app)
+    app.extensions["media_sweeper"] = True
+    background.start(app, _sweep_forever)
 
 
 def _sweep_forever(app: Flask) -> None:
-    while True:
-        socketio.sleep(SWEEP_SECONDS)
+    while background.sleep(app, SWEEP_SECONDS):
         try:
             with app.app_context():
                 try:

@@ -27,6 +27,7 @@ from flask import Flask, current_app
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
+from ecabinet.core import background
 from ecabinet.core.errors import database_unavailable
 from ecabinet.extensions import db, socketio
 
@@ -59,9 +60,9 @@ def changed(ballot_id: int, meeting_id: int) -> None:
     app = current_app._get_current_object()
     sender = app.extensions.setdefault(_KEY, _Sender())
     sender.dirty[ballot_id] = meeting_id
-    if not sender.running:
+    if not sender.running and background.running(app):
         sender.running = True
-        socketio.start_background_task(_send_forever, app, sender)
+        background.start(app, _send_forever, sender, wake=sender.wake)
     sender.wake.set()
 
 
@@ -97,13 +98,15 @@ def claim(app: Flask, ballot_id: int) -> float:
 
 def _send_forever(app: Flask, sender: _Sender) -> None:
     """A Socket.IO background task (a greenlet under gevent)."""
-    while True:
+    while background.running(app):
         if not sender.wake.wait(IDLE_SECONDS) and not sender.dirty:
             sender.running = False
             if not sender.dirty:
                 return
             sender.running = True
         sender.wake.clear()
+        if not background.running(app):
+            break
         pending = {}
         while sender.dirty:
             ballot_id, meeting_id = sender.dirty.popitem()
@@ -137,12 +140,12 @@ def _send_forever(app: Flask, sender: _Sender) -> None:
                 # Only the window's end is waited for, not a whole interval: the claim may be this
                 # instance's own from the last window, ending in a few milliseconds (waiting a full
                 # interval then gave 300 ms gaps between tallies on PostgreSQL + Redis).
-                socketio.sleep(claim_ends)
+                background.sleep(app, claim_ends)
                 continue
         if pending:
             # Not sent: wait a little (longer while it keeps failing), then read them again, without
             # waiting for another vote. A tally read after the database is back carries every vote.
-            socketio.sleep(min(RETRY_SECONDS * 2 ** (sender.failures - 1), MAX_RETRY_SECONDS))
+            background.sleep(app, min(RETRY_SECONDS * 2 ** (sender.failures - 1), MAX_RETRY_SECONDS))
             continue
         # Coalesce: whatever arrives from now on waits for the rest of the interval, and at least as
         # long as the emits took (one emit to 2,000 sockets costs ~50 ms of the worker's CPU), so that
@@ -150,7 +153,7 @@ def _send_forever(app: Flask, sender: _Sender) -> None:
         # the emits count: waiting for a database connection behind the votes is not the worker's time,
         # and counting it stretched the pause to 300 ms while the votes queued for SQLite's connection.
         spent = time.monotonic() - started
-        socketio.sleep(max(INTERVAL - spent, emitting))
+        background.sleep(app, max(INTERVAL - spent, emitting))
 
 
 def _keep_pending(app: Flask, sender: _Sender, pending: dict[int, int], exc: Exception) -> None:
