@@ -107,6 +107,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         max_http_buffer_size=64 * 1024,
         json=PayloadJSON,  # an odd packet (too deep, a number too long) still reaches its handler's guard
     )
+    from ecabinet.live.transport import install as install_shared_frames
+
+    install_shared_frames(socketio.server)  # a broadcast's frame built once, and no timer per socket
 
     _register_domains(app)
     from ecabinet.operations.metrics import init_metrics

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from flask import current_app
@@ -25,6 +26,7 @@ from ecabinet.meetings.models import Meeting, MeetingParticipant, MeetingStatus
 
 # A client further behind than this gets a snapshot instead of a replay.
 MAX_REPLAY = 200
+ONLINE_READ_SECONDS = 1.0  # as often as presence is sent at most (presence.py)
 
 
 def meeting_state(meeting: Meeting, state: LiveState) -> dict[str, Any]:
@@ -59,13 +61,16 @@ def attendance_state(meeting: Meeting) -> dict[str, Any]:
 
 def _shared_parts(meeting: Meeting, seq: int) -> dict[str, Any]:
     """The parts of a snapshot that are the same for every reader, computed once per meeting and event
-    number instead of on every join: attendance, every item's speaker queue, the consent block.
+    number instead of on every join: attendance, every item's speaker queue, the consent block, the
+    latest comments and the count of each item, and what is being presented.
 
-    They change only with a numbered event (check-ins, participant changes, requests for the floor and
-    positions are all published to the room). Attendance alone loads every participant: at 2,000
-    participants that was 55 % of the worker's time during the joins (profiled), and on PostgreSQL each
-    of the queries is a round trip. Kept per app, so that two apps in one process (tests) never share it.
-    Each reader still gets only the items they may see.
+    They change only with a numbered event (check-ins, participant changes, requests for the floor,
+    positions, comments and their hiding, sharing a document, and agenda edits are all published to the
+    room). Attendance alone loads every participant: at 2,000 participants that was 55 % of the worker's
+    time during the joins (profiled), and on PostgreSQL each query is a round trip: with these kept, a
+    further join makes 7 statements instead of 11 (tests/live/test_join_cost.py). Kept per app, so
+    that two apps in one process (tests) never share it. Each reader still gets only the items they may
+    see.
     """
     seen = current_app.extensions.setdefault("live_shared_parts", {})
     cached = seen.get(meeting.id)
@@ -73,12 +78,34 @@ def _shared_parts(meeting: Meeting, seq: int) -> dict[str, Any]:
         return cached[1]
     if len(seen) > 256:
         seen.clear()
+    item_ids = {i.id for i in meeting.items}
     parts = {"attendance": attendance_state(meeting),
              "queues": {i.id: queue_state(meeting.id, i.id) for i in meeting.items},
              "consent_block": [i.id for i in meetings.consent_block(meeting)]
-             if meeting.consent_adopted_at is None else []}
+             if meeting.consent_adopted_at is None else [],
+             # Each comment as a member and as the chair sees it (a hidden one's body for the chair only).
+             "comments": [(c.item_id, comment_dict(c, False), comment_dict(c, True))
+                          for c in latest_comments(item_ids)],
+             "comment_counts": comment_counts(item_ids),
+             "presenter": presenter_state(meeting.id)}
     seen[meeting.id] = (seq, parts)
     return parts
+
+
+def _online(meeting_id: int) -> list[int]:
+    """Who is online, read at most once per presence interval per meeting: the list is a scan of the
+    meeting's connections, and 2,000 tablets joining at once each read it (2,000 × 2,000 rows). The
+    presence message that follows every change brings the exact list (presence.py)."""
+    seen = current_app.extensions.setdefault("live_online", {})
+    cached = seen.get(meeting_id)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < ONLINE_READ_SECONDS:
+        return cached[1]
+    if len(seen) > 256:
+        seen.clear()
+    online = online_user_ids(meeting_id)
+    seen[meeting_id] = (now, online)
+    return online
 
 
 def snapshot(user: User, meeting: Meeting) -> dict[str, Any]:
@@ -91,10 +118,9 @@ def snapshot(user: User, meeting: Meeting) -> dict[str, Any]:
     for_chair = is_chair_of(user, meeting) or user.role is Role.SECRETARY
     # Bounded: the latest comments of each item, with each item's count; older ones come a page at a
     # time (the comments.page event), so a long discussion does not swell every join.
-    comments = latest_comments(visible_ids)
-    counts = comment_counts(visible_ids)
     shared = _shared_parts(meeting, state.last_seq)
-    presented = presenter_state(meeting.id)
+    counts = shared["comment_counts"]
+    presented = shared["presenter"]
     return {
         "meeting_id": meeting.id,
         "seq": state.last_seq,
@@ -107,11 +133,12 @@ def snapshot(user: User, meeting: Meeting) -> dict[str, Any]:
                    "outcome": i.outcome} for i in items],
         "attendance": shared["attendance"],
         "queues": {str(i.id): shared["queues"].get(i.id, []) for i in items},
-        "comments": [comment_dict(c, for_chair) for c in comments],
+        "comments": [for_chair_dict if for_chair else reader_dict
+                     for item_id, reader_dict, for_chair_dict in shared["comments"] if item_id in visible_ids],
         "comment_counts": {str(i.id): counts.get(i.id, 0) for i in items},
         "comments_per_item": COMMENTS_PER_PAGE,
         "consent_block": [i for i in shared["consent_block"] if i in visible_ids],
-        "online": online_user_ids(meeting.id),
+        "online": _online(meeting.id),
         # The shared document and page, when this reader may see its item.
         "presenter": presented if presented and presented.get("item_id") in visible_ids else None,
     }

@@ -1,0 +1,97 @@
+"""The WebSocket and packet queue under Engine.IO, made cheaper for broadcasts (docs/realtime.md,
+"Broadcast cost"): shared frames, and a queue without a timer per wait (``queue_class``).
+
+A chair action goes to every tablet of the meeting as the same text. python-socketio encodes the
+packet once, but Engine.IO's writer for each socket then frames it again through wsproto: with 2,000
+tablets that is 2,000 identical frames built one by one, about a fifth of the worker's CPU for one
+broadcast (profiled with ``bench/live_load.py --profile``). Here each socket's writer looks the frame up
+among the last few built and sends those bytes, as simple-websocket itself does (one ``send`` of the
+whole frame); the frame is built by wsproto's own ``FrameProtocol``, never by hand.
+
+Only for sockets with no WebSocket extension: with permessage-deflate each socket's frames depend on its
+own compressor. ``live.guard.NoWebSocketCompression`` removes the offer before this class sees the
+request, so in practice every socket qualifies; one with an extension takes the library's path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wsproto.connection import ConnectionState
+from wsproto.frame_protocol import FrameProtocol
+
+# A broadcast's writers run one after the other, so the frame they share is nearly always the last one
+# built; a few more cover pings and acknowledgements sent in between.
+_CACHED_FRAMES = 8
+
+
+class _Frames:
+    """Server-to-client text frames (unmasked, unfragmented), by message text."""
+
+    def __init__(self) -> None:
+        self._frames: dict[str, bytes] = {}
+        self._protocol = FrameProtocol(client=False, extensions=[])
+
+    def frame(self, text: str) -> bytes:
+        found = self._frames.get(text)
+        if found is None:
+            found = bytes(self._protocol.send_data(text, True))
+            if len(self._frames) >= _CACHED_FRAMES:
+                del self._frames[next(iter(self._frames))]
+            self._frames[text] = found
+        return found
+
+
+_frames = _Frames()
+
+
+def websocket_class(base: type) -> type:
+    """Engine.IO's WebSocket wrapper for the async mode in use (``server.eio._async['websocket']``),
+    sending shared frames where it may."""
+
+    class SharedFrameWebSocket(base):  # type: ignore[misc, valid-type]
+        def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+            # Read before the handshake: the extensions the client offers (the guard removed them).
+            self._plain = not environ.get("HTTP_SEC_WEBSOCKET_EXTENSIONS")
+            return super().__call__(environ, start_response)
+
+        def send(self, message: Any) -> Any:
+            ws = getattr(self, "ws", None)
+            if (not isinstance(message, str) or not getattr(self, "_plain", False) or ws is None
+                    or not ws.connected or ws.ws.state is not ConnectionState.OPEN):
+                return super().send(message)
+            ws.sock.send(_frames.frame(message))  # an OSError ends the writer, as the base class's does
+            return None
+
+    return SharedFrameWebSocket
+
+
+def queue_class(base: type) -> type:
+    """gevent's queue for each socket's packets, without a timer per wait.
+
+    Engine.IO's writer waits for the next packet with a timeout (ping interval plus ping timeout), and
+    gevent arms and disarms a timer for each such wait: one per tablet per broadcast, a tenth of the
+    worker's CPU in a broadcast. The timeout is not needed for the writer to end: Engine.IO puts ``None``
+    into the queue whenever a socket closes, and its service task closes a socket whose pings go
+    unanswered. So a blocking get here waits for that, not for a timer."""
+
+    class UntimedQueue(base):  # type: ignore[misc, valid-type]
+        def get(self, block: bool = True, timeout: float | None = None) -> Any:
+            return super().get(block, None if block else timeout)
+
+    return UntimedQueue
+
+
+def install(server: Any) -> None:
+    """Give a Socket.IO server's Engine.IO the shared-frame WebSocket (gevent and threading modes) and,
+    under gevent, the untimed packet queue."""
+    eio = getattr(server, "eio", None)
+    modes = getattr(eio, "_async", None)
+    if not modes or modes.get("_ecabinet_transport"):
+        return
+    modes = {**modes, "_ecabinet_transport": True}
+    if modes.get("websocket") is not None:
+        modes["websocket"] = websocket_class(modes["websocket"])
+    if getattr(modes.get("queue"), "__module__", "").startswith("gevent"):
+        modes["queue"] = queue_class(modes["queue"])
+    eio._async = modes

@@ -1,0 +1,51 @@
+"""What one more tablet's join costs the database: the parts every reader shares are read once per
+meeting and event number (live/service/snapshots.py), so 2,000 tablets joining at once make a few
+statements each, whatever the meeting holds (on PostgreSQL each statement is a round trip)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ecabinet.extensions import db, socketio
+from tests.conftest import PASSWORD, IsolatedClient
+from tests.helpers import login
+from tests.live.conftest import in_session  # noqa: F401 - fixture
+
+
+def _joined(app, email: str, meeting_id: int):
+    app.test_client_class = IsolatedClient
+    client = app.test_client()
+    login(client, email, PASSWORD)
+    tablet = socketio.test_client(app, flask_test_client=client, headers={"Origin": "http://localhost"})
+    assert tablet.is_connected()
+    return tablet
+
+
+def _statements_of(action) -> tuple[object, list[str]]:
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        return action(), seen
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_a_further_join_reads_only_what_is_its_own(app, in_session, cabinet):  # noqa: F811
+    first = _joined(app, cabinet["member"].email, in_session.id)
+    first_ack = first.emit("join", {"meeting_id": in_session.id, "last_seq": None}, callback=True)
+    assert first_ack["ok"]
+    second = _joined(app, cabinet["chair"].email, in_session.id)
+
+    ack, statements = _statements_of(lambda: second.emit("join", {"meeting_id": in_session.id, "last_seq": None},
+                                                         callback=True))
+
+    assert ack["ok"] and ack["snapshot"]["seq"] == first_ack["snapshot"]["seq"]
+    # The meeting and the reader's part in it (the policy, then the room), their connection, the event
+    # number, the items they may see, the open ballots.
+    assert len(statements) <= 7, [" ".join(s.split())[:90] for s in statements]
+    for shared in ("live_comment", "speaker_request", "meeting_event", "item_position"):
+        assert not any(shared in s for s in statements), (shared, statements)

@@ -1,0 +1,52 @@
+"""The shared-frame WebSocket and the untimed packet queue (ecabinet/live/transport.py).
+
+Every broadcast test over real sockets goes through them (tests/live, tests/voting); these check what
+those cannot see: the bytes are exactly those wsproto would have sent on each socket, whatever the
+message's length or script, and a writer's wait ends with a packet, not with a timer."""
+
+from __future__ import annotations
+
+import gevent
+import gevent.queue
+import pytest
+from wsproto import ConnectionType, WSConnection
+from wsproto.events import AcceptConnection, Request, TextMessage
+
+from ecabinet.live.transport import _Frames, queue_class
+
+
+def _server_connection() -> WSConnection:
+    """A server-side wsproto connection after a plain handshake (no extension), as simple-websocket has."""
+    client, server = WSConnection(ConnectionType.CLIENT), WSConnection(ConnectionType.SERVER)
+    server.receive_data(client.send(Request(host="example.gov.vn", target="/socket.io/")))
+    next(server.events())
+    client.receive_data(server.send(AcceptConnection()))
+    return server
+
+
+@pytest.mark.parametrize("text", [
+    "42",
+    '42["agenda.current_item",{"meeting_id":1,"seq":7,"item_id":3}]',
+    "42" + '["chat","' + "Thủ tướng đề nghị các bộ trưởng cho ý kiến. " * 5 + '"]',  # 126..65535 bytes
+    "4" + "x" * 70_000,  # beyond 65,535 bytes: the 8-byte length
+])
+def test_a_shared_frame_is_what_wsproto_sends_on_each_socket(text):
+    assert _Frames().frame(text) == _server_connection().send(TextMessage(data=text))
+
+
+def test_frames_of_recent_messages_are_reused_and_older_ones_forgotten():
+    frames = _Frames()
+    first = frames.frame("42[1]")
+    assert frames.frame("42[1]") is first
+    for n in range(2, 20):
+        frames.frame(f"42[{n}]")
+    assert frames.frame("42[1]") is not first and frames.frame("42[1]") == first
+
+
+def test_a_writer_waits_for_its_next_packet_without_a_timer():
+    packets = queue_class(gevent.queue.JoinableQueue)()
+    gevent.spawn_later(0.05, packets.put, "3")
+
+    assert packets.get(timeout=0.001) == "3"  # the timeout is not armed: the packet ends the wait
+    with pytest.raises(gevent.queue.Empty):
+        packets.get(block=False)
