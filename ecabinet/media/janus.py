@@ -72,6 +72,11 @@ class Janus:
             if exc.code != 470:  # not a known token (already removed): nothing to do
                 raise
 
+    def handle_info(self, session: int, handle: int) -> dict[str, Any]:
+        """What Janus knows of a handle (its plugin's view included: a publisher's room, feed and streams)."""
+        return _post(f"{self.admin_url}/{session}/{handle}", {"janus": "handle_info",
+                                                              "admin_secret": self.admin_secret}).get("info", {})
+
     def ping(self) -> bool:
         try:
             self.admin("ping")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import secrets
 from dataclasses import dataclass
@@ -189,60 +188,6 @@ def remote_modes(meeting_id: int) -> dict[int, str]:
     return {user_id: mode.value for user_id, mode in rows}
 
 
-# --- what a page may ask of Janus (the pass-through) -------------------------------------------------
-
-@dataclass(frozen=True)
-class Place:
-    """The room and feed a live token gives its holder."""
-
-    meeting_id: int
-    room: int
-    feed_id: int
-    display: str
-
-
-# The VideoRoom requests a participant's page makes. Everything else (list, listparticipants, exists,
-# create, edit, destroy, kick, moderate, allowed, rtp_forward, recording, …) is the app's alone.
-PAGE_REQUESTS = frozenset({"join", "joinandconfigure", "configure", "publish", "unpublish", "start", "pause",
-                           "subscribe", "unsubscribe", "update", "switch", "leave"})
-
-
-def token_place(token: str, user_id: int) -> Place | None:
-    """The place a live media token gives, if the app gave it to this user; None otherwise."""
-    row = db.session.scalar(select(MediaParticipant).where(MediaParticipant.token == token,
-                                                           MediaParticipant.user_id == user_id))
-    if row is None or row.token_expires_at is None or row.token_expires_at < utcnow():
-        return None
-    room = room_row(row.meeting_id)
-    if room is None:
-        return None
-    display = json.dumps({"user_id": row.user_id, "name": row.user.name}, ensure_ascii=False)
-    return Place(row.meeting_id, room.janus_room, row.feed_id, display)
-
-
-def refused_request(body: Any, place: Place) -> str | None:
-    """Why the page's VideoRoom request is refused, or None: only the requests a page makes, naming no
-    other room than its token's, publishing only as the feed the app assigned, under the name the app
-    knows (``body`` is corrected in place: the display name is the app's)."""
-    if not isinstance(body, dict) or not isinstance(body.get("request"), str):
-        return "Not a request of the meeting room."
-    request = body["request"]
-    if request not in PAGE_REQUESTS:
-        return f"The request {request[:40]!r} is not allowed."
-    room = body.get("room")
-    if "room" in body and (not isinstance(room, int) or isinstance(room, bool) or room != place.room):
-        return "Only your meeting's room."
-    if request in ("join", "joinandconfigure") and ("room" not in body
-                                                    or body.get("ptype") not in ("publisher", "subscriber")):
-        return "Join your meeting's room as a publisher or a subscriber."
-    publisher = request in ("join", "joinandconfigure") and body.get("ptype") == "publisher"
-    if publisher and body.get("id") != place.feed_id:
-        return "Publish as the feed the app gave you."
-    if publisher or (request == "configure" and "display" in body):
-        body["display"] = place.display
-    return None
-
-
 # --- joining ---------------------------------------------------------------------------------------
 
 def _room_for(meeting: Meeting) -> MediaRoom:
@@ -279,6 +224,9 @@ def issue_token(actor: Actor, meeting: Meeting, session_id: int | None, mode: An
     row.token_expires_at = utcnow() + timedelta(seconds=token_seconds())
     row.session_id = session_id
     row.mode = mode
+    if row.connected:  # a new page: what the previous one published is not what this one will
+        connections_changed(meeting.id)
+    _disconnect_streams(row)
     db.session.flush()
     return Ticket(meeting.id, room.janus_room, room.secret, meeting.title, row.token, old, row.feed_id, mode.value,
                   token_seconds())
@@ -336,6 +284,13 @@ def left(actor: Actor, meeting: Meeting) -> list[Revocation]:
         connections_changed(meeting.id)
     _disconnect(row)
     return [revocation]
+
+
+def _disconnect_streams(row: MediaParticipant) -> None:
+    row.audio_mid = row.video_mid = None
+    if row.connected:
+        row.connected = False
+        row.left_at = utcnow()
 
 
 def _disconnect(row: MediaParticipant) -> None:

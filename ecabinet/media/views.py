@@ -22,9 +22,11 @@ from ecabinet.core import uow
 from ecabinet.core.actor import current_actor
 from ecabinet.core.errors import DomainError
 from ecabinet.core.policy import guard
+from ecabinet.core.schemas import json_body
 from ecabinet.extensions import csrf
-from ecabinet.media import policy, reactions, service
+from ecabinet.media import policy, reactions, service, signalling
 from ecabinet.media.janus import JanusError
+from ecabinet.media.schemas import JoinBody, ModerateBody, PublishedBody
 from ecabinet.meetings import queries as meetings
 
 bp = Blueprint("media", __name__)
@@ -73,11 +75,6 @@ def _unavailable() -> tuple[Response, int]:
                            "seconds.")), 503
 
 
-def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    return data if isinstance(data, dict) else {}
-
-
 def _client():  # noqa: ANN202
     client = service.janus()
     if client is None:
@@ -88,11 +85,12 @@ def _client():  # noqa: ANN202
 @bp.post("/media/meetings/<int:meeting_id>/join")
 @guard(policy.can_join_media)
 def join(meeting_id: int):
+    mode = json_body(JoinBody).mode
     client = _client()
     session_row = current_session()
     try:
         ticket = service.issue_token(current_actor(), _meeting(meeting_id), session_row.id if session_row else None,
-                                     _body().get("mode", "video"))
+                                     mode)
     except DomainError as exc:
         return _refused(exc)
     uow.commit()  # the boundary's commit, before Janus is asked anything
@@ -132,16 +130,28 @@ def renew(meeting_id: int):
 @bp.post("/media/meetings/<int:meeting_id>/published")
 @guard(policy.can_join_media)
 def published(meeting_id: int):
+    """The page publishes: Janus, not the page, says which of its streams is audio (signalling.py)."""
+    data = json_body(PublishedBody)
     client = _client()
-    data = _body()
+    meeting = _meeting(meeting_id)
     try:
-        plan = service.published(current_actor(), _meeting(meeting_id), data.get("audio_mid"), data.get("video_mid"),
-                                 data.get("mode"))
+        place = signalling.publishing(current_actor(), meeting)
+    except DomainError as exc:
+        return _refused(exc)
+    uow.release()  # no database connection held while Janus answers
+    try:
+        info = client.handle_info(data.session_id, data.handle_id)
+    except JanusError:
+        return _refused(service.MediaError("This connection does not publish as you in this meeting's room."))
+    try:
+        audio_mid, video_mid = signalling.published_streams(info, place)
+        plan = service.published(current_actor(), _meeting(meeting_id), audio_mid, video_mid, data.mode)
     except DomainError as exc:
         return _refused(exc)
     uow.commit()
     reactions.apply_moderations(client, plan)
-    return jsonify(muted=any(step.mute for step in plan if step.mid == data.get("audio_mid")))
+    return jsonify(muted=any(step.mute for step in plan if step.mid == audio_mid), audio_mid=audio_mid,
+                   video_mid=video_mid)
 
 
 @bp.post("/media/meetings/<int:meeting_id>/leave")
@@ -157,10 +167,10 @@ def leave(meeting_id: int):
 @bp.post("/media/meetings/<int:meeting_id>/moderate")
 @guard(policy.can_moderate_media)
 def moderate(meeting_id: int):
+    data = json_body(ModerateBody)
     client = _client()
-    data = _body()
     try:
-        plan = service.chair_moderate(current_actor(), _meeting(meeting_id), data.get("user_id"), data.get("action"))
+        plan = service.chair_moderate(current_actor(), _meeting(meeting_id), data.user_id, data.action)
     except DomainError as exc:
         return _refused(exc)
     uow.commit()
@@ -203,12 +213,13 @@ def _checked_body(raw: bytes) -> tuple[bytes | None, tuple[Response, int] | None
     if not isinstance(body, dict) or not isinstance(body.get("janus"), str):
         return None, _janus_refusal(None, "The request is not a Janus request.", 400)
     token = body.get("token")
-    place = service.token_place(token, current_user.id) if isinstance(token, str) else None
+    place = signalling.token_place(token, current_user.id) if isinstance(token, str) else None
     uow.release()  # a long poll may follow: holding no database connection
     if place is None:
         return None, _janus_refusal(body, "This token is not yours or has ended.")
     if body["janus"] == "message":
-        refusal = service.refused_request(body.get("body"), place)
+        refusal = signalling.refused_request(body.get("body"), place) or signalling.refused_offer(body.get("jsep"),
+                                                                                                  place)
         if refusal is not None:
             return None, _janus_refusal(body, refusal)
     return json.dumps(body).encode(), None

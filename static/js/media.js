@@ -5,7 +5,13 @@
 // at Janus unless this participant has the floor. The browser never decides who is heard. Everyone else's
 // streams are received on one subscriber connection; whoever has the floor (the live room's "live:floor"
 // event, static/js/live.js) is shown large.
+//
+// On a poor connection (hotel Wi-Fi) the page watches its own WebRTC statistics (static/js/media-quality.js):
+// when they stay bad it stops sending its camera and receiving the others' videos, so that the audio keeps
+// flowing, says so plainly, and offers video back once the connection has been good for a while. Video
+// returns only when the user taps.
 import Janus from "../vendor/janus.es.js";
+import { createMonitor } from "./media-quality.js";
 
 const root = document.getElementById("media-panel");
 if (root) { start(root); }
@@ -22,10 +28,13 @@ function start(root) {
   const $ = (id) => document.getElementById(id);
   const RENEW_MS = 45000;
   const STATE_MS = 5000;
+  const QUALITY_MS = 2000;
 
   let janus = null, pub = null, sub = null, ticket = null, privateId = null;
   let mode = "video", speaker = null, cameraOff = false, renewTimer = null, stateTimer = null, qualityTimer = null;
   let subscribing = false;
+  let monitor = null, videoHeld = false;
+  let announced = {};                      // what …/published was told: the streams and the Janus handle   // videoHeld: video paused for the connection (not by choice)
   const pending = [];                 // feeds waiting to be subscribed
   const feeds = new Map();            // feed id -> {user_id, name}
   const subscribed = new Set();       // feed ids on the subscriber connection
@@ -200,7 +209,6 @@ function start(root) {
         place(myId);
       },
       webrtcState: (up) => { if (up) { announce(); } },
-      slowLink: () => showQuality("poor"),
     });
   }
 
@@ -226,8 +234,9 @@ function start(root) {
       if (kind === "audio" && audioMid === null) { audioMid = t.mid; }
       if (kind === "video" && videoMid === null) { videoMid = t.mid; }
     }
+    announced = { audio_mid: audioMid, video_mid: videoMid, session_id: janus.getSessionId(), handle_id: pub.getId() };
     try {
-      await post("/published", { audio_mid: audioMid, video_mid: videoMid, mode });
+      await post("/published", { ...announced, mode });
     } catch (e) { ended(e.message); return; }
     status(mode === "video" ? T.connected_video : T.connected_audio);
     $("media-controls").hidden = false;
@@ -236,7 +245,10 @@ function start(root) {
     $("media-audio-only").hidden = mode !== "video";
     $("media-stage").hidden = false;
     renewTimer = setInterval(renew, RENEW_MS);
-    qualityTimer = setInterval(measureQuality, 3000);
+    monitor = createMonitor();
+    videoHeld = false;
+    qualityTimer = setInterval(measureQuality, QUALITY_MS);
+    measureQuality();
     refreshState();
   }
 
@@ -319,7 +331,8 @@ function start(root) {
         element.dataset.mid = mid;
         if (on) {
           element.srcObject = new MediaStream([track]);
-          if (track.kind === "video") { tile.dataset.video = "1"; }
+          if (track.kind === "video") { tile.dataset.video = videoHeld ? "0" : "1"; }
+          if (track.kind === "video" && videoHeld) { sendRemoteVideo(false); } // a newcomer's video: held too
           element.play().catch(() => {});
         } else if (track.kind === "video") {
           tile.dataset.video = "0";
@@ -347,6 +360,7 @@ function start(root) {
   function teardown() {
     clearInterval(renewTimer); clearInterval(qualityTimer);
     renewTimer = qualityTimer = null;
+    monitor = null; videoHeld = false;
     if (janus) { try { janus.destroy({ notifyDestroyed: false }); } catch (e) { /* gone already */ } }
     janus = pub = sub = null;
     feeds.clear(); subscribed.clear(); mids.clear(); pending.length = 0; subscribing = false;
@@ -354,6 +368,8 @@ function start(root) {
     $("media-controls").hidden = true;
     $("media-join").hidden = false;
     $("media-quality").hidden = true;
+    $("media-fallback").hidden = true;
+    delete root.dataset.videoHeld;
   }
 
   function ended(text) {
@@ -379,32 +395,92 @@ function start(root) {
   });
 
   // --- connection quality ------------------------------------------------------------------------------------
-  let lastLost = 0, lastSent = 0;
   async function measureQuality() {
-    if (!pub || !pub.webrtcStuff.pc) { return; }
-    const stats = await pub.webrtcStuff.pc.getStats();
-    let lost = 0, sent = 0, rtt = 0;
-    stats.forEach((s) => {
-      if (s.type === "remote-inbound-rtp") { lost += s.packetsLost || 0; rtt = Math.max(rtt, s.roundTripTime || 0); }
-      if (s.type === "outbound-rtp") { sent += s.packetsSent || 0; }
-    });
-    const dl = lost - lastLost, ds = sent - lastSent;
-    lastLost = lost; lastSent = sent;
-    const loss = ds > 0 ? dl / ds : 0;
-    showQuality(loss > 0.08 || rtt > 0.6 ? "poor" : loss > 0.02 || rtt > 0.3 ? "fair" : "good");
+    if (!monitor || !pub || !pub.webrtcStuff.pc) { return; }
+    const snapshot = [];
+    for (const handle of [pub, sub]) {
+      const pc = handle && handle.webrtcStuff ? handle.webrtcStuff.pc : null;
+      if (pc && pc.connectionState !== "closed") {
+        try { (await pc.getStats()).forEach((s) => snapshot.push(s)); } catch (e) { /* closing */ }
+      }
+    }
+    if (!monitor) { return; }  // left meanwhile
+    // The page-level tests' hook: data-quality-force="bad" on the panel makes every sample bad. A user who
+    // sets it only pauses their own video, which the buttons do anyway.
+    monitor.force(root.dataset.qualityForce || null);
+    const result = monitor.add(snapshot);
+    if (!result) { return; }
+    showQuality(result.level);
+    if (result.fallback) { holdVideo(); }
+    $("media-video-back").hidden = !result.offer;
+    $("media-fallback-text").textContent = result.offer ? T.video_offer : T.video_held;
   }
 
   function showQuality(level) {
     const q = $("media-quality");
     q.hidden = false;
     q.dataset.quality = level;
-    q.textContent = T["quality_" + level];
+    root.dataset.quality = level;
+    $("media-quality-text").textContent = T["quality_" + level];
+  }
+
+  function ownVideoSenders() {
+    const pc = pub && pub.webrtcStuff ? pub.webrtcStuff.pc : null;
+    return pc ? pc.getSenders().filter((s) => s.track && s.track.kind === "video") : [];
+  }
+
+  async function sendOwnVideo(on) {
+    // The encoder stops (no video packets at all) while the audio sender, a different one, goes on.
+    for (const sender of ownVideoSenders()) {
+      const parameters = sender.getParameters();
+      (parameters.encodings || []).forEach((e) => { e.active = on; });
+      try { await sender.setParameters(parameters); } catch (e) { /* renegotiating: the next try */ }
+    }
+  }
+
+  function sendRemoteVideo(on) {
+    // Janus stops forwarding the others' videos to this page; their audio keeps coming.
+    const streams = [...mids.entries()].filter(([, info]) => info.type === "video").map(([mid]) => ({ mid, send: on }));
+    if (sub && streams.length) { sub.send({ message: { request: "configure", streams } }); }
+  }
+
+  function holdVideo() {
+    videoHeld = true;
+    root.dataset.videoHeld = "1";
+    sendOwnVideo(false);
+    sendRemoteVideo(false);
+    for (const tile of root.querySelectorAll(".media-tile")) { tile.dataset.video = "0"; }
+    $("media-fallback").hidden = false;
+    $("media-camera").hidden = true;  // nothing to turn off until video is back
+    $("media-audio-only").hidden = true;  // already audio only, for now
+    status(T.connected_audio);
+    if (mode === "video") { post("/published", { ...announced, mode: "audio" }).then(refreshState, () => {}); }
+  }
+
+  function restoreVideo() {
+    videoHeld = false;
+    delete root.dataset.videoHeld;
+    if (monitor) { monitor.videoRestored(); }
+    $("media-fallback").hidden = true;
+    sendRemoteVideo(true);
+    sendOwnVideo(true);
+    const tile = tileOf(myId, false);
+    if (tile && mode === "video" && !cameraOff) { tile.dataset.video = "1"; }
+    for (const t of root.querySelectorAll(".media-tile")) {
+      const v = t.querySelector("video");
+      if (Number(t.dataset.userId) !== myId && v && v.srcObject) { t.dataset.video = "1"; }
+    }
+    $("media-camera").hidden = mode !== "video";
+    $("media-audio-only").hidden = mode !== "video";
+    status(mode === "video" ? T.connected_video : T.connected_audio);
+    if (mode === "video") { post("/published", { ...announced, mode: "video" }).then(refreshState, () => {}); }
   }
 
   // --- controls --------------------------------------------------------------------------------------------
   $("media-join-video").addEventListener("click", () => join("video"));
   $("media-join-audio").addEventListener("click", () => join("audio"));
   $("media-leave").addEventListener("click", () => leave());
+  $("media-video-back").addEventListener("click", restoreVideo);
   $("media-audio-only").addEventListener("click", async () => { await leave(T.connecting); join("audio"); });
   $("media-camera").addEventListener("click", () => {
     if (!pub) { return; }

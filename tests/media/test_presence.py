@@ -12,7 +12,7 @@ import pytest
 from ecabinet.extensions import db
 from tests.helpers import csrf_from
 from tests.live.conftest import RoomClient
-from tests.media.test_access import _join
+from tests.media.test_access import _join, _publisher
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -24,6 +24,15 @@ def _wait_presence(received: list, predicate, timeout: float = 10.0) -> list[dic
             return received[-1]["connected"]
         time.sleep(0.05)
     raise AssertionError(f"no matching media.presence within {timeout}s: {received[-3:]}")
+
+
+def _announce(http, janus_server, base: str, ticket: dict, mode: str):  # noqa: ANN001, ANN202
+    """Join the room as the app's feed (no media: Janus sees no stream) and say so: the app reads the
+    streams from Janus, by the page's session and handle."""
+    client, joined = _publisher(janus_server, ticket)
+    assert joined["plugindata"]["data"]["videoroom"] == "joined", joined
+    return http.post(f"{base}/published", json={"session_id": client.session, "handle_id": client.handle,
+                                                 "mode": mode}, timeout=10)
 
 
 def _modes(connected: list[dict]) -> dict[int, str]:
@@ -45,7 +54,8 @@ def media_room_client(media_server):
         client.close()
 
 
-def test_the_room_learns_who_is_connected_by_audio_or_video(in_session, cabinet, media_server, media_room_client):
+def test_the_room_learns_who_is_connected_by_audio_or_video(in_session, cabinet, janus_server, media_server,
+                                                            media_room_client):
     member, member2 = cabinet["member"].id, cabinet["member2"].id
     listener = media_room_client("member3@example.gov.vn", in_session.id)
     received: list[dict] = []
@@ -56,13 +66,12 @@ def test_the_room_learns_who_is_connected_by_audio_or_video(in_session, cabinet,
     assert answer.status_code == 200, answer.text
     base = f"{media_server.url}/media/meetings/{in_session.id}"
     # Holding a token is not being connected: publishing is.
-    assert http.post(f"{base}/published", json={"audio_mid": "0", "video_mid": "1", "mode": "video"},
-                     timeout=10).ok
+    assert _announce(http, janus_server, base, answer.json(), "video").ok
     connected = _wait_presence(received, lambda c: _modes(c) == {member: "video"})
     assert connected[0]["name"] == cabinet["member"].name and set(connected[0]) == {"user_id", "name", "mode"}
 
-    http2, _ = _join(media_server.url, "member2@example.gov.vn", in_session.id, mode="audio")
-    assert http2.post(f"{base}/published", json={"audio_mid": "0", "mode": "audio"}, timeout=10).ok
+    http2, answer2 = _join(media_server.url, "member2@example.gov.vn", in_session.id, mode="audio")
+    assert _announce(http2, janus_server, base, answer2.json(), "audio").ok
     _wait_presence(received, lambda c: _modes(c) == {member: "video", member2: "audio"})
 
     # The chair ends the member's video: the room sees them by audio.

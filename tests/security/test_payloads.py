@@ -207,6 +207,7 @@ def json_routes(app, client, draft, cabinet, meeting_doc):  # noqa: F811 - fixtu
     """Every view that reads a JSON body, with a URL it can be reached at by a user its rule admits."""
     from ecabinet.documents import service as documents
     from ecabinet.documents.schemas import AnnotationChange, NewAnnotation
+    from ecabinet.media.schemas import JoinBody, ModerateBody, PublishedBody
     from ecabinet.meetings.schemas import ReorderAgenda
     from ecabinet.offline.models import OfflineDevice
     from ecabinet.offline.schemas import Changes, CheckInBody, NewDevice, PackHeld
@@ -227,6 +228,9 @@ def json_routes(app, client, draft, cabinet, meeting_doc):  # noqa: F811 - fixtu
         "documents.annotations": ("member", "POST", f"/documents/{meeting_doc.id}/annotations", NewAnnotation),
         "documents.annotation": ("member", "PATCH", f"/documents/{meeting_doc.id}/annotations/{note.id}",
                                  AnnotationChange),
+        "media.join": ("member", "POST", f"/media/meetings/{meeting_id}/join", JoinBody),
+        "media.published": ("member", "POST", f"/media/meetings/{meeting_id}/published", PublishedBody),
+        "media.moderate": ("chair", "POST", f"/media/meetings/{meeting_id}/moderate", ModerateBody),
     }
 
 
