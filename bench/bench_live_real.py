@@ -55,6 +55,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,7 @@ from live_load import (  # noqa: E402 - the same production-like server and sign
     server_environment,
     sign_in,
 )
+from report import print_verdicts  # noqa: E402 - the result table every benchmark prints
 
 REALCLIENT = Path(__file__).resolve().parent / "realclient"
 DEFAULT_CLIENTS = int(os.environ.get("BENCH_REAL_CLIENTS", "2000"))
@@ -138,33 +140,52 @@ def node_ready() -> str:
     return node
 
 
-def run_driver(node: str, config: dict[str, Any], workdir: Path, timeout: float) -> dict[str, Any]:
-    """One run of driver.mjs; its JSON (stderr goes through to ours: its progress lines)."""
-    path = workdir / f"driver-{uuid.uuid4().hex[:8]}.json"
+def run_driver(node: str, config: dict[str, Any], workdir: Path, timeout: float,
+               script: str = "driver.mjs") -> dict[str, Any]:
+    """One run of a bench/realclient script (driver.mjs, scaleout.mjs) on a JSON config; the JSON it prints
+    last (its stderr goes through to ours: its progress lines)."""
+    path = workdir / f"{Path(script).stem}-{uuid.uuid4().hex[:8]}.json"
     path.write_text(json.dumps(config))
     try:
-        proc = subprocess.run([node, str(REALCLIENT / "driver.mjs"), str(path)], cwd=REALCLIENT, stdout=subprocess.PIPE,
-                              text=True, timeout=timeout)
+        proc = subprocess.run([node, str(REALCLIENT / script), str(path)], cwd=REALCLIENT,  # noqa: S603
+                              stdout=subprocess.PIPE, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"error": f"the driver did not finish within {timeout:.0f} s"}
     finally:
-        path.unlink(missing_ok=True)  # it holds N sign-in cookies
+        path.unlink(missing_ok=True)  # it holds every tablet's sign-in cookie
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if not lines:
         return {"error": f"the driver printed no result (exit code {proc.returncode})"}
     return json.loads(lines[-1])
 
 
-async def sign_in_all(base_url: str, emails: list[str], concurrency: int) -> list[str]:
+async def sign_in_all(base_url: str, emails: list[str], concurrency: int, *, attempts: int = 1,
+                      progress: Callable[[int], None] | None = None) -> list[str]:
+    """Each account signed in over HTTP: its Cookie header. ``attempts`` > 1 retries a failed sign-in (behind
+    HAProxy an instance busy past its health check is out for a moment: 503); ``progress`` is told the count
+    of sign-ins done after every 1,000."""
     import aiohttp
 
     sem = asyncio.Semaphore(concurrency)
+    done = 0
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), cookie_jar=aiohttp.DummyCookieJar(),
                                      headers={"User-Agent": USER_AGENT},
                                      timeout=aiohttp.ClientTimeout(total=120)) as http:
         async def one(email: str) -> str:
+            nonlocal done
             async with sem:
-                return await sign_in(http, base_url, email)
+                for attempt in range(attempts):
+                    try:
+                        cookie = await sign_in(http, base_url, email)
+                        break
+                    except (TimeoutError, RuntimeError, aiohttp.ClientError):
+                        if attempt == attempts - 1:
+                            raise
+                        await asyncio.sleep(1 + attempt)
+                done += 1
+                if progress is not None and done % 1000 == 0:
+                    progress(done)
+                return cookie
 
         return list(await asyncio.gather(*(one(e) for e in emails)))
 
@@ -268,12 +289,7 @@ def verdicts(result: dict[str, Any], n: int) -> list[dict[str, Any]]:
 def print_table(result: dict[str, Any]) -> None:
     print(f"\nbench_live_real: {result['clients']} tablets (socket.io-client), database {result['database']}"
           f"{', Redis' if result['redis'] else ''}")
-    print(f"{'what':<58} {'target':>10} {'measured':>14}  verdict")
-    for row in result["verdicts"]:
-        verdict = "" if row["pass"] is None else ("PASS" if row["pass"] else "MISS")
-        target = f"{row['target']} {row['unit']}".strip() if row["target"] else ""
-        measured = f"{row['measured']} {row['unit']}".strip() if row["measured"] is not None else "—"
-        print(f"{row['what']:<58} {target:>10} {measured:>14}  {verdict}")
+    print_verdicts(result["verdicts"], what_width=58)
     print(f"\n{'run':<26} p50 ms   p99 ms   max ms  round p99   received    join s  RSS MiB  B/event  B/join  "
           "CPU ms/round  ×bare  round ×bare  load")
     for name, v in (result.get("summary") or {}).items():

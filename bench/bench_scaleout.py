@@ -44,7 +44,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -54,7 +53,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT))
 
-from bench_live_real import REALCLIENT, node_ready  # noqa: E402 - the same Node driver packages
+from bench_live_real import node_ready, run_driver, sign_in_all  # noqa: E402 - the same Node driver packages
 from live_load import (  # noqa: E402 - the same database, environment and sign-in as the live load test
     PASSWORD,
     USER_AGENT,
@@ -62,8 +61,8 @@ from live_load import (  # noqa: E402 - the same database, environment and sign-
     percentile,
     raise_nofile,
     server_environment,
-    sign_in,
 )
+from report import print_verdicts  # noqa: E402 - the result table every benchmark prints
 
 TARGET_P99_MS = 150.0
 TARGET_RECOVERY_S = 10.0
@@ -140,34 +139,6 @@ def populate(plenary: int, meetings: int, per_meeting: int) -> list[dict[str, An
     return out
 
 
-async def sign_in_all(base_url: str, emails: list[str], concurrency: int) -> list[str]:
-    """Each account signed in over HTTP through the proxy: its Cookie header, with HAProxy's ECSERVER."""
-    import aiohttp
-
-    sem = asyncio.Semaphore(concurrency)
-    done = [0]
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), cookie_jar=aiohttp.DummyCookieJar(),
-                                     headers={"User-Agent": USER_AGENT},
-                                     timeout=aiohttp.ClientTimeout(total=120)) as http:
-        async def one(email: str) -> str:
-            async with sem:
-                for attempt in range(5):
-                    try:
-                        cookie = await sign_in(http, base_url, email)
-                        break
-                    except (TimeoutError, RuntimeError, aiohttp.ClientError):
-                        # An instance busy past HAProxy's health check is out for a moment (503).
-                        if attempt == 4:
-                            raise
-                        await asyncio.sleep(1 + attempt)
-                done[0] += 1
-                if done[0] % 1000 == 0:
-                    log(f"  {done[0]} signed in")
-                return cookie
-
-        return list(await asyncio.gather(*(one(e) for e in emails)))
-
-
 def warm_up(cluster: Any) -> None:  # noqa: ANN401 - deploy/cluster.py's Cluster
     """A few pages from each instance directly: a fresh worker's first requests load templates and
     modules, long enough for HAProxy's 1 s health check to take it out on a busy machine."""
@@ -195,22 +166,6 @@ def marked_down(haproxy_log: Path, killed: str | None) -> dict[str, int]:
     if killed in counts:
         counts[killed] -= 1
     return {k: v for k, v in counts.items() if v}
-
-
-def run_driver(node: str, config: dict[str, Any], workdir: Path, timeout: float) -> dict[str, Any]:
-    path = workdir / f"scaleout-{uuid.uuid4().hex[:8]}.json"
-    path.write_text(json.dumps(config))
-    try:
-        proc = subprocess.run([node, str(REALCLIENT / "scaleout.mjs"), str(path)], cwd=REALCLIENT,  # noqa: S603
-                              stdout=subprocess.PIPE, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"error": f"the driver did not finish within {timeout:.0f} s"}
-    finally:
-        path.unlink(missing_ok=True)  # it holds every tablet's sign-in cookie
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-    if not lines:
-        return {"error": f"the driver printed no result (exit code {proc.returncode})"}
-    return json.loads(lines[-1])
 
 
 # --- the verdicts --------------------------------------------------------------------------------
@@ -294,13 +249,7 @@ def print_table(result: dict[str, Any]) -> None:
     print(f"\nbench_scaleout: {result['tablets']} tablets in {result['meetings']} meetings (plenary "
           f"{result['plenary']}, {result['small_meetings']} x {result['per_meeting']}), {result['instances']} "
           f"instances behind HAProxy, {result['rounds']} rounds{', kill -9' if result['kill'] else ''}")
-    width = max([len(r["what"]) for r in result["verdicts"]] + [40])
-    print(f"{'what':<{width}} {'target':>10} {'measured':>26}  verdict")
-    for r in result["verdicts"]:
-        verdict = "" if r["pass"] is None else ("PASS" if r["pass"] else "MISS")
-        target = f"{r['target']} {r['unit']}".strip() if r["target"] else ""
-        measured = "—" if r["measured"] is None else f"{r['measured']} {r['unit']}".strip()
-        print(f"{r['what']:<{width}} {target:>10} {measured:>26}  {verdict}")
+    print_verdicts(result["verdicts"], measured_width=26)
     meetings = (result.get("run") or {}).get("per_meeting") or []
     if meetings:
         print(f"\n{'meeting':<10} {'tablets':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'received':>14}")
@@ -416,7 +365,10 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear ru
 
         t0 = time.perf_counter()
         emails = [e for m in meetings for e in [m["chair"], *m["members"]]]
-        cookies = dict(zip(emails, asyncio.run(sign_in_all(cluster.url, emails, args.concurrency)), strict=True))
+        # Through the proxy: an instance busy past HAProxy's health check is out for a moment (503).
+        signed_in = asyncio.run(sign_in_all(cluster.url, emails, args.concurrency, attempts=5,
+                                            progress=lambda done: log(f"  {done} signed in")))
+        cookies = dict(zip(emails, signed_in, strict=True))
         result["sign_in_s"] = round(time.perf_counter() - t0, 1)
         log(f"{len(cookies)} sign-ins through the proxy in {result['sign_in_s']} s")
 
@@ -433,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear ru
         }
         remaining = max(60.0, args.time_limit - (time.perf_counter() - started) - 30)
         result["load_average_before_driver"] = [round(x, 2) for x in os.getloadavg()]
-        result["run"] = run_driver(node, config, workdir, remaining)
+        result["run"] = run_driver(node, config, workdir, remaining, script="scaleout.mjs")
         result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
         if result["run"].get("error"):
             result["error"] = result["run"]["error"]

@@ -29,10 +29,14 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+from report import measured_cell, target_cell, verdict  # noqa: E402 - the cells every benchmark's table shows
+
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 EXPECTED = ["bench_pdf.py"]  # benchmarks colleagues are known to be writing: reported even when absent
-LIBRARIES = {"lean_socket.py"}  # modules the benchmarks import, not benchmarks themselves
+LIBRARIES = {"lean_socket.py", "report.py"}  # modules the benchmarks import, not benchmarks themselves
 TIME_LIMIT = {"live_load.py": 660, "bench_tally.py": 660, "bench_live_real.py": 960, "bench_scaleout.py": 2700,
               "default": 1200}
 # The scale-out run (HAProxy, 3 instances, 6,000 tablets in 101 meetings, kill -9 of one instance);
@@ -157,17 +161,22 @@ def row(bench: str, what: str, target: str, measured: Any, unit: str = "", ok: b
     return {"benchmark": bench, "what": what, "target": target, "measured": measured, "unit": unit, "pass": ok}
 
 
+def tool_rows(label: str, verdicts: list[dict], error: str | None) -> list[dict]:
+    """A benchmark's own verdict rows under its label, and its error if it had one."""
+    out = [row(label, v["what"], target_cell(v["target"], v["unit"]), v["measured"], v["unit"], v["pass"])
+           for v in verdicts]
+    if error:
+        out.append(row(label, "error", "", error, ok=False))
+    return out
+
+
 def rows_live(label: str, run: dict[str, Any]) -> list[dict]:
     result = run["result"]
     sys.path.insert(0, str(BENCH))
     from live_load import verdicts  # the same verdicts as the tool prints, also for older results
 
     result["verdicts"] = verdicts(result, result["clients"])
-    out = [row(label, v["what"], f"{v['target']} {v['unit']}".strip() if v["target"] else "", v["measured"],
-               v["unit"], v["pass"]) for v in result.get("verdicts", [])]
-    if result.get("error"):
-        out.append(row(label, "error", "", result["error"], ok=False))
-    return out
+    return tool_rows(label, result.get("verdicts", []), result.get("error"))
 
 
 def rows_votes(run: dict[str, Any]) -> list[dict]:
@@ -189,11 +198,7 @@ def rows_tally(label: str, run: dict[str, Any]) -> list[dict]:
     sys.path.insert(0, str(BENCH))
     from bench_tally import verdicts  # the tool's own verdicts: 2,000 voters within 10 s, tally p99 <= 250 ms
 
-    out = [row(label, v["what"], f"{v['target']} {v['unit']}".strip() if v["target"] else "", v["measured"],
-               v["unit"], v["pass"]) for v in verdicts(result, result["clients"])]
-    if result.get("error"):
-        out.append(row(label, "error", "", result["error"], ok=False))
-    return out
+    return tool_rows(label, verdicts(result, result["clients"]), result.get("error"))
 
 
 def rows_live_real(label: str, run: dict[str, Any]) -> list[dict]:
@@ -201,11 +206,7 @@ def rows_live_real(label: str, run: dict[str, Any]) -> list[dict]:
     sys.path.insert(0, str(BENCH))
     from bench_live_real import verdicts  # socket.io-client tablets against bare Node, per compression mode
 
-    out = [row(label, v["what"], f"{v['target']} {v['unit']}".strip() if v["target"] else "", v["measured"],
-               v["unit"], v["pass"]) for v in verdicts(result, result["clients"])]
-    if result.get("error"):
-        out.append(row(label, "error", "", result["error"], ok=False))
-    return out
+    return tool_rows(label, verdicts(result, result["clients"]), result.get("error"))
 
 
 def rows_scaleout(run: dict[str, Any]) -> list[dict]:
@@ -214,11 +215,7 @@ def rows_scaleout(run: dict[str, Any]) -> list[dict]:
     from bench_scaleout import verdicts  # per meeting p99, events lost, per instance CPU, kill -9 recovery
 
     label = f"scale-out, {result.get('instances')} instances behind HAProxy"
-    out = [row(label, v["what"], f"{v['target']} {v['unit']}".strip() if v["target"] else "", v["measured"],
-               v["unit"], v["pass"]) for v in verdicts(result)]
-    if result.get("error"):
-        out.append(row(label, "error", "", result["error"], ok=False))
-    return out
+    return tool_rows(label, verdicts(result), result.get("error"))
 
 
 def _cmp(value: Any, op: str, limit: float) -> bool | None:
@@ -331,6 +328,12 @@ def rows_generic(bench: str, data: Any, prefix: str = "") -> list[dict]:
     return out[:40]
 
 
+def shown(r: dict) -> str:
+    """The measured cell of a collected row: a number with its unit; a text (already with its unit) as is."""
+    return measured_cell(r["measured"], r["unit"]) if isinstance(r["measured"], int | float | None) else str(
+        r["measured"])
+
+
 def print_table(rows: list[dict], info: dict[str, Any]) -> None:
     print(f"\nMachine: {info['nproc']} CPUs ({info['cpu']}), {info['memory_gib']} GiB, Python {info['python']}, "
           f"{info['date']}")
@@ -338,11 +341,7 @@ def print_table(rows: list[dict], info: dict[str, Any]) -> None:
     bw = max([len(r["benchmark"]) for r in rows] + [9])
     print(f"{'benchmark':<{bw}}  {'what':<{width}}  {'target':>16}  {'measured':>14}  verdict")
     for r in rows:
-        measured = r["measured"]
-        shown = "—" if measured is None else f"{measured} {r['unit']}".strip() if isinstance(
-            measured, int | float) else str(measured)
-        verdict = "" if r["pass"] is None else ("PASS" if r["pass"] else "MISS")
-        print(f"{r['benchmark']:<{bw}}  {r['what']:<{width}}  {r['target']:>16}  {shown:>14}  {verdict}")
+        print(f"{r['benchmark']:<{bw}}  {r['what']:<{width}}  {r['target']:>16}  {shown(r):>14}  {verdict(r['pass'])}")
 
 
 def table(runs: dict[str, dict[str, Any]]) -> list[dict]:
@@ -393,10 +392,7 @@ def markdown(saved: dict[str, Any]) -> str:
     for r in saved["table"]:
         if r["target"] == "" and r["pass"] is None and not any(k in r["what"] for k in ("ms", "per_s", " ")):
             continue  # a benchmark without targets: keep its timings, leave its counters to results.json
-        m = r["measured"]
-        shown = "—" if m is None else f"{m} {r['unit']}".strip() if isinstance(m, int | float) else str(m)
-        verdict = "" if r["pass"] is None else ("PASS" if r["pass"] else "MISS")
-        cells = [r["benchmark"], r["what"], r["target"], shown, verdict]
+        cells = [r["benchmark"], r["what"], r["target"], shown(r), verdict(r["pass"])]
         lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
     return "\n".join(lines)
 
