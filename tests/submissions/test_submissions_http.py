@@ -219,15 +219,23 @@ def test_the_decided_item_shows_its_outcome_conclusions_and_the_ministrys_action
                                                                                   cabinet, ministries, liaisons):
     from datetime import date, timedelta
 
-    from ecabinet.meetings.models import MeetingItem
+    from ecabinet.meetings import service as meetings
+    from ecabinet.meetings.models import CheckInMode, MeetingItem
     from ecabinet.minutes import service as minutes
+    from ecabinet.voting import service as voting
 
     secretary = as_user(app, "secretary@example.gov.vn")
     assert step(secretary, submitted.id, "accept/meeting", meeting_id=str(published.id)).status_code == 302
     submission = _fresh(submitted)
     item = db.session.get(MeetingItem, submission.agenda_item_id)
-    item.outcome = "adopted_by_vote"  # as the voting domain records a live vote's result
     meeting = item.meeting
+    meetings.start_meeting(SYSTEM, meeting)  # a live vote on the item, with the quorum present
+    for who in ("member", "member2", "member3"):
+        meetings.check_in(SYSTEM, meeting, meetings.participant_of(meeting, cabinet[who]), CheckInMode.ROOM)
+    ballot = voting.create_ballot(SYSTEM, voting.BallotData(title=item.title, meeting_id=meeting.id, item_id=item.id))
+    voting.open_ballot(SYSTEM, ballot)
+    voting.close_ballot(SYSTEM, ballot)
+    assert item.outcome is not None
     minutes.save_conclusion(SYSTEM, meeting, "<p>Chính phủ thống nhất thông qua Nghị định.</p>")
     minutes.add_action(SYSTEM, meeting, minutes.ActionData(
         title="Hoàn thiện và trình ký Nghị định", ministry="", due_date=date.today() + timedelta(days=15),

@@ -17,7 +17,7 @@ from ecabinet.core.types import utcnow
 from ecabinet.extensions import db
 from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import MeetingItem
-from ecabinet.voting import policy, rules
+from ecabinet.voting import hooks, policy, rules
 from ecabinet.voting.models import Ballot, BallotKind, BallotReminder, BallotStatus, BallotVote
 from ecabinet.voting.queries import missing_voters, voters_of
 from ecabinet.voting.service import sealing
@@ -163,6 +163,8 @@ def _count(actor: Actor, ballot: Ballot, reason: str, now: datetime) -> dict[str
         "reason": reason, "rule": ballot.rule.value, "outcome": result["outcome"], "eligible": ballot.eligible_count,
         "voted": len(rows), "digest": result["digest"],
         "counts": {str(q["question_id"]): q["counts"] for q in result["questions"]}, "quorum": quorum_detail})
+    for decided in hooks.ballot_decided:
+        decided(ballot)
     return result
 
 
