@@ -2,9 +2,10 @@
 
 The sign-in session is permanent and Flask refreshes its cookie on every answer, with the contents the
 request started with. A request the browser makes in the background (a stylesheet, the service worker
-caching the app's files and its offline page) that is answered after a form's redirect would put back the
-cookie as it was before the form, dropping what the form stored in it: the "saved" message, for one.
-Those answers leave the cookie alone unless they changed the session themselves.
+caching the app's files and its offline page, a page's script asking for JSON on a timer or as it is left)
+that is answered after a form's redirect would put back the cookie as it was before the form, dropping what
+the form stored in it: the "saved" message, for one. Those answers leave the cookie alone unless they
+changed the session themselves. The pages a reader opens keep refreshing it, and so the sign-in alive.
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 
 # Files and shells fetched in the background, never a reader's action.
-BACKGROUND_ENDPOINTS = frozenset({"static", "home.service_worker", "home.offline", "home.manifest"})
+BACKGROUND_FILES = frozenset({"static", "home.service_worker", "home.offline", "home.manifest"})
+# JSON a page's script asks for by itself: an offline pack's check-in (and the CSRF token it takes), its
+# download and the changes made offline sent back; the remote attendance's token renewal, the room's media
+# state and the leave sent as the page is left (while a form posted from it is being answered).
+BACKGROUND_JSON = frozenset({
+    "offline.token", "offline.check_in", "offline.manifest", "offline.pack_held", "offline.changes",
+    "media.renew", "media.state", "media.leave",
+})
+BACKGROUND_ENDPOINTS = BACKGROUND_FILES | BACKGROUND_JSON
 
 
 class SessionCookie(SecureCookieSessionInterface):
