@@ -157,7 +157,7 @@ def _register_domains(app: Flask) -> None:
     from ecabinet.audit.views import bp as audit_bp
     from ecabinet.cli import cli
     from ecabinet.core.views import bp as core_bp
-    from ecabinet.core.views import register_error_pages
+    from ecabinet.core.views import register_error_pages, register_input_guards
     from ecabinet.demo import demo_command
     from ecabinet.display import models as _display_models  # noqa: F401
     from ecabinet.display.views import bp as display_bp
@@ -195,6 +195,7 @@ def _register_domains(app: Flask) -> None:
                notifications_bp, organisations_bp, display_bp, home_bp, submissions_bp, api_bp, api_admin_bp,
                publication_bp, offline_bp, media_bp):
         app.register_blueprint(bp)
+    register_input_guards(app)
     register_error_pages(app)
     cli.add_command(demo_command)
     app.cli.add_command(cli)

@@ -1,4 +1,4 @@
-"""The language switch, the health check and the error pages."""
+"""The language switch, the health check, the input guards and the error pages."""
 
 from __future__ import annotations
 
@@ -102,13 +102,17 @@ def _holds_nul() -> bool:
     return any("\x00" in name or "\x00" in value for name, value in pairs)
 
 
-def register_error_pages(app: Flask) -> None:
+def register_input_guards(app: Flask) -> None:
+    """Input no route accepts, refused before any view runs."""
+
     @app.before_request
     def refuse_nul():  # noqa: ANN202
         if _holds_nul():
             return _render_error(400, _(NUL_REFUSED))
         return None
 
+
+def register_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
         _audit_failure("security.csrf_failed", {"reason": exc.description})

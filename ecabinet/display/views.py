@@ -16,19 +16,12 @@ from ecabinet.core.policy import guard, public
 from ecabinet.display import events, policy, service
 from ecabinet.display.forms import IssueDisplayForm
 from ecabinet.display.models import WithheldItems
-from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import Meeting
+from ecabinet.meetings.queries import meeting_or_404
 
 bp = Blueprint("display", __name__)
 
 COOKIE_DAYS = 30
-
-
-def _meeting(meeting_id: int) -> Meeting:
-    meeting = meetings.get_meeting(meeting_id)
-    if meeting is None:
-        abort(404)
-    return meeting
 
 
 def _manage_page(meeting: Meeting, form: IssueDisplayForm, *, link: str | None = None, status: int = 200):
@@ -39,13 +32,13 @@ def _manage_page(meeting: Meeting, form: IssueDisplayForm, *, link: str | None =
 @bp.route("/meetings/<int:meeting_id>/displays")
 @guard(policy.can_manage_displays)
 def manage(meeting_id: int):
-    return _manage_page(_meeting(meeting_id), IssueDisplayForm())
+    return _manage_page(meeting_or_404(meeting_id), IssueDisplayForm())
 
 
 @bp.route("/meetings/<int:meeting_id>/displays", methods=["POST"])
 @guard(policy.can_manage_displays)
 def issue(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     form = IssueDisplayForm()
     if not form.validate_on_submit():
         return _manage_page(meeting, form, status=400)
@@ -62,7 +55,7 @@ def issue(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/displays/<int:display_id>/revoke", methods=["POST"])
 @guard(policy.can_manage_displays)
 def revoke(meeting_id: int, display_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     try:
         display = service.revoke_display(current_actor(), meeting, display_id)
     except DomainError:

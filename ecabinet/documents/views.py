@@ -24,6 +24,7 @@ from ecabinet.documents import room as _room  # noqa: F401 - fills the live room
 from ecabinet.documents.forms import ConfidentialForm, SearchForm, TitleForm
 from ecabinet.documents.models import Document
 from ecabinet.documents.schemas import AnnotationChange, NewAnnotation
+from ecabinet.meetings import queries as meetings
 from ecabinet.meetings.models import Meeting, MeetingItem
 from ecabinet.pdf.errors import IntakeError, PdfError
 
@@ -67,15 +68,6 @@ def _document(document_id: int) -> Document:
     if document is None:
         abort(404)
     return document
-
-
-def _meeting(meeting_id: int) -> Meeting:
-    from ecabinet.meetings.service import get_meeting
-
-    meeting = get_meeting(meeting_id)
-    if meeting is None:
-        abort(404)
-    return meeting
 
 
 def _error_message(exc: Exception) -> str:
@@ -123,7 +115,7 @@ def _uploaded_file():
 
 
 def _item(meeting_id: int, item_id: int) -> MeetingItem:
-    item = next((i for i in _meeting(meeting_id).items if i.id == item_id), None)
+    item = next((i for i in meetings.meeting_or_404(meeting_id).items if i.id == item_id), None)
     if item is None:
         abort(404)
     return item
@@ -318,7 +310,7 @@ def annotation(document_id: int, annotation_id: int):
 @bp.route("/meetings/<int:meeting_id>/documents/receipts")
 @guard(policy.can_see_receipts)
 def receipts(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meetings.meeting_or_404(meeting_id)
     return render_template("documents/receipts.html", meeting=meeting, rows=service.receipts_overview(meeting))
 
 
@@ -327,7 +319,7 @@ def receipts(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/board-book", methods=["GET", "POST"])
 @guard(policy.can_read_meeting_documents)
 def board_book(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meetings.meeting_or_404(meeting_id)
     if request.method == "POST":
         book = service.request_board_book(current_actor(), meeting)
         # The job is queued once the request commits; the answer says whether the queue took it.
@@ -343,13 +335,13 @@ def board_book(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/board-book/status")
 @guard(policy.can_read_meeting_documents)
 def board_book_status(meeting_id: int):
-    return jsonify(service.board_book_state(current_user, _meeting(meeting_id)))
+    return jsonify(service.board_book_state(current_user, meetings.meeting_or_404(meeting_id)))
 
 
 @bp.route("/meetings/<int:meeting_id>/board-book/file")
 @guard(policy.can_read_meeting_documents)
 def board_book_file(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meetings.meeting_or_404(meeting_id)
     try:
         path, name, code = service.open_board_book(current_actor(), meeting)
     except DomainError as exc:

@@ -3,21 +3,14 @@ from the room's snapshot and events."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, render_template
 from flask_login import current_user
 
 from ecabinet.core.policy import guard
 from ecabinet.live import hooks, policy
-from ecabinet.meetings import service as meetings
+from ecabinet.meetings.queries import meeting_or_404
 
 bp = Blueprint("live", __name__)
-
-
-def _meeting(meeting_id: int):  # noqa: ANN202
-    meeting = meetings.get_meeting(meeting_id)
-    if meeting is None:
-        abort(404)
-    return meeting
 
 
 def _documents(meeting) -> dict[str, list[dict]]:  # noqa: ANN001
@@ -28,7 +21,7 @@ def _documents(meeting) -> dict[str, list[dict]]:  # noqa: ANN001
 
 
 def _page(meeting_id: int, console: bool) -> str:
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     return render_template("live/room.html", meeting=meeting, console=console, documents=_documents(meeting))
 
 

@@ -58,13 +58,6 @@ def _allow_devices(response: Response) -> Response:
     return response
 
 
-def _meeting(meeting_id: int):  # noqa: ANN202
-    meeting = meetings.get_meeting(meeting_id)
-    if meeting is None:
-        abort(404)
-    return meeting
-
-
 def _refused(exc: DomainError) -> tuple[Response, int]:
     uow.rollback()
     return jsonify(error=exc.translated()), exc.status
@@ -89,8 +82,8 @@ def join(meeting_id: int):
     client = _client()
     session_row = current_session()
     try:
-        ticket = service.issue_token(current_actor(), _meeting(meeting_id), session_row.id if session_row else None,
-                                     mode)
+        ticket = service.issue_token(current_actor(), meetings.meeting_or_404(meeting_id),
+                                     session_row.id if session_row else None, mode)
     except DomainError as exc:
         return _refused(exc)
     uow.commit()  # the boundary's commit, before Janus is asked anything
@@ -114,7 +107,7 @@ def _speaker(meeting_id: int) -> int | None:
 def renew(meeting_id: int):
     client = _client()
     try:
-        ticket = service.renew_token(current_actor(), _meeting(meeting_id))
+        ticket = service.renew_token(current_actor(), meetings.meeting_or_404(meeting_id))
     except DomainError as exc:
         return _refused(exc)
     uow.commit()
@@ -133,7 +126,7 @@ def published(meeting_id: int):
     """The page publishes: Janus, not the page, says which of its streams is audio (signalling.py)."""
     data = json_body(PublishedBody)
     client = _client()
-    meeting = _meeting(meeting_id)
+    meeting = meetings.meeting_or_404(meeting_id)
     try:
         place = signalling.publishing(current_actor(), meeting)
     except DomainError as exc:
@@ -145,7 +138,7 @@ def published(meeting_id: int):
         return _refused(service.MediaError("This connection does not publish as you in this meeting's room."))
     try:
         audio_mid, video_mid = signalling.published_streams(info, place)
-        plan = service.published(current_actor(), _meeting(meeting_id), audio_mid, video_mid, data.mode)
+        plan = service.published(current_actor(), meetings.meeting_or_404(meeting_id), audio_mid, video_mid, data.mode)
     except DomainError as exc:
         return _refused(exc)
     uow.commit()
@@ -158,7 +151,7 @@ def published(meeting_id: int):
 @guard(policy.can_see_media)
 def leave(meeting_id: int):
     client = _client()
-    plan = service.left(current_actor(), _meeting(meeting_id))
+    plan = service.left(current_actor(), meetings.meeting_or_404(meeting_id))
     uow.commit()
     reactions.apply_revocations(client, plan)
     return jsonify(ok=True)
@@ -170,7 +163,7 @@ def moderate(meeting_id: int):
     data = json_body(ModerateBody)
     client = _client()
     try:
-        plan = service.chair_moderate(current_actor(), _meeting(meeting_id), data.user_id, data.action)
+        plan = service.chair_moderate(current_actor(), meetings.meeting_or_404(meeting_id), data.user_id, data.action)
     except DomainError as exc:
         return _refused(exc)
     uow.commit()

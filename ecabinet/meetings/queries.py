@@ -5,6 +5,7 @@ Nothing here changes anything, so the policy may ask these without reaching the 
 
 from __future__ import annotations
 
+from flask import abort
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import selectinload
 
@@ -23,6 +24,14 @@ from ecabinet.meetings.models import (
 
 def get_meeting(meeting_id: int | None) -> Meeting | None:
     return db.session.get(Meeting, meeting_id) if meeting_id is not None else None
+
+
+def meeting_or_404(meeting_id: int) -> Meeting:
+    """The meeting of a page's URL, or the 404 page: for the views of every domain that shows one."""
+    meeting = get_meeting(meeting_id)
+    if meeting is None:
+        abort(404)
+    return meeting
 
 
 def get_item(meeting: Meeting, item_id: int | None) -> MeetingItem | None:

@@ -28,10 +28,11 @@ from ecabinet.meetings.forms import (
     timezone_choices,
 )
 from ecabinet.meetings.models import ItemKind
+from ecabinet.meetings.queries import meeting_or_404
 from ecabinet.meetings.service import MeetingError, TemplateItemData
 from ecabinet.meetings.service.importing import IMPORT_MAX_BYTES, IMPORT_MAX_ROWS
 from ecabinet.meetings.template_models import AgendaTemplate
-from ecabinet.meetings.views import _chairs, _meeting, _meeting_data, _participant, bp
+from ecabinet.meetings.views import _chairs, _meeting_data, _participant, bp
 
 # Blank rows offered under a template's items for new ones.
 NEW_TEMPLATE_ROWS = 3
@@ -55,7 +56,7 @@ def _refused(exc: MeetingError) -> None:
 @bp.route("/meetings/<int:meeting_id>/participants/add-many", methods=["POST"])
 @guard(policy.can_manage_participants)
 def participants_add_many(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     if EmptyForm().validate_on_submit():
         users = [u for u in (accounts.get_user(i) for i in _ids("user_ids")) if u is not None]
         try:
@@ -70,7 +71,7 @@ def participants_add_many(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/participants/add-ministry", methods=["POST"])
 @guard(policy.can_manage_participants)
 def participants_add_ministry(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     if EmptyForm().validate_on_submit():
         try:
             added = service.add_ministry(current_actor(), meeting, request.form.get("ministry", "")[:200])
@@ -84,7 +85,7 @@ def participants_add_ministry(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/participants/check-in-many", methods=["POST"])
 @guard(policy.can_manage_participants)
 def participants_check_in(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     form = CheckInManyForm()
     if form.validate_on_submit():
         chosen = [_participant(meeting, i) for i in _ids("participant_ids")]
@@ -102,7 +103,7 @@ def participants_check_in(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/participants/invite", methods=["POST"])
 @guard(policy.can_manage_participants)
 def participants_invite(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     if EmptyForm().validate_on_submit():
         chosen = [_participant(meeting, i) for i in _ids("participant_ids")]
         try:
@@ -118,7 +119,7 @@ def participants_invite(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/participants/remind", methods=["POST"])
 @guard(policy.can_manage_participants)
 def participants_remind(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     if EmptyForm().validate_on_submit():
         try:
             sent = service.send_reminders(current_actor(), meeting)
@@ -163,8 +164,8 @@ def templates():
         else:
             flash(_("Template saved."), "info")
             return redirect(url_for("meetings.template_edit", template_id=template.id))
-    return render_template("meetings/templates.html", templates=service.list_templates(), form=form,
-                           empty=EmptyForm()), 400 if form.errors else 200
+    return render_template("meetings/templates.html", templates=service.list_templates(),
+                           form=form), 400 if form.errors else 200
 
 
 def _posted_items() -> list[TemplateItemData]:
@@ -250,7 +251,7 @@ def template_use(template_id: int):
 @bp.route("/meetings/<int:meeting_id>/import", methods=["GET", "POST"])
 @guard(policy.can_edit_agenda)
 def import_items(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     form = ImportForm()
     preview = confirm = None
     error = None
@@ -277,7 +278,7 @@ def import_items(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/import/confirm", methods=["POST"])
 @guard(policy.can_edit_agenda)
 def import_confirm(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     form = ImportConfirmForm()
     if not form.validate_on_submit():
         flash(_("The form has expired: choose the file again."), "error")

@@ -35,6 +35,7 @@ from ecabinet.meetings.forms import (
     timezone_choices,
 )
 from ecabinet.meetings.models import Meeting, MeetingItem, MeetingParticipant, ParticipantRole
+from ecabinet.meetings.queries import meeting_or_404
 from ecabinet.meetings.schemas import ReorderAgenda
 from ecabinet.meetings.service import BulkChanges, ItemData, MeetingData, MeetingError, NotInvited
 
@@ -47,13 +48,6 @@ def _labels() -> dict[str, Any]:
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-def _meeting(meeting_id: int) -> Meeting:
-    meeting = service.get_meeting(meeting_id)
-    if meeting is None:
-        abort(404)
-    return meeting
-
 
 def _item(meeting: Meeting, item_id: int) -> MeetingItem:
     item = next((i for i in policy.visible_items(current_user, meeting) if i.id == item_id), None)
@@ -161,7 +155,7 @@ def create():
 @bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
 @guard(policy.can_edit_agenda)
 def edit(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     form = MeetingForm(obj=meeting) if request.method == "GET" else MeetingForm()
     form.chair_id.choices = _chairs()
     form.timezone.choices = timezone_choices(meeting.timezone)
@@ -185,7 +179,7 @@ def edit(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/copy", methods=["GET", "POST"])
 @guard(policy.can_edit_agenda)
 def copy(meeting_id: int):
-    source = _meeting(meeting_id)
+    source = meeting_or_404(meeting_id)
     form = CopyForm()
     if request.method == "GET":
         form.title.data = source.title
@@ -205,7 +199,7 @@ def copy(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>")
 @guard(policy.can_view_meeting)
 def show(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     user = current_user
     participant = service.participant_of(meeting, user)
     items = policy.visible_items(user, meeting)
@@ -242,7 +236,7 @@ def show(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/publish", methods=["POST"])
 @guard(policy.can_edit_agenda)
 def publish(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     if EmptyForm().validate_on_submit():
         _attempt(service.publish, current_actor(), meeting,
                  done=_("Agenda published; every participant has been notified."))
@@ -252,7 +246,7 @@ def publish(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/step/<step>", methods=["POST"])
 @guard(policy.can_run_meeting)
 def step(meeting_id: int, step: str):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     action = service.STEP_FUNCTIONS.get(step)
     if action is None:
         abort(404)
@@ -264,7 +258,7 @@ def step(meeting_id: int, step: str):
 @bp.route("/meetings/<int:meeting_id>/seen", methods=["POST"])
 @guard(policy.can_view_meeting)
 def seen(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     if EmptyForm().validate_on_submit():
         _attempt(service.mark_version_seen, current_actor(), meeting)
     return _back(meeting)
@@ -273,7 +267,7 @@ def seen(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/calendar.ics")
 @guard(policy.can_download_calendar)
 def calendar(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     body = ics.meeting_calendar(meeting, url_for("meetings.show", meeting_id=meeting.id, _external=True))
     return Response(body, mimetype="text/calendar",
                     headers={"Content-Disposition": f'attachment; filename="meeting-{meeting.id}.ics"'})
@@ -284,7 +278,7 @@ def calendar(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/items", methods=["POST"])
 @guard(policy.can_edit_agenda)
 def item_add(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     form = offer_item_choices(ItemForm())
     if form.validate_on_submit():
         _attempt(service.add_item, current_actor(), meeting, _item_data(form), done=_("Item added."))
@@ -296,7 +290,7 @@ def item_add(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/items/<int:item_id>")
 @guard(policy.can_view_item)
 def item(meeting_id: int, item_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     it = _item(meeting, item_id)
     user = current_user
     participant = service.participant_of(meeting, user)
@@ -324,7 +318,7 @@ def item(meeting_id: int, item_id: int):
 @bp.route("/meetings/<int:meeting_id>/items/<int:item_id>/edit", methods=["GET", "POST"])
 @guard(policy.can_edit_item)
 def item_edit(meeting_id: int, item_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     it = _item(meeting, item_id)
     form = offer_item_choices(ItemForm(obj=it) if request.method == "GET" else ItemForm(), it.organisation_id,
                               it.presenter_id)
@@ -340,7 +334,7 @@ def item_edit(meeting_id: int, item_id: int):
 @bp.route("/meetings/<int:meeting_id>/items/<int:item_id>/delete", methods=["POST"])
 @guard(policy.can_edit_item)
 def item_delete(meeting_id: int, item_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     it = _item(meeting, item_id)
     if EmptyForm().validate_on_submit():
         _attempt(service.delete_item, current_actor(), it, done=_("Item deleted."))
@@ -350,7 +344,7 @@ def item_delete(meeting_id: int, item_id: int):
 @bp.route("/meetings/<int:meeting_id>/items/<int:item_id>/move", methods=["POST"])
 @guard(policy.can_edit_item)
 def item_move(meeting_id: int, item_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     it = _item(meeting, item_id)
     if EmptyForm().validate_on_submit():
         _attempt(service.move_item, current_actor(), it, -1 if request.form.get("direction") == "up" else 1)
@@ -362,7 +356,7 @@ def item_move(meeting_id: int, item_id: int):
 def reorder(meeting_id: int):
     """JSON ``{"order": [item ids]}``; the CSRF token comes in the X-CSRFToken header."""
     order = json_body(ReorderAgenda).order  # not a list of ids: a 400 naming the field
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     try:
         service.reorder_items(current_actor(), meeting, order)
     except MeetingError as exc:
@@ -373,7 +367,7 @@ def reorder(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/bulk", methods=["POST"])
 @guard(policy.can_edit_agenda)
 def bulk(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     # Prefixed: the add-item form on the same page has fields of the same names.
     form = offer_item_choices(BulkForm(prefix="bulk"))
     if not form.validate_on_submit():
@@ -392,7 +386,7 @@ def bulk(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/items/<int:item_id>/position", methods=["POST"])
 @guard(policy.can_mark_position)
 def position(meeting_id: int, item_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     it = _item(meeting, item_id)
     form = PositionForm()
     if form.validate_on_submit():
@@ -408,7 +402,7 @@ def position(meeting_id: int, item_id: int):
 @bp.route("/meetings/<int:meeting_id>/items/<int:item_id>/interest", methods=["POST"])
 @guard(policy.can_declare_interest)
 def interest(meeting_id: int, item_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     it = _item(meeting, item_id)
     form = InterestForm()
     if form.validate_on_submit():
@@ -422,7 +416,7 @@ def interest(meeting_id: int, item_id: int):
 @bp.route("/meetings/<int:meeting_id>/items/<int:item_id>/guests", methods=["POST"])
 @guard(policy.can_edit_item)
 def guest_add(meeting_id: int, item_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     it = _item(meeting, item_id)
     form = GuestForm()
     form.user_id.choices = [(u.id, u.name) for u in service.users_with_role(Role.GUEST, active_only=False)]
@@ -438,7 +432,7 @@ def guest_add(meeting_id: int, item_id: int):
 @bp.route("/meetings/<int:meeting_id>/items/<int:item_id>/guests/<int:participant_id>/remove", methods=["POST"])
 @guard(policy.can_edit_item)
 def guest_remove(meeting_id: int, item_id: int, participant_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     it = _item(meeting, item_id)
     participant = _participant(meeting, participant_id)
     if EmptyForm().validate_on_submit():
@@ -451,7 +445,7 @@ def guest_remove(meeting_id: int, item_id: int, participant_id: int):
 @bp.route("/meetings/<int:meeting_id>/respond", methods=["POST"])
 @guard(policy.can_respond)
 def respond(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     form = ResponseForm()
     if form.validate_on_submit():
         _attempt(service.respond, current_actor(), meeting, form.attendance.data,
@@ -465,7 +459,7 @@ def respond(meeting_id: int):
 @guard(policy.can_check_in)
 def check_in(meeting_id: int):
     """Check oneself in (members), or — with participant_id — someone else (the secretariat)."""
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     form = CheckInForm()
     target = form_int("participant_id")
     participant = _participant(meeting, target) if target else service.participant_of(meeting, current_user)
@@ -481,7 +475,7 @@ def check_in(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/check-out", methods=["POST"])
 @guard(policy.can_check_in)
 def check_out(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     target = form_int("participant_id")
     participant = _participant(meeting, target) if target else service.participant_of(meeting, current_user)
     if participant is None:
@@ -496,7 +490,7 @@ def check_out(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/participants")
 @guard(policy.can_see_participants)
 def participants(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     is_secretary = policy.can_manage_participants(current_user, meeting_id=meeting.id)
     order = {ParticipantRole.CHAIR: 0, ParticipantRole.MEMBER: 1, ParticipantRole.SECRETARY: 2,
              ParticipantRole.GUEST: 3}
@@ -510,13 +504,13 @@ def participants(meeting_id: int):
                        "check_in_many_form": CheckInManyForm(formdata=None)}
     return render_template("meetings/participants.html", meeting=meeting, rows=rows, is_secretary=is_secretary,
                            is_chair=policy.is_chair_of(current_user, meeting), quorum=service.quorum(meeting),
-                           check_in_form=CheckInForm(formdata=None), empty=EmptyForm(), **secretariat)
+                           empty=EmptyForm(), **secretariat)
 
 
 @bp.route("/meetings/<int:meeting_id>/participants/add", methods=["POST"])
 @guard(policy.can_manage_participants)
 def participant_add(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     form = ParticipantForm()
     form.user_id.choices = [(u.id, u.name) for u in service.users_with_role(*Role, active_only=False)]
     if form.validate_on_submit():
@@ -532,7 +526,7 @@ def participant_add(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/participants/<int:participant_id>/remove", methods=["POST"])
 @guard(policy.can_manage_participants)
 def participant_remove(meeting_id: int, participant_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     participant = _participant(meeting, participant_id)
     if EmptyForm().validate_on_submit():
         _attempt(service.remove_participant, current_actor(), participant, done=_("Participant removed."))
@@ -542,7 +536,7 @@ def participant_remove(meeting_id: int, participant_id: int):
 @bp.route("/meetings/<int:meeting_id>/participants/<int:participant_id>/substitute", methods=["POST"])
 @guard(policy.can_run_meeting)
 def substitute_vote(meeting_id: int, participant_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     participant = _participant(meeting, participant_id)
     if EmptyForm().validate_on_submit():
         _attempt(service.set_substitute_may_vote, current_actor(), participant,
@@ -553,7 +547,7 @@ def substitute_vote(meeting_id: int, participant_id: int):
 @bp.route("/meetings/<int:meeting_id>/positions")
 @guard(policy.can_see_positions)
 def positions(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     return render_template("meetings/positions.html", meeting=meeting, rows=service.positions_overview(meeting),
                            consent=service.consent_block(meeting), quorum=service.quorum(meeting),
                            is_chair=policy.is_chair_of(current_user, meeting), empty=EmptyForm())
@@ -562,7 +556,7 @@ def positions(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/consent", methods=["POST"])
 @guard(policy.can_run_meeting)
 def consent(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     if EmptyForm().validate_on_submit():
         _attempt(service.adopt_consent_block, current_actor(), meeting,
                  done=_("The consent block is adopted."))

@@ -16,6 +16,7 @@ from ecabinet.core.actor import current_actor
 from ecabinet.core.policy import guard
 from ecabinet.core.schemas import arg_int, form_int
 from ecabinet.meetings import service as meetings
+from ecabinet.meetings.queries import meeting_or_404
 from ecabinet.minutes import policy, service
 from ecabinet.minutes.forms import action_form
 from ecabinet.minutes.models import ActionStatus, MinutesStatus
@@ -59,13 +60,6 @@ class EmptyForm(FlaskForm):
     """CSRF only; the fields are read and validated by the service."""
 
 
-def _meeting(meeting_id: int):  # noqa: ANN202
-    meeting = meetings.get_meeting(meeting_id)
-    if meeting is None:
-        abort(404)
-    return meeting
-
-
 def _minutes(minutes_id: int):  # noqa: ANN202
     minutes = service.get_minutes(minutes_id)
     if minutes is None:
@@ -80,7 +74,7 @@ def _flash_error(exc: MinutesError) -> None:
 @bp.route("/meetings/<int:meeting_id>/minutes")
 @guard(policy.can_see_record)
 def meeting_record(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     visible = [m for m in service.minutes_of(meeting)
                if m.status is not MinutesStatus.DRAFT or current_user.role.value == "secretary"
                or meeting.chair_id == current_user.id]
@@ -96,7 +90,7 @@ def meeting_record(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/minutes/draft", methods=["POST"])
 @guard(policy.can_draft)
 def create_draft(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     if EmptyForm().validate_on_submit():
         try:
             minutes = service.create_draft(current_actor(), meeting)
@@ -246,7 +240,7 @@ def final_pdf(minutes_id: int):
 @bp.route("/meetings/<int:meeting_id>/conclusion", methods=["POST"])
 @guard(policy.can_write_conclusions)
 def save_conclusion(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     if EmptyForm().validate_on_submit():
         try:
             service.save_conclusion(current_actor(), meeting, request.form.get("body", ""))
@@ -260,7 +254,7 @@ def save_conclusion(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/conclusion/issue", methods=["POST"])
 @guard(policy.can_issue_conclusions)
 def issue_conclusion(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     if EmptyForm().validate_on_submit():
         try:
             service.issue_conclusion(current_actor(), meeting)
@@ -274,7 +268,7 @@ def issue_conclusion(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/actions", methods=["POST"])
 @guard(policy.can_write_conclusions)
 def add_action(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     form = action_form()
     if form.validate_on_submit():
         try:
@@ -295,8 +289,7 @@ def add_action(meeting_id: int):
 @bp.route("/actions")
 @guard(policy.can_list_actions)
 def actions():
-    # A ministry's name never holds a NUL, which PostgreSQL cannot even compare: dropped, not a 500.
-    ministry = (request.args.get("ministry") or "").replace("\x00", "")[:200] or (
+    ministry = (request.args.get("ministry") or "")[:200] or (
         None if current_user.role.value == "secretary" else current_user.organisation)
     items = service.actions_for(ministry=ministry)
     return render_template("minutes/actions.html", items=items, ministry=ministry, form=EmptyForm(),
@@ -339,7 +332,7 @@ def archive():
 @bp.route("/meetings/<int:meeting_id>/export.zip")
 @guard(policy.can_see_record)
 def export(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     data = service.export_record(current_actor(), meeting)
     response = Response(data, mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="meeting-{meeting.id}-record.zip"'

@@ -21,6 +21,7 @@ from ecabinet.core.schemas import json_body
 from ecabinet.core.types import utcnow
 from ecabinet.extensions import db
 from ecabinet.meetings.models import Meeting
+from ecabinet.meetings.queries import meeting_or_404
 from ecabinet.offline import policy, service
 from ecabinet.offline.schemas import Changes, CheckInBody, NewDevice, PackHeld
 
@@ -69,13 +70,6 @@ def offline_panel(meeting: Meeting) -> dict[str, Any] | None:
             "ended": service.expires_at(meeting) <= utcnow()}
 
 
-def _meeting(meeting_id: int) -> Meeting:
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None:
-        abort(404)
-    return meeting
-
-
 def _error(exc: Exception, status: int | None = None):
     if isinstance(exc, Denied):
         return jsonify(error=_(exc.message)), 403
@@ -117,8 +111,9 @@ def manifest(meeting_id: int):
     if device_id is None:
         return jsonify(error=_("Which device?")), 400
     device = _own_device(device_id)
+    meeting = meeting_or_404(meeting_id)
     try:
-        return jsonify(service.manifest(current_user, device, _meeting(meeting_id), _urls) | {"assets": _assets()})
+        return jsonify(service.manifest(current_user, device, meeting, _urls) | {"assets": _assets()})
     except DomainError as exc:
         return _error(exc, 409)
 
@@ -129,7 +124,7 @@ def pack_held(device_id: int, meeting_id: int):
     device = _own_device(device_id)
     data = json_body(PackHeld).given()
     try:
-        pack = service.record_pack(current_actor(), device, _meeting(meeting_id), data["documents"], data["size"])
+        pack = service.record_pack(current_actor(), device, meeting_or_404(meeting_id), data["documents"], data["size"])
     except DomainError as exc:
         return _error(exc, 409)
     return jsonify(ok=True, documents=service.pack_document_ids(pack))
@@ -229,7 +224,7 @@ def _rows(devices: list) -> list[dict[str, Any]]:
 @bp.route("/meetings/<int:meeting_id>/offline-rule", methods=["POST"])
 @guard(policy.can_set_rule)
 def set_rule(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     service.set_rule(current_actor(), meeting, allowed=request.form.get("allowed") == "1",
                      confidential_allowed=request.form.get("confidential_allowed") == "1")
     flash(_("Saved."), "info")

@@ -25,6 +25,7 @@ from ecabinet.core.policy import guard, public
 from ecabinet.core.ratelimit import Rate, SocketLimiter
 from ecabinet.core.schemas import MAX_ID, arg_int, form_int, whole_number
 from ecabinet.meetings import queries as meetings
+from ecabinet.meetings.queries import meeting_or_404
 from ecabinet.minutes import service as minutes
 from ecabinet.publication import oparl, policy, queries, service
 from ecabinet.publication.forms import EmptyForm
@@ -106,17 +107,10 @@ def _public_headers(response: Response) -> Response:
 
 # --- the chair's publish and withdraw ------------------------------------------------------------------
 
-def _meeting(meeting_id: int):  # noqa: ANN202
-    meeting = meetings.get_meeting(meeting_id)
-    if meeting is None:
-        abort(404)
-    return meeting
-
-
 @bp.route("/meetings/<int:meeting_id>/publication")
 @guard(policy.can_manage)
 def manage(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     conclusion = minutes.conclusion_of(meeting)
     active = queries.active_of_meeting(meeting.id)
     by_item = {p.item_id: p for p in active if p.kind is PublicationKind.DECISION}
@@ -142,7 +136,7 @@ def _done(meeting_id: int, act, ok: str):  # noqa: ANN001, ANN202
 @bp.route("/meetings/<int:meeting_id>/publication/conclusion", methods=["POST"])
 @guard(policy.can_manage)
 def publish_conclusion(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     return _done(meeting.id, lambda: service.publish_conclusion(current_actor(), meeting),
                  _("The conclusions are published on the public page."))
 
@@ -150,7 +144,7 @@ def publish_conclusion(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/publication/items/<int:item_id>", methods=["POST"])
 @guard(policy.can_manage)
 def publish_decision(meeting_id: int, item_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     item = meetings.get_item(meeting, item_id)
     if item is None:
         abort(404)
@@ -161,7 +155,7 @@ def publish_decision(meeting_id: int, item_id: int):
 @bp.route("/meetings/<int:meeting_id>/publication/withdraw", methods=["POST"])
 @guard(policy.can_manage)
 def withdraw(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     number = form_int("publication")  # a malformed number is a 400 naming the field
     publication = queries.get_publication(number) if number else None
     if publication is None or publication.meeting_id != meeting.id:
