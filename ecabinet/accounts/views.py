@@ -250,7 +250,7 @@ def users():
     if query:
         folded = " ".join(_folded(query).split())
         found = [u for u in found if _matches(u, folded)]
-    return render_template("accounts/users.html", users=found, role_labels=ROLE_LABELS, empty=EmptyForm(),
+    return render_template("accounts/users.html", users=found, role_labels=ROLE_LABELS,
                            query=query, role=role.value if role else "", problem=problem,
                            filtered=bool(query or role)), 400 if problem else 200
 

@@ -42,7 +42,9 @@ def open_ballot(published, cabinet):  # noqa: F811 - pytest fixtures, imported a
 
 def _pages(ballot) -> dict[str, str]:
     return {"home": "/", "meetings": "/meetings", "meeting": f"/meetings/{ballot.meeting_id}",
-            "ballot": f"/ballots/{ballot.id}", "account": "/account"}
+            "ballot": f"/ballots/{ballot.id}", "account": "/account",
+            # A wide table with visually hidden headers: they once widened the page on a phone.
+            "participants": f"/meetings/{ballot.meeting_id}/participants"}
 
 
 def _sideways_scroll(page) -> int:
