@@ -23,6 +23,8 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
+from tests.helpers import ServerProcess
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -233,45 +235,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class LiveServer:
+class LiveServer(ServerProcess):
     """The app under gunicorn's gevent worker, as in production, on a loopback port."""
 
     def __init__(self, db_url: str, tmp: Path, **env: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tmp / f"server-{self.port}.log"
-        self.env = {**os.environ, "DATABASE_URL": db_url, "SESSION_COOKIE_SECURE": "0",
-                    "LOGIN_RATE_LIMIT": "1000 per minute", "ECABINET_INSTANCE_DIR": str(tmp / "instance"),
-                    "MINUTES_FINALISE_INLINE": "1",
-                    "PYTHONUNBUFFERED": "1", **env}
-        self.proc: subprocess.Popen | None = None
+        super().__init__(tmp / f"server-{self.port}.log", cwd=ROOT, env={
+            **os.environ, "DATABASE_URL": db_url, "SESSION_COOKIE_SECURE": "0",
+            "LOGIN_RATE_LIMIT": "1000 per minute", "ECABINET_INSTANCE_DIR": str(tmp / "instance"),
+            "MINUTES_FINALISE_INLINE": "1",
+            "PYTHONUNBUFFERED": "1", **env})
 
-    def start(self) -> LiveServer:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1", "-b", f"127.0.0.1:{self.port}",
-             "--graceful-timeout", "2", "wsgi:app"],
-            cwd=ROOT, env=self.env, stdout=self.log.open("wb"), stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1", "-b", f"127.0.0.1:{self.port}",
+                "--graceful-timeout", "2", "wsgi:app"]
+
+    def ready(self) -> bool:
         import requests
 
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log.read_text()[-3000:]}")
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).ok:
-                    return self
-            except requests.RequestException:
-                time.sleep(0.1)
-        raise RuntimeError(f"server did not start: {self.log.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        return requests.get(self.url + "/healthz", timeout=1).ok
 
 
 @pytest.fixture

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import time
+from pathlib import Path
+from typing import Self
 
 import requests
 from urllib3.util import SKIP_HEADER
@@ -75,3 +79,54 @@ def in_own_app_context(fn):  # noqa: ANN001, ANN201
         return fn()
 
     return contextvars.copy_context().run(run)
+
+
+class ServerProcess:
+    """A server the tests run as a child process: its output goes to ``log``, it counts as started once
+    ``ready()`` says so, and stopping it sends SIGTERM, then SIGKILL if it lingers.
+    Subclasses say what to run (``command``) and how to ask whether it is ready (``ready``)."""
+
+    name = "server"
+    start_timeout = 30.0
+
+    def __init__(self, log: Path, *, cwd: Path | None = None, env: dict[str, str] | None = None) -> None:
+        self.log = log
+        self.cwd = cwd
+        self.env = env
+        self.proc: subprocess.Popen | None = None
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def ready(self) -> bool:
+        """One probe; a refused or timed-out request means not yet."""
+        raise NotImplementedError
+
+    def log_tail(self, chars: int = 3000) -> str:
+        return self.log.read_text(errors="replace")[-chars:]
+
+    def start(self) -> Self:
+        with self.log.open("wb") as out:  # the child has its own copy of the file
+            self.proc = subprocess.Popen(self.command(), cwd=self.cwd, env=self.env, stdout=out,
+                                         stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited: {self.log_tail()}")
+            try:
+                if self.ready():
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.stop()  # a fixture whose start failed never stops it
+        raise RuntimeError(f"{self.name} did not start: {self.log_tail()}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)

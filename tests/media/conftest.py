@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 import secrets
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import pytest
 import requests
@@ -16,49 +15,41 @@ import requests
 from ecabinet.media.service import room_admin_key
 from ecabinet.media.setup import binary, command, write_config
 from tests.conftest import IN_CI, LiveServer, free_port
+from tests.helpers import ServerProcess
 from tests.live.conftest import in_session  # noqa: F401 - fixtures reused by the media tests
 from tests.meetings.conftest import cabinet, draft, published  # noqa: F401
 
 
-class JanusServer:
+class JanusServer(ServerProcess):
+    """Janus with the configuration the app's generator writes, on loopback ports of its own."""
+
+    name = "janus"
+    start_timeout = 15.0
+
     def __init__(self, folder: Path) -> None:
+        super().__init__(folder / "janus.log")
         self.folder = folder
         self.secret = secrets.token_urlsafe(16)
         self.url = f"http://127.0.0.1:{free_port()}/janus"
         self.admin_url = f"http://127.0.0.1:{free_port()}/admin"
-        self.proc: subprocess.Popen | None = None
 
     @property
-    def env(self) -> dict[str, str]:
+    def app_env(self) -> dict[str, str]:
+        """What the app needs to reach this Janus, as environment variables."""
         return {"JANUS_URL": self.url, "JANUS_ADMIN_URL": self.admin_url, "JANUS_ADMIN_SECRET": self.secret}
 
-    def start(self) -> JanusServer:
+    def start(self) -> Self:
         write_config(self.folder, janus_url=self.url, admin_url=self.admin_url, admin_secret=self.secret,
                      room_admin_key=room_admin_key(self.secret), rtp_ports="30000-39999", debug_level=3)
-        log = (self.folder / "janus.log").open("wb")
-        self.proc = subprocess.Popen([*command(self.folder), "--disable-colors"], stdout=log,
-                                     stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("janus exited: " + (self.folder / "janus.log").read_text()[-2000:])
-            try:
-                answer = requests.post(self.admin_url, json={"janus": "ping", "transaction": "t",
-                                                             "admin_secret": self.secret}, timeout=1).json()
-                if answer.get("janus") == "pong":
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("janus did not start")
+        return super().start()
 
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+    def command(self) -> list[str]:
+        return [*command(self.folder), "--disable-colors"]
+
+    def ready(self) -> bool:
+        answer = requests.post(self.admin_url, json={"janus": "ping", "transaction": "t",
+                                                     "admin_secret": self.secret}, timeout=1).json()
+        return answer.get("janus") == "pong"
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +75,7 @@ def media_app(app, janus_server):
 
 @pytest.fixture
 def media_server(app, db_url, tmp_path, janus_server) -> Iterator[LiveServer]:
-    server = LiveServer(db_url, tmp_path, **janus_server.env).start()
+    server = LiveServer(db_url, tmp_path, **janus_server.app_env).start()
     yield server
     server.stop()
 

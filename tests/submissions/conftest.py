@@ -1,17 +1,21 @@
 """Fixtures for the submissions tests: two ministries with a liaison each, the cabinet, a published
-meeting, a small PDF, and helpers that drive the pages as the users would."""
+meeting, a small PDF, helpers that drive the pages as the users would, and a liaison sending a
+submission in Chromium."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import Page, expect
 
 from ecabinet.accounts import service as accounts
 from ecabinet.accounts.models import Role
 from ecabinet.core.actor import Actor
 from ecabinet.extensions import db
+from tests.browser import sign_in, violations
 from tests.conftest import PASSWORD
 from tests.documents.app_fixtures import briefing, briefing_v2, storage  # noqa: F401 - fixtures reused here
 from tests.helpers import csrf_from, login
@@ -20,6 +24,7 @@ from tests.meetings.conftest import cabinet, draft, published  # noqa: F401 - fi
 SYSTEM = Actor.system("test")
 JUSTICE = "lienlac.tuphap@example.gov.vn"
 HEALTH = "lienlac.yte@example.gov.vn"
+BROWSER_SIZE = (1366, 1024)
 
 
 @pytest.fixture
@@ -89,3 +94,30 @@ def submitted(app, liaisons, briefing):  # noqa: F811
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     db.session.rollback()
     return db.session.query(Submission).one()
+
+
+@pytest.fixture
+def liaison_sends(browser, live_server, liaisons, briefing) -> Iterator[Callable[..., Page]]:  # noqa: F811
+    """In Chromium: the Ministry of Justice's liaison fills in the new submission form, with ``briefing`` as
+    its PDF, and sends it; axe-core finds no serious violation on the form. Returns the liaison's page, on
+    the submission just sent; its browser context is closed after the test."""
+    contexts = []
+
+    def send(title: str, *, kind: str, urgency: str, handling: str, deadline_days: int) -> Page:
+        context, page = sign_in(browser, live_server.url, JUSTICE, "/submissions/new", BROWSER_SIZE)
+        contexts.append(context)
+        page.get_by_label("Tên hồ sơ").fill(title)
+        page.get_by_label("Loại", exact=True).select_option(kind)
+        page.get_by_label("Độ khẩn").select_option(urgency)
+        page.get_by_label("Đề nghị hình thức xử lý").select_option(handling)
+        page.get_by_label("Hạn trả lời").fill(in_days(deadline_days))
+        page.get_by_label("Tài liệu (PDF)").set_input_files(
+            files=[{"name": "to-trinh.pdf", "mimeType": "application/pdf", "buffer": briefing}])
+        assert violations(page) == []
+        page.get_by_role("button", name="Gửi bộ phận thư ký").click()
+        expect(page.get_by_test_id("submission-status")).to_have_text("Chờ bộ phận thư ký xử lý")
+        return page
+
+    yield send
+    for context in contexts:
+        context.close()

@@ -8,34 +8,20 @@ from playwright.sync_api import expect
 
 from ecabinet.extensions import db
 from tests.browser import sign_in, violations
-from tests.submissions.conftest import JUSTICE, in_days
-
-SIZE = (1366, 1024)
+from tests.submissions.conftest import BROWSER_SIZE
 
 
 @pytest.mark.both_databases
-def test_liaison_submits_and_the_secretariat_accepts_to_a_meeting(db_url, browser, live_server, liaisons, published,
-                                                                  briefing):
+def test_liaison_submits_and_the_secretariat_accepts_to_a_meeting(db_url, browser, live_server, liaison_sends,
+                                                                  published):
     from ecabinet.meetings.models import MeetingItem
     from ecabinet.submissions.models import Submission, SubmissionStatus
 
-    context, page = sign_in(browser, live_server.url, JUSTICE, "/submissions/new", SIZE)
-    try:
-        page.get_by_label("Tên hồ sơ").fill("Dự thảo Nghị định về công chứng")
-        page.get_by_label("Loại", exact=True).select_option("decree")
-        page.get_by_label("Độ khẩn").select_option("urgent")
-        page.get_by_label("Đề nghị hình thức xử lý").select_option("meeting")
-        page.get_by_label("Hạn trả lời").fill(in_days(20))
-        page.get_by_label("Tài liệu (PDF)").set_input_files(
-            files=[{"name": "to-trinh.pdf", "mimeType": "application/pdf", "buffer": briefing}])
-        assert violations(page) == []
-        page.get_by_role("button", name="Gửi bộ phận thư ký").click()
-        expect(page.get_by_test_id("submission-status")).to_have_text("Chờ bộ phận thư ký xử lý")
-        expect(page.get_by_test_id("version-1-documents")).to_contain_text("1 trang")
-    finally:
-        context.close()
+    liaison = liaison_sends("Dự thảo Nghị định về công chứng", kind="decree", urgency="urgent", handling="meeting",
+                            deadline_days=20)
+    expect(liaison.get_by_test_id("version-1-documents")).to_contain_text("1 trang")
 
-    context, page = sign_in(browser, live_server.url, "secretary@example.gov.vn", "/submissions/intake", SIZE)
+    context, page = sign_in(browser, live_server.url, "secretary@example.gov.vn", "/submissions/intake", BROWSER_SIZE)
     try:
         page.get_by_role("link", name="Dự thảo Nghị định về công chứng").click()
         expect(page.get_by_test_id("submission-ministry")).to_have_text("Bộ Tư pháp")
