@@ -27,6 +27,8 @@ def _add_item(page, title: str, kind: str, minutes: str) -> None:
     form.get_by_label("Loại").select_option(kind)
     form.get_by_role("button", name="Thêm mục").click()
     expect(page.locator(".agenda-item", has_text=title)).to_be_visible()
+    # The page's modules still load after the list shows; a key pressed meanwhile could be lost.
+    page.wait_for_load_state("load")
 
 
 def test_secretary_builds_and_publishes_member_marks_positions_consent_block(cabinet, live_server, browser):
@@ -53,6 +55,7 @@ def test_secretary_builds_and_publishes_member_marks_positions_consent_block(cab
         # Keyboard reordering: the "up" button of D, reached and pressed from the keyboard.
         up = sec.get_by_role("button", name="Chuyển Nghị quyết D lên")
         up.focus()
+        expect(up).to_be_focused()
         sec.keyboard.press("Enter")
         expect(sec.locator(".agenda-item .item-title")).to_have_text(
             ["Nghị định A", "Nghị định B", "Nghị quyết D", "Báo cáo C"])
