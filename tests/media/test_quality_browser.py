@@ -18,7 +18,13 @@ from sqlalchemy import select
 
 from ecabinet.extensions import db
 from tests.browser import sign_in
-from tests.media.test_floor_browser import AUDIO_BYTES_FROM, KEEP_CONNECTIONS, VIDEO_BYTES_FROM, media_browser  # noqa: F401
+from tests.media.test_floor_browser import (  # noqa: F401 - media_browser: a fixture
+    AUDIO_BYTES_FROM,
+    KEEP_CONNECTIONS,
+    VIDEO_BYTES_FROM,
+    media_browser,
+    stops_growing,
+)
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -40,19 +46,6 @@ def _grows(page, script: str, arg, seconds: float = 3.0) -> bool:  # noqa: ANN00
     before = page.evaluate(script, arg)
     time.sleep(seconds)
     return page.evaluate(script, arg) > before
-
-
-def _settles(page, script: str, arg) -> None:  # noqa: ANN001
-    """The count stops growing within a few seconds (packets on their way arrive first)."""
-    deadline = time.monotonic() + 12
-    before = page.evaluate(script, arg)
-    while time.monotonic() < deadline:
-        time.sleep(1.5)
-        after = page.evaluate(script, arg)
-        if after == before:
-            return
-        before = after
-    raise AssertionError(f"{arg}: still growing ({after})")
 
 
 def test_a_bad_connection_drops_video_and_keeps_audio(in_session, cabinet, media_server, media_browser):  # noqa: F811
@@ -100,9 +93,9 @@ def test_a_bad_connection_drops_video_and_keeps_audio(in_session, cabinet, media
         expect(member.get_by_test_id("media-video-back")).to_be_hidden()
         expect(member.get_by_test_id("media-panel")).to_have_attribute("data-video-held", "1")
 
-        _settles(member, SENT, "video")                      # the camera stops leaving
+        stops_growing(member, SENT, "video")                      # the camera stops leaving
         assert _grows(member, SENT, "audio")                  # the microphone's packets still do
-        _settles(member, VIDEO_BYTES_FROM, chair_id)          # Janus stops sending the chair's video
+        stops_growing(member, VIDEO_BYTES_FROM, chair_id)          # Janus stops sending the chair's video
         assert _grows(member, AUDIO_BYTES_FROM, chair_id)     # the chair is still heard
         # The others see the member as connected by audio.
         expect(chair.get_by_test_id("present").locator(f'li[data-user-id="{member_id}"] .media-badge')) \
@@ -114,7 +107,7 @@ def test_a_bad_connection_drops_video_and_keeps_audio(in_session, cabinet, media
         expect(back).to_be_visible(timeout=40000)
         expect(fallback).to_contain_text("Kết nối của bạn đã tốt hơn")
         expect(quality).to_have_attribute("data-quality", "good")
-        _settles(member, SENT, "video")
+        stops_growing(member, SENT, "video")
         back.click()
         expect(fallback).to_be_hidden()
         member.evaluate("delete document.getElementById('media-panel').dataset.qualityForce")
