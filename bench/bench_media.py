@@ -86,6 +86,28 @@ def bridge_room(janus_url: str, token: str, room: int) -> None:
                                                                  "sampling_rate": 48000, "record": False}})
 
 
+def start_janus(folder: Path, audiobridge: bool = False) -> tuple[subprocess.Popen, Janus, str]:
+    """Janus on the configuration the app writes (ecabinet/media/setup.py), in ``folder``, on free ports;
+    its process, the app's client for it and its Janus API URL, once it answers."""
+    secret = secrets.token_urlsafe(16)
+    janus_url = f"http://127.0.0.1:{free_port()}/janus"
+    admin_url = f"http://127.0.0.1:{free_port()}/admin"
+    write_config(folder, janus_url=janus_url, admin_url=admin_url, admin_secret=secret,
+                 room_admin_key=room_admin_key(secret), rtp_ports="30000-39999", debug_level=2)
+    if audiobridge:  # the app never loads it; the comparison does
+        config = folder / "janus.jcfg"
+        config.write_text(config.read_text().replace("libjanus_audiobridge.so,", ""))
+        (folder / "janus.plugin.audiobridge.jcfg").write_text("general: {\n}\n")
+    proc = subprocess.Popen([*command(folder), "--disable-colors"], stdout=(folder / "janus.log").open("wb"),
+                            stderr=subprocess.STDOUT)
+    janus = Janus(janus_url, admin_url, secret, room_admin_key(secret))
+    for _ in range(100):
+        if janus.ping():
+            break
+        time.sleep(0.1)
+    return proc, janus, janus_url
+
+
 def run(participants: int, video: bool, browser, janus: Janus, janus_url: str, page_port: int, pid: int,
         audiobridge: bool = False) -> dict:
     room = secrets.randbelow(2**40) + 1
@@ -152,22 +174,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     folder = Path(tempfile.mkdtemp(prefix="bench-media-"))
-    secret = secrets.token_urlsafe(16)
-    janus_url = f"http://127.0.0.1:{free_port()}/janus"
-    admin_url = f"http://127.0.0.1:{free_port()}/admin"
-    write_config(folder, janus_url=janus_url, admin_url=admin_url, admin_secret=secret,
-                 room_admin_key=room_admin_key(secret), rtp_ports="30000-39999", debug_level=2)
-    if args.audiobridge:  # the app never loads it; the comparison does
-        config = folder / "janus.jcfg"
-        config.write_text(config.read_text().replace("libjanus_audiobridge.so,", ""))
-        (folder / "janus.plugin.audiobridge.jcfg").write_text("general: {\n}\n")
-    proc = subprocess.Popen([*command(folder), "--disable-colors"], stdout=(folder / "janus.log").open("wb"),
-                            stderr=subprocess.STDOUT)
-    janus = Janus(janus_url, admin_url, secret, room_admin_key(secret))
-    for _ in range(100):
-        if janus.ping():
-            break
-        time.sleep(0.1)
+    proc, janus, janus_url = start_janus(folder, args.audiobridge)
     http_server, page_port = serve_page(folder)
     results = []
     try:
