@@ -15,6 +15,7 @@ request, so in practice every socket qualifies; one with an extension takes the 
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from wsproto.connection import ConnectionState
@@ -31,14 +32,19 @@ class _Frames:
     def __init__(self) -> None:
         self._frames: dict[str, bytes] = {}
         self._protocol = FrameProtocol(client=False, extensions=[])
+        self._lock = threading.Lock()
 
     def frame(self, text: str) -> bytes:
         found = self._frames.get(text)
         if found is None:
-            found = bytes(self._protocol.send_data(text, True))
-            if len(self._frames) >= _CACHED_FRAMES:
-                del self._frames[next(iter(self._frames))]
-            self._frames[text] = found
+            # Writers are threads in threading mode: the eviction must not race another writer's.
+            with self._lock:
+                found = self._frames.get(text)
+                if found is None:
+                    found = bytes(self._protocol.send_data(text, True))
+                    if len(self._frames) >= _CACHED_FRAMES:
+                        del self._frames[next(iter(self._frames))]
+                    self._frames[text] = found
         return found
 
 

@@ -50,3 +50,26 @@ def test_a_writer_waits_for_its_next_packet_without_a_timer():
     assert packets.get(timeout=0.001) == "3"  # the timeout is not armed: the packet ends the wait
     with pytest.raises(gevent.queue.Empty):
         packets.get(block=False)
+
+
+def test_writers_on_threads_share_the_frames_without_tripping_over_each_other():
+    """In threading mode each socket's writer is a thread: many building and evicting at once."""
+    import threading
+
+    frames, failures = _Frames(), []
+    expected = {f"42[{k}]": _server_connection().send(TextMessage(data=f"42[{k}]")) for k in range(40)}
+
+    def write(n: int) -> None:
+        try:
+            for i in range(2000):
+                text = f"42[{(n * 7 + i) % 40}]"
+                assert frames.frame(text) == expected[text]
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion below
+            failures.append(exc)
+
+    writers = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join()
+    assert failures == []
