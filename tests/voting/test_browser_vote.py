@@ -141,7 +141,10 @@ def test_a_written_opinion_of_three_questions_takes_five_taps_and_shows_what_was
     try:
         taps = Taps(page)
         taps.tap(page.get_by_test_id("pending-ballots").get_by_role("link"))
-        for fieldset in page.locator("fieldset.ballot-question").all():
+        # ``all()`` does not wait: without this the questions of a page still loading are none.
+        questions = page.locator("fieldset.ballot-question")
+        expect(questions).to_have_count(3)
+        for fieldset in questions.all():
             taps.tap(fieldset.get_by_label("Đồng ý", exact=True))
         taps.tap(page.get_by_role("button", name="Gửi phiếu"))
         expect(page.get_by_test_id("my-receipt")).to_be_visible()
