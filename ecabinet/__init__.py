@@ -94,6 +94,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_payloads(app)  # before the blueprints: their <int:...> rules take its bounded converter
 
     _import_event_handlers()
+    from ecabinet.live.transport import TextFirstPacket
+    from ecabinet.live.transport import install as install_shared_frames
+
     allowed = app.config["SOCKETIO_ALLOWED_ORIGINS"]
     socketio.init_app(
         app,
@@ -106,9 +109,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ping_timeout=20,
         max_http_buffer_size=64 * 1024,
         json=PayloadJSON,  # an odd packet (too deep, a number too long) still reaches its handler's guard
+        serializer=TextFirstPacket,  # no search of every payload for bytes
     )
-    from ecabinet.live.transport import install as install_shared_frames
-
     install_shared_frames(socketio.server)  # a broadcast's frame built once, and no timer per socket
 
     _register_domains(app)

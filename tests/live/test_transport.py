@@ -2,17 +2,20 @@
 
 Every broadcast test over real sockets goes through them (tests/live, tests/voting); these check what
 those cannot see: the bytes are exactly those wsproto would have sent on each socket, whatever the
-message's length or script, and a writer's wait ends with a packet, not with a timer."""
+message's length or script, a writer's wait ends with a packet, not with a timer, and a packet encodes
+as python-socketio's own would, bytes and all."""
 
 from __future__ import annotations
 
 import gevent
 import gevent.queue
 import pytest
+from socketio.packet import ACK, EVENT, Packet
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, Request, TextMessage
 
-from ecabinet.live.transport import _Frames, queue_class
+from ecabinet.core.schemas import PayloadJSON
+from ecabinet.live.transport import TextFirstPacket, _Frames, queue_class
 
 
 def _server_connection() -> WSConnection:
@@ -73,3 +76,30 @@ def test_writers_on_threads_share_the_frames_without_tripping_over_each_other():
     for w in writers:
         w.join()
     assert failures == []
+
+
+class _LibraryPacket(Packet):
+    json = PayloadJSON
+
+
+class _AppPacket(TextFirstPacket):
+    json = PayloadJSON
+
+
+@pytest.mark.parametrize("kind", [EVENT, ACK])
+@pytest.mark.parametrize("data", [
+    ["agenda.current_item", {"meeting_id": 1, "seq": 7, "items": [{"id": 3, "title": "Nghị định"}]}],
+    ["snapshot", {"deep": [[[[{"x": None, "y": 1.5, "z": True}]]]]}],
+    ["attachment", {"name": "a.pdf", "bytes": b"%PDF-1.7\x00\xff"}],  # bytes: the binary form
+    ["two", [b"one", bytearray(b"two")]],
+])
+def test_a_packet_encodes_as_the_librarys_own_does(kind, data):
+    mine = _AppPacket(kind, data=data, namespace="/", id=12 if kind == ACK else None)
+    theirs = _LibraryPacket(kind, data=data, namespace="/", id=12 if kind == ACK else None)
+    assert mine.encode() == theirs.encode()
+    assert mine.packet_type == theirs.packet_type
+
+
+def test_a_payload_json_cannot_encode_is_still_an_error():
+    with pytest.raises(TypeError):
+        _AppPacket(EVENT, data=["when", {"at": object()}]).encode()
