@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 from flask import current_app, g, request, session
@@ -96,38 +95,43 @@ def sign_out(actor: Actor) -> None:
 
 
 # --- sockets ---------------------------------------------------------------------------------------
-# A socket's sign-in session is checked in full (cookie token -> session row -> user, idle time) when it
-# connects and again at most every SOCKET_RECHECK_SECONDS; in between an event costs one primary-key read
-# of the user, which still refuses a disabled account at once. The full check on every event was about half
-# of the server's time per vote in a large meeting. Ending a session (logout, password reset, role change,
-# idle timeout) also closes its sockets on every instance (live.service.disconnect_sessions): the periodic
-# re-check is the backstop for a close that an instance missed, for example while Redis was down.
-SOCKET_RECHECK_SECONDS = 15.0
-_checked_sockets: dict[str, tuple[int, float]] = {}  # sid -> (user id, time.monotonic() of the full check)
+# A socket's sign-in session is checked in full (cookie token -> session row -> user, browser, idle time)
+# when it connects. Every event after that reads the same session row by its id, with its user, in one
+# statement: a revoked session, a disabled account or an idle timeout is refused at the very next event,
+# even when the close that ending a session sends to its sockets (live.service.disconnect_sessions) was
+# missed, for example while Redis was down. The handshake's cookie is not decoded again, nor its token
+# hashed: the full check on every event was about half of the server's time per vote in a large meeting.
+_socket_sessions: dict[str, tuple[int, int]] = {}  # sid -> (user id, session id), from the connect check
 
 
 @socket_users.register("accounts")
 def socket_user(sid: str) -> User | None:
     """The signed-in user behind a Socket.IO event, or None when the session has ended."""
-    checked = _checked_sockets.get(sid)
-    now = time.monotonic()
-    if checked is not None and now - checked[1] < SOCKET_RECHECK_SECONDS:
-        user = db.session.get(User, checked[0])
-        if user is not None and user.active:
-            g._login_user = user  # what Flask-Login's current_user (and so current_actor) answers
-            return user
-    user = current_user._get_current_object() if current_user.is_authenticated else None
-    if user is None:
-        _checked_sockets.pop(sid, None)
-    else:
-        _checked_sockets[sid] = (user.id, now)
-    return user
+    known = _socket_sessions.get(sid)
+    if known is None:  # not checked at connect (a test client's own path): the full check
+        user = current_user._get_current_object() if current_user.is_authenticated else None
+        if user is not None and (row := current_session()) is not None:
+            _socket_sessions[sid] = (user.id, row.id)
+        return user
+    row = service.live_session(known[1], known[0])
+    if row is not None:
+        lifetime = timedelta(hours=current_app.config["SESSION_LIFETIME_HOURS"])
+        alive = service.touch_session(row, lifetime)
+        if db.session.is_modified(row):
+            uow.commit()  # the touch (or the idle session's end) is a boundary of its own, as for a request
+        row = row if alive else None
+    if row is None:
+        _socket_sessions.pop(sid, None)
+        return None
+    g.user_session = row
+    g._login_user = row.user  # what Flask-Login's current_user (and so current_actor) answers
+    return row.user
 
 
-def socket_checked(sid: str, user_id: int) -> None:
+def socket_checked(sid: str, user_id: int, session_id: int) -> None:
     """The connect handler has just checked this socket's session in full."""
-    _checked_sockets[sid] = (user_id, time.monotonic())
+    _socket_sessions[sid] = (user_id, session_id)
 
 
 def forget_socket(sid: str) -> None:
-    _checked_sockets.pop(sid, None)
+    _socket_sessions.pop(sid, None)

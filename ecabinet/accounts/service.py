@@ -336,10 +336,23 @@ def start_session(actor: Actor, user: User, user_agent: str | None) -> str:
     return token
 
 
-# The user in the same statement, built once: this runs for every request and every socket re-check,
+# The user in the same statement, built once: these run for every request and every socket event,
 # and building a select costs about as much Python as running it.
 _SESSION_AND_USER = (select(UserSession).options(joinedload(UserSession.user))
                      .where(UserSession.token_hash == bindparam("token_hash")))
+
+
+_SESSION_AND_USER_BY_ID = (select(UserSession).options(joinedload(UserSession.user))
+                           .where(UserSession.id == bindparam("session_id")))
+
+
+def live_session(session_id: int, user_id: int) -> UserSession | None:
+    """A socket's session by its id (the socket's handshake was checked in full), or None once it has
+    been revoked, its user disabled, or it is not that user's: one statement, with the user."""
+    row = db.session.scalar(_SESSION_AND_USER_BY_ID, {"session_id": session_id})
+    if row is None or row.user_id != user_id or row.revoked_at is not None or not row.user.active:
+        return None
+    return row
 
 
 def session_for_token(token: str | None) -> UserSession | None:
@@ -354,7 +367,7 @@ def session_for_token(token: str | None) -> UserSession | None:
 
 # How stale a session's last_seen_at may get before a use rewrites it. The idle limit is hours, so
 # minutes of precision are plenty; a shorter step made a room voting at once also write 2,000 sessions
-# (sockets re-check their session every 15 s, and a vote is often a tablet's first event in minutes).
+# (a socket's every event reads its session, and a vote is often a tablet's first event in minutes).
 SESSION_TOUCH_EVERY = timedelta(minutes=5)
 
 

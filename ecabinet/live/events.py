@@ -41,7 +41,7 @@ def on_connect(auth=None):  # noqa: ANN001
             _refuse("not_signed_in")
         service.register_connection(request.sid, current_user.id, row.id)
         uow.commit()  # the connect handler is a boundary
-        socket_checked(request.sid, current_user.id)
+        socket_checked(request.sid, current_user.id, row.id)
         ratelimit.limiter().bind(request.sid, current_user.id)  # the user's bucket, without a lookup per event
     except Exception as exc:
         if not database_unavailable(exc):

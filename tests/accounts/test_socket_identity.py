@@ -1,14 +1,15 @@
-"""A socket's sign-in session is checked in full at connect and every SOCKET_RECHECK_SECONDS; in between,
-each event still reads the user, so a disabled account is refused at its very next event."""
+"""A socket's sign-in session is checked in full at connect; every event after that reads the session row
+and its user, so an ended session, a disabled account or an idle timeout is refused at the very next
+event, even when no disconnect reached the socket."""
 
 from __future__ import annotations
 
 import contextvars
+from datetime import timedelta
 
 import pytest
 from flask.globals import _cv_app
 
-from ecabinet.accounts import auth
 from ecabinet.accounts.models import UserSession
 from ecabinet.core.types import utcnow
 from ecabinet.extensions import db
@@ -52,13 +53,31 @@ def test_a_disabled_account_is_refused_at_its_next_event(member_socket, users):
     assert not member_socket.is_connected()
 
 
-def test_an_ended_session_is_refused_at_the_next_full_check(member_socket, users, monkeypatch):
+def test_an_ended_session_is_refused_at_its_next_event(member_socket, users):
     for row in db.session.query(UserSession).filter_by(user_id=users["member"].id):
         row.revoked_at = utcnow()  # straight in the database: as if the instance missed the disconnect
     db.session.commit()
-    # Within the window the event is answered (the ended session's close would have reached the socket)...
+    assert join(member_socket) == {"ok": False, "error": "not_signed_in"}
+    assert not member_socket.is_connected()
+
+
+def test_an_idle_session_ends_at_its_next_event(app, member_socket, users):
+    idle = timedelta(hours=app.config["SESSION_LIFETIME_HOURS"], minutes=1)
+    for row in db.session.query(UserSession).filter_by(user_id=users["member"].id):
+        row.last_seen_at = utcnow() - idle
+    db.session.commit()
+    assert join(member_socket) == {"ok": False, "error": "not_signed_in"}
+    db.session.rollback()
+    rows = db.session.query(UserSession).filter_by(user_id=users["member"].id).all()
+    assert rows and all(row.revoked_at is not None for row in rows)  # ended, not only refused
+
+
+def test_a_socket_in_use_keeps_its_session_alive(app, member_socket, users):
+    stale = utcnow() - timedelta(minutes=30)
+    for row in db.session.query(UserSession).filter_by(user_id=users["member"].id):
+        row.last_seen_at = stale
+    db.session.commit()
     assert join(member_socket) == {"ok": False, "error": "not_found"}
-    # ...and the next full check refuses it.
-    monkeypatch.setattr(auth, "SOCKET_RECHECK_SECONDS", 0.0)
-    assert join(member_socket) == {"ok": False,
-                                                                               "error": "not_signed_in"}
+    db.session.rollback()
+    rows = db.session.query(UserSession).filter_by(user_id=users["member"].id).all()
+    assert all(row.revoked_at is None and row.last_seen_at > stale for row in rows)
