@@ -14,7 +14,7 @@ ICONS := house calendar-days search list-checks archive vote users scroll-text c
   mail-check copy a-large-small arrow-left chevron-right shield-check key-round landmark map-pin radio \
   hourglass inbox users-round trash-2 check minus ellipsis log-in user-x
 
-.PHONY: setup run test lint audit bench clean vendor translations
+.PHONY: setup run test lint audit bench bench-media-load clean vendor translations
 
 setup: $(VENV)/.installed node_modules/.installed vendor translations
 
@@ -81,5 +81,16 @@ audit: setup
 bench: setup
 	$(PY) bench/run.py
 
+# Janus's capacity with light WebRTC clients (aiortc); they need a virtualenv of their own (see its
+# requirements.txt for why), made here on first use.
+MEDIA_LOAD_VENV := bench/media_load/.venv
+$(MEDIA_LOAD_VENV)/.installed: bench/media_load/requirements.txt
+	$(PYTHON) -m venv $(MEDIA_LOAD_VENV)
+	$(MEDIA_LOAD_VENV)/bin/pip install -q -r bench/media_load/requirements.txt
+	touch $@
+
+bench-media-load: setup $(MEDIA_LOAD_VENV)/.installed
+	$(PY) bench/bench_media_load.py $(ARGS)
+
 clean:
-	rm -rf $(VENV) node_modules static/vendor/*.js instance .pytest_cache
+	rm -rf $(VENV) $(MEDIA_LOAD_VENV) node_modules static/vendor/*.js instance .pytest_cache

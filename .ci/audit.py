@@ -1,7 +1,8 @@
 """Known vulnerabilities in our Python dependencies, by pip-audit against PyPI's vulnerability data.
 
-Two passes: the pins of requirements.txt and requirements-dev.txt as written (``--no-deps``), then every
-distribution installed in the virtualenv (``--local``), which adds the dependencies we do not pin.
+Three passes: the pins of requirements.txt and requirements-dev.txt as written (``--no-deps``), every
+distribution installed in the virtualenv (``--local``), which adds the dependencies we do not pin, and the
+pins of the media load generator's own virtualenv (bench/media_load/requirements.txt, ``--no-deps``).
 
 pip-audit asks PyPI per release (``/pypi/<name>/<version>/json``). Some networks reach PyPI through a front
 that serves only the project documents (``/pypi/<name>/json``) and answers 404 for the per-release ones, and
@@ -97,7 +98,8 @@ def main() -> int:
         return 1 if IN_CI else 0
 
     passes = {"pinned": ["-r", "requirements.txt", "-r", "requirements-dev.txt", "--no-deps", "--disable-pip"],
-              "installed": ["--local", "--skip-editable"]}
+              "installed": ["--local", "--skip-editable"],
+              "media load generator": ["-r", "bench/media_load/requirements.txt", "--no-deps", "--disable-pip"]}
     vulnerable, unchecked, checked = {}, {}, set()
     for label, args in passes.items():
         for dep in _audit(args):

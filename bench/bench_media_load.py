@@ -27,9 +27,9 @@ transport's RTP handler is replaced by a counter). Janus's CPU and the workers' 
 sampled over a window once every subscribed stream receives; ``delivered`` compares the payload bytes received with what
 the publishers send (100% when nothing is lost or late).
 
-    .venv/bin/python bench/bench_media_load.py --participants 10 20 --shape all --media audio
-    .venv/bin/python bench/bench_media_load.py --participants 50 100 --shape meeting --media video
-    .venv/bin/python bench/bench_media_load.py --json
+    make bench-media-load                 # makes the load generator's virtualenv on first use, then runs
+    make bench-media-load ARGS="--participants 10 20 --shape all --media audio"
+    make bench-media-load ARGS="--participants 50 100 --shape meeting --media video --json"
 """
 
 from __future__ import annotations
@@ -58,8 +58,7 @@ WORKER = BENCH / "media_load" / "worker.py"
 # aiortc needs pyOpenSSL, whose releases all need an older cryptography than the app pins (DTLS fails with
 # the app's): the workers run in a virtualenv of their own.
 MEDIA_PYTHON = Path(os.environ.get("BENCH_MEDIA_PYTHON", BENCH / "media_load" / ".venv" / "bin" / "python"))
-SETUP = ("python3 -m venv bench/media_load/.venv && "
-         "bench/media_load/.venv/bin/pip install -r bench/media_load/requirements.txt")
+SETUP = "make bench-media-load (it makes bench/media_load/.venv on first use)"
 
 
 # --- the main process: one configuration -----------------------------------------------------------
