@@ -6,7 +6,7 @@ Nothing here changes anything, so the policy may ask these without reaching the 
 from __future__ import annotations
 
 from flask import abort
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, inspect, select
 from sqlalchemy.orm import selectinload
 
 from ecabinet.accounts.models import Role, User
@@ -53,12 +53,29 @@ def meeting_and_participant(meeting_id: int | None, user: User) -> tuple[Meeting
     if meeting_id is None:
         return None, None
     row = db.session.execute(_MEETING_AND_PARTICIPANT, {"meeting_id": meeting_id, "user_id": user.id}).first()
-    return (row[0], row[1]) if row is not None else (None, None)
+    if row is None:
+        return None, None
+    if row[1] is not None:
+        _participants_seen()[(meeting_id, user.id)] = row[1]
+    return row[0], row[1]
+
+
+def _participants_seen() -> dict[tuple[int, int], MeetingParticipant]:
+    """(meeting id, user id) -> participation, for this database session: a policy check that has read a
+    participation lets the next lookup of it (the items the user may see) use that row instead of a
+    second statement. Held here because the session's identity map holds its rows weakly. Only found
+    rows are kept, and one that has since been deleted, or expired by a commit, is read again."""
+    return db.session.info.setdefault("meeting_participants_seen", {})
 
 
 def participant_of(meeting: Meeting, user: User | None) -> MeetingParticipant | None:
     if user is None:
         return None
+    known = _participants_seen().get((meeting.id, user.id))
+    if known is not None:
+        state = inspect(known)
+        if state.session is db.session() and state.persistent and not state.expired and known not in db.session.deleted:
+            return known
     return db.session.scalar(select(MeetingParticipant).where(MeetingParticipant.meeting_id == meeting.id,
                                                               MeetingParticipant.user_id == user.id))
 

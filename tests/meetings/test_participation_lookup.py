@@ -1,0 +1,58 @@
+"""A policy check reads a meeting with the user's participation in one statement, and the items that user
+may see then take that participation from the database session instead of reading it again. The saving
+must never answer with a participation that is gone."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ecabinet.extensions import db
+from ecabinet.meetings import policy
+from ecabinet.meetings.models import MeetingParticipant
+
+
+def _statements(action):  # noqa: ANN001, ANN202
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        return action(), seen
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_the_items_a_member_may_see_reuse_the_policy_checks_participation(published, cabinet):
+    member, meeting_id = cabinet["member"], published.id
+    db.session.commit()
+    meeting = policy.meeting_seen_by(member, meeting_id)
+    assert meeting is not None
+    items, statements = _statements(lambda: policy.visible_items(member, meeting))
+    assert [i.title for i in items] == ["Decision A", "Decision B", "Report C"]
+    assert not any("FROM meeting_participant" in s for s in statements), statements
+
+
+def test_a_participation_removed_since_the_check_is_not_reused(published, cabinet):
+    member, meeting_id = cabinet["member"], published.id
+    db.session.commit()
+    meeting = policy.meeting_seen_by(member, meeting_id)
+    row = db.session.scalar(sa.select(MeetingParticipant).where(MeetingParticipant.meeting_id == meeting_id,
+                                                                MeetingParticipant.user_id == member.id))
+    db.session.delete(row)  # not flushed: the lookup must not hand back a row marked for deletion
+    assert policy.visible_items(member, meeting) == []
+    db.session.flush()
+    assert policy.visible_items(member, meeting) == []
+    db.session.rollback()
+
+
+def test_a_participation_removed_in_another_transaction_is_not_reused(published, cabinet):
+    member, meeting_id = cabinet["member"], published.id
+    db.session.commit()
+    meeting = policy.meeting_seen_by(member, meeting_id)
+    db.session.commit()  # expires the session's rows: the next lookup reads the database again
+    db.session.execute(sa.delete(MeetingParticipant).where(MeetingParticipant.meeting_id == meeting_id,
+                                                           MeetingParticipant.user_id == member.id))
+    db.session.commit()
+    assert policy.visible_items(member, meeting) == []
