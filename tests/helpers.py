@@ -64,6 +64,24 @@ def joined_member_socket(app, client, meeting_id: int, email: str = "member@exam
     return sio
 
 
+def statements_of(action):  # noqa: ANN001, ANN201 - (what action returned, the SQL it sent)
+    """Run ``action`` and list every SQL statement it sent to the database."""
+    import sqlalchemy as sa
+
+    from ecabinet.extensions import db
+
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        return action(), seen
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
 def in_own_app_context(fn):  # noqa: ANN001, ANN201
     """Run ``fn`` in an app context of its own, as the server runs every socket event."""
     import contextvars

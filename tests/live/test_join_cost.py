@@ -4,11 +4,9 @@ statements each, whatever the meeting holds (on PostgreSQL each statement is a r
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
-from ecabinet.extensions import db, socketio
+from ecabinet.extensions import socketio
 from tests.conftest import PASSWORD, IsolatedClient
-from tests.helpers import login
+from tests.helpers import login, statements_of
 from tests.live.conftest import in_session  # noqa: F401 - fixture
 
 
@@ -21,19 +19,6 @@ def _joined(app, email: str, meeting_id: int):
     return tablet
 
 
-def _statements_of(action) -> tuple[object, list[str]]:
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *args) -> None:  # noqa: ANN001
-        seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        return action(), seen
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
-
-
 def test_a_further_join_reads_only_what_is_its_own(app, in_session, cabinet):  # noqa: F811
     first = _joined(app, cabinet["member"].email, in_session.id)
     first_ack = first.emit("join", {"meeting_id": in_session.id, "last_seq": None}, callback=True)
@@ -41,7 +26,7 @@ def test_a_further_join_reads_only_what_is_its_own(app, in_session, cabinet):  #
     meeting_id = in_session.id  # read now: the sign-in's commit expired the test's copy of the meeting
     second = _joined(app, cabinet["chair"].email, meeting_id)
 
-    ack, statements = _statements_of(lambda: second.emit("join", {"meeting_id": meeting_id, "last_seq": None},
+    ack, statements = statements_of(lambda: second.emit("join", {"meeting_id": meeting_id, "last_seq": None},
                                                          callback=True))
 
     assert ack["ok"] and ack["snapshot"]["seq"] == first_ack["snapshot"]["seq"]

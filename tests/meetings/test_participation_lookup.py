@@ -9,19 +9,7 @@ import sqlalchemy as sa
 from ecabinet.extensions import db
 from ecabinet.meetings import policy
 from ecabinet.meetings.models import MeetingParticipant
-
-
-def _statements(action):  # noqa: ANN001, ANN202
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *args) -> None:  # noqa: ANN001
-        seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        return action(), seen
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
+from tests.helpers import statements_of
 
 
 def test_the_items_a_member_may_see_reuse_the_policy_checks_participation(published, cabinet):
@@ -29,7 +17,7 @@ def test_the_items_a_member_may_see_reuse_the_policy_checks_participation(publis
     db.session.commit()
     meeting = policy.meeting_seen_by(member, meeting_id)
     assert meeting is not None
-    items, statements = _statements(lambda: policy.visible_items(member, meeting))
+    items, statements = statements_of(lambda: policy.visible_items(member, meeting))
     assert [i.title for i in items] == ["Decision A", "Decision B", "Report C"]
     assert not any("FROM meeting_participant" in s for s in statements), statements
 
