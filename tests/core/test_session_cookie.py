@@ -88,3 +88,32 @@ def test_a_message_set_by_a_form_survives_a_check_in_answered_after_it(client, u
     response = _check_in(client)
     client.set_cookie("ecabinet_session", after_form if not _sets_cookie(response) else before)
     assert "Đã lưu" in client.get("/").get_data(as_text=True)
+
+
+def test_a_sockets_events_use_its_handshake_session_without_decoding_the_cookie_again(app, client, users,
+                                                                                     monkeypatch):
+    from ecabinet.accounts.auth import TOKEN_KEY
+    from ecabinet.core.session_cookie import SessionCookie
+    from ecabinet.extensions import socketio
+
+    login(client, "member@example.gov.vn", PASSWORD)
+    tablet = socketio.test_client(app, flask_test_client=client, headers={"Origin": "http://localhost"})
+    assert tablet.is_connected()
+    decoded, seen = [], []
+    serializer = SessionCookie.get_signing_serializer
+    monkeypatch.setattr(SessionCookie, "get_signing_serializer",
+                        lambda self, app: decoded.append(1) or serializer(self, app))
+
+    @socketio.on("test.session_probe")
+    def probe(data=None):  # noqa: ANN001, ANN202
+        seen.append(bool(session.get(TOKEN_KEY)))
+        return True
+
+    try:
+        for _ in range(3):
+            assert tablet.emit("test.session_probe", {}, callback=True) is True
+    finally:
+        socketio.server.handlers["/"].pop("test.session_probe", None)
+        tablet.disconnect()
+    assert seen == [True, True, True]  # the handshake's session, sign-in token and all
+    assert decoded == []
