@@ -39,10 +39,13 @@ def on_connect(auth=None):  # noqa: ANN001
         row = current_session()
         if not current_user.is_authenticated or row is None:
             _refuse("not_signed_in")
-        service.register_connection(request.sid, current_user.id, row.id)
+        # Read before the commit, which expires the rows: reading them after it cost two more statements
+        # per connection (a tenth of the worker's time while 2,000 tablets joined on PostgreSQL).
+        user_id, session_id = current_user.id, row.id
+        service.register_connection(request.sid, user_id, session_id)
         uow.commit()  # the connect handler is a boundary
-        socket_checked(request.sid, current_user.id, row.id)
-        ratelimit.limiter().bind(request.sid, current_user.id)  # the user's bucket, without a lookup per event
+        socket_checked(request.sid, user_id, session_id)
+        ratelimit.limiter().bind(request.sid, user_id)  # the user's bucket, without a lookup per event
     except Exception as exc:
         if not database_unavailable(exc):
             raise

@@ -55,6 +55,9 @@ def meeting_and_participant(meeting_id: int | None, user: User) -> tuple[Meeting
     row = db.session.execute(_MEETING_AND_PARTICIPANT, {"meeting_id": meeting_id, "user_id": user.id}).first()
     if row is None:
         return None, None
+    # The handler that follows looks the meeting up by id (db.session.get): held here, it is still in the
+    # session's identity map (which holds rows weakly), and that lookup costs no second statement.
+    db.session.info.setdefault("meetings_seen", {})[meeting_id] = row[0]
     if row[1] is not None:
         _participants_seen()[(meeting_id, user.id)] = row[1]
     return row[0], row[1]

@@ -36,3 +36,19 @@ def test_a_further_join_reads_only_what_is_its_own(app, in_session, cabinet):  #
     assert len(statements) <= 7, [" ".join(s.split())[:90] for s in statements]
     for shared in ("live_comment", "speaker_request", "meeting_event", "item_position"):
         assert not any(shared in s for s in statements), (shared, statements)
+
+
+def test_a_connection_reads_its_session_once(app, in_session, cabinet):  # noqa: F811
+    app.test_client_class = IsolatedClient
+    client = app.test_client()
+    login(client, cabinet["member"].email, PASSWORD)
+
+    tablet, statements = statements_of(lambda: socketio.test_client(
+        app, flask_test_client=client, headers={"Origin": "http://localhost"}))
+
+    assert tablet.is_connected()
+    # The sign-in session (with its user) is read once and the connection recorded; nothing is read again
+    # after the commit that records it.
+    flat = [" ".join(s.split())[:90] for s in statements]
+    inserted = next(i for i, s in enumerate(flat) if s.startswith("INSERT INTO live_connection"))
+    assert not any(s.startswith("SELECT") for s in flat[inserted:]), flat

@@ -44,3 +44,20 @@ def test_a_participation_removed_in_another_transaction_is_not_reused(published,
                                                            MeetingParticipant.user_id == member.id))
     db.session.commit()
     assert policy.visible_items(member, meeting) == []
+
+
+def test_the_handler_finds_the_meeting_the_policy_check_read(published, cabinet):
+    import gc
+
+    from ecabinet.accounts.models import User
+    from ecabinet.meetings import queries
+
+    member_id, meeting_id = cabinet["member"].id, published.id
+    db.session.commit()
+    db.session.expunge_all()  # the fixture's copy no longer keeps the meeting in the session
+    member = db.session.get(User, member_id)
+    assert policy.meeting_seen_by(member, meeting_id) is not None  # and the test keeps no reference to it
+    gc.collect()
+    meeting, statements = statements_of(lambda: queries.get_meeting(meeting_id))
+    assert meeting is not None and meeting.id == meeting_id
+    assert statements == []
