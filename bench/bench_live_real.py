@@ -11,9 +11,9 @@ context. This benchmark measures the room as the tablets use it:
    (live_load.py's ``sign_in``).
 2. bench/realclient/driver.mjs (socket.io-client 4.8.1, the version the app serves to browsers) opens N
    websocket connections with those cookies and the app's Origin, joins the meeting as static/js/live.js
-   does (``join``, then ``vote.list``), and times ``agenda.current_item`` from just before the chair's
-   ``chair.set_item`` to each tablet; it counts the bytes each tablet's socket read per event, and reads
-   the worker's CPU time and memory from /proc.
+   does (``join``, whose answer carries the ballots list), and times ``agenda.current_item`` from just
+   before the chair's ``chair.set_item`` to each tablet; it counts the bytes each tablet's socket read
+   per event, and reads the worker's CPU time and memory from /proc.
 3. Once per compression mode (``--modes``, default ``deflate,server_nct,plain``): ``deflate``, the
    browser's offer (permessage-deflate; client_max_window_bits) to the app as it is, which the targets
    are checked on; ``server_nct``, the same offer to a server that answers

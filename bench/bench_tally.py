@@ -1,17 +1,16 @@
 """Live vote benchmark: N voters in one meeting vote over their sockets; how fast the tally reaches all.
 
 The app runs as in production (``gunicorn -k gevent -w 1``, through bench/live_load.py's ``Server``), on
-a temporary SQLite file or with ``--postgres`` a fresh schema (and ``--redis`` for the Socket.IO
-message queue). The meeting is in session with N voters checked in (N - 1 members and the chair) and
-one open live ballot; N clients sign in over HTTP, connect and join, each with its own cookie. By
-default the clients are the tablets' own: socket.io-client 4.8.1 in Node (bench/realclient/tally.mjs,
-the version the app serves to browsers) over the websocket transport, offering WebSocket compression as
-a browser does (the app declines it), with the app's Origin, joining as static/js/live.js does (``join``,
-then ``vote.list``). ``--client lean``
-(bench/lean_socket.py) and ``--client python-socketio`` (its ``AsyncClient``, see bench/live_load.py)
-are Python clients in this process. The presence flush of the joins goes out before the votes (at
-least 2.5 s, and until the chair's console sees every voter online). Then every client casts its vote
-over its socket at a random moment within ``--spread`` seconds.
+a temporary SQLite file or with ``--postgres`` a fresh schema (and ``--redis`` for the Socket.IO message
+queue). The meeting is in session with N voters checked in (N - 1 members and the chair) and one open
+live ballot; N clients sign in over HTTP, connect and join, each with its own cookie. By default the
+clients are the tablets' own: socket.io-client 4.8.1 in Node (bench/realclient/tally.mjs, the version
+the app serves to browsers) over the websocket transport, offering WebSocket compression as a browser
+does (the app declines it), with the app's Origin, joining as static/js/live.js does (``join``).
+``--client lean`` (bench/lean_socket.py) and ``--client python-socketio`` (its ``AsyncClient``, see
+bench/live_load.py) are Python clients in this process. The presence flush of the joins goes out before
+the votes (at least 2.5 s, and until the chair's console sees every voter online). Then every client
+casts its vote over its socket at a random moment within ``--spread`` seconds.
 
 Measured:
 - votes acknowledged (``{"ok": true}`` after the commit) and the time from the first cast to the last

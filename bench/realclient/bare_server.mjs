@@ -1,5 +1,5 @@
 // The baseline for bench/bench_live_real.py: a bare Socket.IO server in Node that answers the same
-// events as e-Cabinet's live room ("join", "vote.list", "chair.set_item") with nothing behind them, and
+// events as e-Cabinet's live room ("join", whose answer carries the ballots list, "vote.list", "chair.set_item") with nothing behind them, and
 // broadcasts the same payload to the same room. Its settings are socket.io's defaults (per-message
 // compression off), unless BARE_DEFLATE=1 asks for compression of every message, as wsproto does.
 //
@@ -19,7 +19,7 @@ let seq = 0;
 io.on("connection", (socket) => {
   socket.on("join", (data, ack) => {
     socket.join(`meeting:${data?.meeting_id}`);
-    if (typeof ack === "function") ack({ ok: true, seq });
+    if (typeof ack === "function") ack({ ok: true, seq, ballots: [] });
   });
   socket.on("vote.list", (_data, ack) => {
     if (typeof ack === "function") ack({ ok: true, ballots: [] });

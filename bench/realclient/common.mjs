@@ -104,12 +104,12 @@ export function connected(socket) {
   });
 }
 
-/** What static/js/live.js does on "connect": "join" with last_seq null, then "vote.list" once the join is
- * answered. Returns the join's answer; throws when it is refused. */
+/** What static/js/live.js does on "connect": "join" with last_seq null (its answer carries the ballots
+ * list as well). Returns the join's answer; throws when it is refused. */
 export async function joinMeeting(socket, meetingId) {
   const ack = await socket.timeout(120000).emitWithAck("join", { meeting_id: meetingId, last_seq: null });
   if (!ack?.ok) throw new Error(`join refused: ${JSON.stringify(ack).slice(0, 200)}`);
-  await socket.timeout(60000).emitWithAck("vote.list", { meeting_id: meetingId });
+  if (!Array.isArray(ack.ballots)) throw new Error("the join's answer has no ballots list");
   return ack;
 }
 

@@ -16,7 +16,7 @@
 //
 // Each tablet connects over the websocket transport with its own sign-in cookie and an Origin header
 // (extraHeaders; Node's ws transport sends them), then does what static/js/live.js does on "connect":
-// "join" with last_seq null, then "vote.list" once the join is acknowledged. The chair's console moves
+// "join" with last_seq null (its answer carries the ballots list). The chair's console moves
 // the current item (chair.set_item), and the driver times each tablet's agenda.current_item event
 // from just before the chair's emit, and counts the bytes each tablet's TCP socket read meanwhile.
 import { spawn } from "node:child_process";

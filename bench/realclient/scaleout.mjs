@@ -278,10 +278,6 @@ class Tablet {
       }
       for (const ev of ack.events || []) this.apply(ev, 2);
       this.drain();
-      if (this.joins === 0) {
-        // What live.js asks for once the room answered.
-        await this.socket.timeout(60000).emitWithAck("vote.list", { meeting_id: this.room.id });
-      }
       this.joins += 1;
       this.joinedAt = now();
       this.joinedServer = this.server();

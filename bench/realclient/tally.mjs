@@ -16,7 +16,7 @@
 //   closeWait (s), connectConcurrency, presenceTimeout (s), presenceMin (s)
 //
 // Each voter connects and joins as static/js/live.js does (common.mjs: websocket transport, its cookie,
-// the app's Origin; "join", then "vote.list"), keeps every "ballot.tally" it receives (arrival time,
+// the app's Origin; "join", whose answer carries the ballots list), keeps every "ballot.tally" it receives (arrival time,
 // voted, sent_at) and the arrival of the numbered "ballot.close" event, and casts one "vote.cast" with
 // an acknowledgement. The times are wall-clock seconds; bench_tally.py computes the figures from them
 // exactly as for its Python clients, so the two compare.

@@ -18,8 +18,7 @@ from ecabinet.core.actor import current_actor
 from ecabinet.core.errors import DomainError
 from ecabinet.core.policy import guarded_event
 from ecabinet.live.service import state_of
-from ecabinet.voting import policy, schemas, service
-from ecabinet.voting import room as _room  # noqa: F401 - fills the live room's ballot hooks at app start
+from ecabinet.voting import policy, room, schemas, service  # room also fills the live room's ballot hooks
 
 
 def _answer(action: Callable[[], dict[str, Any]], meeting_id: int, seq: int | None = None) -> dict[str, Any]:
@@ -38,12 +37,10 @@ def _answer(action: Callable[[], dict[str, Any]], meeting_id: int, seq: int | No
 
 @guarded_event("vote.list", policy.can_list_event, schema=schemas.ListBallots, rate="read")
 def on_list(user, data):  # noqa: ANN001
+    """The ballots list again, after a ballot changed (a join's answer brings it first)."""
     from ecabinet.meetings.service import get_meeting
 
-    meeting = get_meeting(data["meeting_id"])
-    ballots = [service.ballot_view(b, user) for b in service.ballots_for_meeting(meeting)
-               if b.kind is not service.BallotKind.CONSENT and policy.may_see(user, b)]
-    return {"ok": True, "ballots": ballots}
+    return {"ok": True, "ballots": room.ballots_for_reader(user, get_meeting(data["meeting_id"]))}
 
 
 @guarded_event("vote.cast", policy.can_vote_event, schema=schemas.CastVote, rate="vote")

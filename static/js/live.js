@@ -112,9 +112,14 @@
       if (result !== "applied") { return; }
       render();
       setOnline(true);
+      // The ballots list comes with the join's answer (a server before it did not send it: ask then).
       var tallies = Array.isArray(ack.tallies) ? ack.tallies : [];
-      tallies.forEach(function (t) { rules.applyTally(ballots, t, meetingId); });
-      loadBallots();
+      if (Array.isArray(ack.ballots)) {
+        setBallots(ack.ballots, tallies);
+      } else {
+        tallies.forEach(function (t) { rules.applyTally(ballots, t, meetingId); });
+        loadBallots();
+      }
       if (chair) { chair.refreshSoon(); }
     });
   }
@@ -556,12 +561,16 @@
   // --- voting (ecabinet/voting): ballots of this meeting, participation, casting, the chair's open/close ---
   var ballots = {}, ballotOrder = [], ballotReceipts = {}, ballotUrl = root.dataset.ballotUrl;
 
+  function setBallots(list, tallies) {
+    ballots = {}; ballotOrder = [];
+    list.forEach(function (b) { ballots[b.ballot_id] = b; ballotOrder.push(b.ballot_id); });
+    (tallies || []).forEach(function (t) { rules.applyTally(ballots, t, meetingId); });
+    renderBallots();
+  }
+
   function loadBallots() {
     socket.emit("vote.list", { meeting_id: meetingId }, function (ack) {
-      if (!ack || !ack.ok) { return; }
-      ballots = {}; ballotOrder = [];
-      ack.ballots.forEach(function (b) { ballots[b.ballot_id] = b; ballotOrder.push(b.ballot_id); });
-      renderBallots();
+      if (ack && ack.ok) { setBallots(ack.ballots); }
     });
   }
 

@@ -95,3 +95,26 @@ def test_secret_live_vote_is_counted_by_the_chair_and_the_secretariat(quorate, c
     result = member.wait_for(_typed("ballot.close"))["payload"]["ballot"]
     assert result["status"] == "closed"
     assert result["result"]["questions"][0]["counts"] == {"approve": 1, "reject": 1, "abstain": 0}
+
+
+def test_a_join_answer_lists_the_ballots_the_reader_may_see(quorate, cabinet, room_client):
+    """The room takes the ballots list from the join's answer (no ``vote.list`` round trip per tablet):
+    the same list, for the same reader, as ``vote.list`` gives, after a snapshot and after a replay."""
+    ballot = make_live(quorate, cabinet)
+    mid = quorate.id
+    chair = room_client("chair@example.gov.vn", mid, join=False)
+    member = room_client("member@example.gov.vn", mid, join=False)
+
+    first = member.join()
+    assert first["ballots"] == [] == member.call("vote.list")["ballots"]  # a draft is not shown to members
+    chair_join = chair.join()
+    assert [b["ballot_id"] for b in chair_join["ballots"]] == [ballot.id]
+    assert chair_join["ballots"] == chair.call("vote.list")["ballots"]
+
+    assert chair.call("chair.open_vote", ballot_id=ballot.id)["ok"]
+    assert member.call("vote.cast", ballot_id=ballot.id, choice="approve", client_vote_id=uuid.uuid4().hex)["ok"]
+    replayed = member.join(last_seq=first["snapshot"]["seq"])
+    assert "events" in replayed and "snapshot" not in replayed
+    [seen] = replayed["ballots"]
+    assert (seen["ballot_id"], seen["status"], seen["voted_me"]) == (ballot.id, "open", True)
+    assert replayed["ballots"] == member.call("vote.list")["ballots"]
