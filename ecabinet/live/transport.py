@@ -1,13 +1,14 @@
 """The WebSocket and packet queue under Engine.IO, made cheaper for broadcasts (docs/realtime.md,
 "Broadcast cost"): shared frames, a queue without a timer per wait (``queue_class``), and packets that
-do not search their payload for bytes (``TextFirstPacket``).
+do not search their payload for bytes (``TextFirstPacket``); and frames that always go out whole
+(``WholeFrameSocket``).
 
 A chair action goes to every tablet of the meeting as the same text. python-socketio encodes the
 packet once, but Engine.IO's writer for each socket then frames it again through wsproto: with 2,000
 tablets that is 2,000 identical frames built one by one, about a fifth of the worker's CPU for one
 broadcast (profiled with ``bench/live_load.py --profile``). Here each socket's writer looks the frame up
-among the last few built and sends those bytes, as simple-websocket itself does (one ``send`` of the
-whole frame); the frame is built by wsproto's own ``FrameProtocol``, never by hand.
+among the last few built and sends those bytes (all of them, see ``WholeFrameSocket``); the frame is
+built by wsproto's own ``FrameProtocol``, never by hand.
 
 Only for sockets with no WebSocket extension: with permessage-deflate each socket's frames depend on its
 own compressor. ``live.guard.NoWebSocketCompression`` removes the offer before this class sees the
@@ -53,11 +54,47 @@ class _Frames:
 _frames = _Frames()
 
 
+class WholeFrameSocket:
+    """A WebSocket connection's socket as simple-websocket sees it: each send goes out whole, one at a time.
+
+    simple-websocket (1.1.0) writes each frame with a single ``socket.send``. Under gevent the socket is
+    non-blocking underneath, so when the kernel's buffer is full that send takes only part of the frame
+    and the rest is dropped (simple-websocket issue #45): a tablet on slow Wi-Fi receiving a meeting's
+    snapshot would read a cut frame followed by the next one's bytes, and lose its connection. Here a
+    send is a ``sendall``, under a lock, so no frame is cut and two senders on one connection (the packet
+    writer, and the reading thread answering a ping) never interleave their bytes."""
+
+    def __init__(self, sock: Any, lock: Any = None) -> None:
+        self._sock = sock
+        # threading's lock is gevent's own once gevent has patched threading, as in the gevent worker.
+        self._lock = lock if lock is not None else threading.Lock()
+
+    def send(self, data: bytes, flags: int = 0) -> int:
+        with self._lock:
+            self._sock.sendall(data, flags)
+        return len(data)
+
+    def __getattr__(self, name: str) -> Any:  # recv, fileno, close...: the socket's own
+        return getattr(self._sock, name)
+
+
 def websocket_class(base: type) -> type:
     """Engine.IO's WebSocket wrapper for the async mode in use (``server.eio._async['websocket']``),
-    sending shared frames where it may."""
+    sending shared frames where it may, and every frame whole (``WholeFrameSocket``)."""
 
     class SharedFrameWebSocket(base):  # type: ignore[misc, valid-type]
+        # The base class makes its simple-websocket connection (``self.ws``) and hands it to Engine.IO at
+        # once; its socket is wrapped as it is set, before Engine.IO sends anything on it.
+        @property
+        def ws(self) -> Any:
+            return self.__dict__.get("_ws")
+
+        @ws.setter
+        def ws(self, connection: Any) -> None:
+            if connection is not None and not isinstance(getattr(connection, "sock", None), WholeFrameSocket):
+                connection.sock = WholeFrameSocket(connection.sock)
+            self.__dict__["_ws"] = connection
+
         def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
             # Read before the handshake: the extensions the client offers (the guard removed them).
             self._plain = not environ.get("HTTP_SEC_WEBSOCKET_EXTENSIONS")
@@ -68,7 +105,7 @@ def websocket_class(base: type) -> type:
             if (not isinstance(message, str) or not getattr(self, "_plain", False) or ws is None
                     or not ws.connected or ws.ws.state is not ConnectionState.OPEN):
                 return super().send(message)
-            ws.sock.send(_frames.frame(message))  # an OSError ends the writer, as the base class's does
+            ws.sock.send(_frames.frame(message))  # whole; an OSError ends the writer, as the base class's does
             return None
 
     return SharedFrameWebSocket

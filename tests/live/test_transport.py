@@ -8,6 +8,7 @@ as python-socketio's own would, bytes and all."""
 from __future__ import annotations
 
 import gevent
+import gevent.lock
 import gevent.queue
 import pytest
 from socketio.packet import ACK, EVENT, Packet
@@ -103,3 +104,69 @@ def test_a_packet_encodes_as_the_librarys_own_does(kind, data):
 def test_a_payload_json_cannot_encode_is_still_an_error():
     with pytest.raises(TypeError):
         _AppPacket(EVENT, data=["when", {"at": object()}]).encode()
+
+
+def _slow_pair():
+    """A connected pair of gevent sockets whose sender's kernel buffer is small, as a tablet's on a slow
+    network fills."""
+    import socket as std_socket
+
+    import gevent.socket
+
+    sender, receiver = gevent.socket.socketpair()
+    sender.setsockopt(std_socket.SOL_SOCKET, std_socket.SO_SNDBUF, 4096)
+    receiver.setsockopt(std_socket.SOL_SOCKET, std_socket.SO_RCVBUF, 4096)
+    return sender, receiver
+
+
+def _read_slowly(receiver, size: int) -> bytes:
+    got = bytearray()
+    while len(got) < size:
+        gevent.sleep(0.001)  # a slow reader: the sender's buffer stays full
+        chunk = receiver.recv(8192)
+        if not chunk:
+            break
+        got += chunk
+    return bytes(got)
+
+
+def test_a_plain_send_on_a_full_buffer_takes_only_part_of_a_frame():
+    """Why WholeFrameSocket exists: under gevent one ``send`` of a large frame returns early."""
+    sender, receiver = _slow_pair()
+    frame = _Frames().frame("42" + "x" * 1_000_000)
+    reader = gevent.spawn(_read_slowly, receiver, 1)
+    assert sender.send(frame) < len(frame)
+    reader.kill()
+    sender.close(), receiver.close()
+
+
+def test_a_large_frame_to_a_slow_reader_arrives_whole_and_frames_never_interleave():
+    from ecabinet.live.transport import WholeFrameSocket
+
+    sender, receiver = _slow_pair()
+    # The server's threading lock is gevent's (the worker patches threading); this process is not patched.
+    whole = WholeFrameSocket(sender, lock=gevent.lock.Semaphore())
+    snapshot = _Frames().frame("42" + '["snapshot",' + '"Bộ Tài chính",' * 60_000 + "0]")
+    ping = _Frames().frame("2")
+    reader = gevent.spawn(_read_slowly, receiver, len(snapshot) + len(ping))
+
+    first = gevent.spawn(whole.send, snapshot)
+    second = gevent.spawn_later(0.001, whole.send, ping)  # another sender while the first waits
+    gevent.joinall([first, second], timeout=30)
+
+    assert first.value == len(snapshot) and second.value == len(ping)
+    assert reader.get(timeout=30) == snapshot + ping
+    sender.close(), receiver.close()
+
+
+def test_the_engineio_websocket_sends_through_a_whole_frame_socket():
+    from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
+
+    from ecabinet.live.transport import WholeFrameSocket, websocket_class
+
+    class Connection:
+        sock = object()
+
+    ws = websocket_class(SimpleWebSocketWSGI)(handler=None, server=None)
+    ws.ws = connection = Connection()
+    assert isinstance(connection.sock, WholeFrameSocket) and ws.ws is connection
