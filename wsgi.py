@@ -12,11 +12,6 @@ monkey.patch_all()
 import gc  # noqa: E402
 
 from ecabinet import create_app  # noqa: E402
-from ecabinet.core.memory import keep_large_blocks_apart  # noqa: E402
-
-# Large blocks (a big meeting's join answers) from mmap, so that the memory of a burst of joins goes back
-# to the system (ecabinet/core/memory.py).
-keep_large_blocks_apart()
 
 app = create_app()
 
