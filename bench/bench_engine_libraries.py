@@ -4,8 +4,8 @@ is made. Prints each figure beside the other; asserts nothing.
     .venv/bin/python bench/bench_engine_libraries.py            # human-readable
     .venv/bin/python bench/bench_engine_libraries.py --json     # one JSON object
 
-Needs fontTools in the venv (``.venv/bin/pip install fonttools``): it is not a requirement of the
-application (pikepdf is: readers' copies are made with it).
+fontTools comes with requirements-dev.txt (``make setup``): it is not a requirement of the application
+(pikepdf is: readers' copies are made with it).
 
 - **a reader's copy** (``ecabinet.pdf.copies``: the prepared copy stamped through pikepdf, which replaced
   the hand-written byte-level copier) against pikepdf stamping the original directly (the catalog cut

@@ -355,8 +355,12 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear ru
         result["populate_s"] = round(time.perf_counter() - t0, 1)
         log(f"{len(meetings)} meetings populated in {result['populate_s']} s")
 
+        # Room for every tablet twice (its reconnection while the old connection closes), within the
+        # descriptors HAProxy may open: two per connection, or it refuses to start.
+        maxconn = min(max(4000, 2 * tablets + 500), (nofile - 200) // 2)
+        result["haproxy_maxconn"] = maxconn
         cluster = cluster_module.Cluster(env, workdir, args.instances, job_worker=not args.no_worker,
-                                         stats_port=cluster_module.free_port(), maxconn=max(4000, 2 * tablets + 500))
+                                         stats_port=cluster_module.free_port(), maxconn=maxconn)
         cluster.start()
         result["job_worker"] = cluster.worker is not None
         warm_up(cluster)
