@@ -58,7 +58,7 @@ def _held_to_browser(row: UserSession | None) -> UserSession | None:
         return None
     address = row.ip
     kept = service.hold_to_browser(Actor(None, request.remote_addr), row, request.headers.get("User-Agent"))
-    if not kept or row.ip != address:  # (the audit entry has flushed the row: it no longer looks modified)
+    if not kept or row.ip != address:
         # Like the touch: this check's own boundary. A replay stays revoked and audited even when the
         # request that carried it is refused or rolls back.
         uow.commit()

@@ -32,16 +32,23 @@ _DOOMED = "uow_doomed"
 _READY = "uow_after_commit_ready"  # committed, waiting for the transaction to end
 _WRITTEN = "uow_written"  # the open transaction holds flushed or executed writes
 
-# Called with the session at every commit, before it is sent to the database, in registration order
-# (the live domain numbers the meeting changes of the transaction here).
-_before_commit_hooks: list[Callable[[Session], None]] = []
+# Called with the session at every commit, before it is sent to the database, by rank and then in
+# registration order (the live domain numbers the meeting changes of the transaction here; the audit
+# domain appends the transaction's entries to its chain last, so the chain's lock is the last it takes).
+_before_commit_hooks: list[tuple[int, Callable[[Session], None]]] = []
+LAST = 100  # the rank of the audit chain's append: after every other hook
 
 
-def before_commit_hook(fn: Callable[[Session], None]) -> Callable[[Session], None]:
-    """Register ``fn(session)`` to run inside every commit, before it is sent. Usable as a decorator."""
-    if fn not in _before_commit_hooks:
-        _before_commit_hooks.append(fn)
-    return fn
+def before_commit_hook(fn: Callable[[Session], None] | None = None, *, rank: int = 0) -> Any:
+    """Register ``fn(session)`` to run inside every commit, before it is sent; hooks of a lower rank
+    run first. Usable as a decorator, with or without ``rank``."""
+    def register(f: Callable[[Session], None]) -> Callable[[Session], None]:
+        if all(f is not g for _, g in _before_commit_hooks):
+            _before_commit_hooks.append((rank, f))
+            _before_commit_hooks.sort(key=lambda pair: pair[0])  # stable: registration order within a rank
+        return f
+
+    return register if fn is None else register(fn)
 
 
 def after_commit(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
@@ -96,7 +103,7 @@ def release() -> None:
 
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
-    for hook in _before_commit_hooks:
+    for _rank, hook in list(_before_commit_hooks):
         hook(session)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
@@ -35,6 +37,53 @@ def test_entry_rolls_back_with_its_change(app):
     audit.record(Actor.system("test"), "test.rolled_back")
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 1
+
+
+def test_an_open_audited_transaction_does_not_hold_up_another(app):
+    """The chain's lock is taken in the commit, not when the entry is recorded: a transaction that has
+    recorded and written, and is still at work, holds up no other audited transaction (on PostgreSQL,
+    where the lock serialises every instance's appends; SQLite has one writer at a time anyway)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL: SQLite's writers are serialised by the database itself")
+    staged, go_on = threading.Event(), threading.Event()
+    outcome: list[object] = []
+
+    def slow_writer() -> None:
+        with app.app_context():
+            try:
+                audit.record(Actor.system("test"), "test.slow")
+                db.session.flush()  # its other writes, in the database, with their locks
+                staged.set()
+                go_on.wait(30)
+                db.session.commit()
+                outcome.append("committed")
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion
+                outcome.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=slow_writer)
+    thread.start()
+    try:
+        assert staged.wait(30)
+        db.session.execute(sa.text("SET LOCAL lock_timeout = '5s'"))
+        audit.record(Actor.system("test"), "test.quick")
+        db.session.commit()  # would wait for the slow writer's commit, and time out, if it held the lock
+    finally:
+        go_on.set()
+        thread.join(30)
+    assert outcome == ["committed"]
+    # Chained in the order of the commits, and the chain checks out.
+    actions = db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert actions == ["test.quick", "test.slow"]
+    assert audit.verify_chain().ok
+
+
+def test_an_entry_gets_its_links_in_the_commit(app):
+    entry = audit.record(Actor.system("test"), "test.event")
+    assert entry.id is None and entry.hash is None  # staged only
+    db.session.commit()
+    assert entry.id is not None and entry.prev_hash == GENESIS_HASH and entry.hash == audit.head_hash()
 
 
 def test_update_is_refused_by_the_database(app):

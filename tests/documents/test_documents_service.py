@@ -110,6 +110,7 @@ def test_reader_copy_carries_the_watermark_and_the_audited_copy_code(meeting_doc
     served = service.open_copy(actor(member), meeting_doc, purpose="download")
     text = "".join(page.extract_text() for page in PdfReader(served.path).pages)
     assert member.name in text and served.copy_code in text and member.organisation in text
+    db.session.commit()  # the boundary's commit appends the recorded entry to the chain
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "document.copy_made")).all()
     assert any(json.loads(e.details)["copy_code"] == served.copy_code for e in entries)
     assert service.find_copy(served.copy_code).user_id == member.id

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from ecabinet.accounts import service as accounts
 from ecabinet.accounts.models import Role
 from ecabinet.audit.models import AuditEntry
+from ecabinet.core import uow
 from ecabinet.core.actor import Actor
 from ecabinet.extensions import db
 from tests.conftest import PASSWORD
@@ -18,6 +19,9 @@ SYSTEM = Actor.system("test")
 
 
 def audit_actions() -> list[str]:
+    """The audit log after the boundary's commit (which appends the recorded entries to the chain, or
+    drops them with a unit of work that a refusal doomed)."""
+    uow.commit()
     return list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
 
 

@@ -183,6 +183,7 @@ def test_export_holds_the_whole_record_and_is_audited(closed_meeting, cabinet):
     audit_rows = json.loads(archive.read("audit.json"))
     assert all(row["hash"] and row["prev_hash"] for row in audit_rows)
     assert "verified: True" in archive.read("audit-chain.txt").decode()
+    db.session.commit()  # the boundary's commit appends the entry to the chain
     last = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
     assert last.action == "archive.export" and last.meeting_id == closed_meeting.id
 

@@ -67,7 +67,6 @@ def start(actor: Actor, meeting: Meeting, below_quorum: bool = False) -> None:
 def adjourn(actor: Actor, meeting: Meeting) -> None:
     """End the session: the floor closes, the pause ends, and the item's time stops (the meeting's
     adjournment time is its end: ``meeting_state`` carries it as ``item_stopped_at``)."""
-    audit.lock_chain()
     state = locked_state(meeting.id)
     meetings.adjourn_meeting(actor, meeting)  # refuses first when the meeting is not in session
     close_floor(state)
@@ -76,7 +75,6 @@ def adjourn(actor: Actor, meeting: Meeting) -> None:
 
 def set_paused(actor: Actor, meeting: Meeting, paused: bool) -> None:
     require_in_session(meeting)
-    audit.lock_chain()
     state = locked_state(meeting.id)
     if state.paused == paused:
         raise LiveError("The meeting is already paused." if paused else "The meeting is not paused.")
@@ -91,7 +89,6 @@ def set_item(actor: Actor, meeting: Meeting, item_id: int | None) -> None:
     item = meetings.get_item(meeting, item_id) if item_id is not None else None
     if item_id is not None and item is None:
         raise LiveError("Unknown agenda item.")
-    audit.lock_chain()
     state = locked_state(meeting.id)
     if item is not None:
         prefill_queue(actor, meeting, item)

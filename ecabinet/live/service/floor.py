@@ -96,7 +96,6 @@ def _request(meeting: Meeting, request_id: Any) -> SpeakerRequest:
 
 def grant_floor(actor: Actor, meeting: Meeting, request_id: Any) -> None:
     require_in_session(meeting)
-    audit.lock_chain()
     request = _request(meeting, request_id)
     if request.status is not SpeakerStatus.WAITING:
         raise LiveError("This request is no longer waiting.")
@@ -112,7 +111,6 @@ def grant_floor(actor: Actor, meeting: Meeting, request_id: Any) -> None:
 
 
 def end_floor(actor: Actor, meeting: Meeting) -> None:
-    audit.lock_chain()
     state = locked_state(meeting.id)
     request = close_floor(state)
     if request is None:
@@ -130,7 +128,6 @@ def reorder_queue(actor: Actor, meeting: Meeting, item_id: Any, request_ids: Any
     if not isinstance(request_ids, list) or len(request_ids) != len(set(map(str, request_ids))) \
             or set(request_ids) != waiting:
         raise LiveError("The new order must list every waiting request exactly once.")
-    audit.lock_chain()
     for rank, request_id in enumerate(request_ids, start=1):
         db.session.get(SpeakerRequest, request_id).rank = rank
     audit.record(actor, "floor.reorder", object_type="speaker_request", object_id=None, meeting_id=meeting.id,
@@ -145,7 +142,6 @@ def request_floor(actor: Actor, meeting: Meeting, item_id: int) -> SpeakerReques
     item = meetings.get_item(meeting, item_id)
     if item is None:
         raise LiveError("Unknown agenda item.")
-    audit.lock_chain()
     open_request = db.session.scalar(select(SpeakerRequest).where(
         SpeakerRequest.item_id == item.id, SpeakerRequest.user_id == actor.user_id,
         SpeakerRequest.status.in_([SpeakerStatus.WAITING, SpeakerStatus.SPEAKING])))
@@ -167,7 +163,6 @@ def withdraw_request(actor: Actor, meeting: Meeting, request_id: Any) -> None:
         raise LiveError("You can only withdraw your own request.")
     if request.status is not SpeakerStatus.WAITING:
         raise LiveError("This request is no longer waiting.")
-    audit.lock_chain()
     request.status = SpeakerStatus.WITHDRAWN
     request.ended_at = utcnow()
     audit.record(actor, "floor.withdraw", object_type="speaker_request", object_id=request.id,

@@ -92,7 +92,8 @@ def finalise(minutes_id: int) -> Minutes:
     if minutes is None or minutes.status not in (MinutesStatus.APPROVED, MinutesStatus.FINAL):
         raise MinutesError("Only approved minutes can be finalised.")
     meeting = meetings.get_meeting(minutes.meeting_id)
-    audit.lock_chain()
+    # The chain's committed head: the record the minutes anchor (this job renders and signs for seconds,
+    # so it does not hold the chain's lock, which would hold up every audited write meanwhile).
     head = audit.head_hash()
     document = pdf.render_minutes(meeting, minutes, build_record(meeting), current_body(minutes), head)
     minutes.audit_head = head

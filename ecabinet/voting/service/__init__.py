@@ -10,7 +10,7 @@ a vote, whose participation goes out as the coalesced ``ballot.tally`` (tally.py
 The one exception is casting (``casting.cast_vote``): a vote is acknowledged only after its commit, and
 new votes are committed together by the group commit (``batch``), so the vote is its own boundary.
 
-Concurrency: casting and closing both take ``audit.lock_chain()`` and then a guarded no-op
+Concurrency: casting and closing both take the ballot's write lock, a guarded no-op
 ``UPDATE ballot ... WHERE id = :id AND status = 'open'`` (``shared.lock_if_open``), so a vote racing
 the close is either committed before it (and counted) or sees the ballot closed (refused).
 

@@ -5,14 +5,16 @@ after its commit, and new votes are committed together, so this module commits. 
 vote's: the batch's transaction (``_store_batch``), the single-vote path's (``store_alone``), and
 the close of a written-opinion ballot that the vote completed (``after_vote``).
 
-Every audited write holds the chain lock until its commit, so votes are stored one transaction at a
-time. Instead of one transaction per vote, a caller that finds no transaction of votes in progress
-becomes the leader: it takes every vote queued meanwhile (its own included) into one transaction,
-one chain lock, one commit, then wakes each caller with its own receipt. No background thread: the
+Votes of one ballot are stored one transaction at a time (each holds the ballot's row lock until its
+commit, and every commit also appends to the audit chain under its lock and waits for the disk).
+Instead of one transaction per vote, a caller that finds no transaction of votes in progress becomes
+the leader: it takes every vote queued meanwhile (its own included) into one transaction, one chain
+append, one commit, then wakes each caller with its own receipt. No background thread: the
 leader is a caller, and the next queued caller leads the next batch. Works for threads and for
 gevent greenlets (threading is patched there). The acknowledgement still follows the commit.
 
-The lock order is the close's: chain lock, then the ballot rows in id order (shared.lock_if_open).
+The lock order is the close's: the ballot rows in id order (shared.lock_if_open), the audit chain's
+last (in the commit: ecabinet/audit/service.py).
 """
 
 from __future__ import annotations
@@ -190,11 +192,11 @@ def _store_batch(batch: list[Cast], careful: bool = False) -> None:
     the others. The database's unique constraints still decide: ``careful`` stores each vote in its
     own savepoint (after a batch that one of them broke), so that only the vote refused is handed back."""
     db.session.rollback()  # the leader's own reads are over: a fresh transaction for the batch
-    audit.lock_chain()
     # The same guarded no-op update as a single vote, for every ballot of the batch (see lock_if_open).
     opened = {row.id: row for row in db.session.execute(
         _LOCK_OPEN_BALLOTS, {"ids": sorted({c.ballot_id for c in batch})})}
-    # Eligibility and earlier votes in one read; the chain lock keeps it true until the commit.
+    # Eligibility and earlier votes in one read; the ballots' row locks keep it true until the commit
+    # (every writer of votes takes them first).
     known = {(b, v): part is not None for b, v, part in db.session.execute(
         _ELIGIBLE_AND_VOTED, {"ballots": list(opened), "voters": list({c.voter_id for c in batch})})} \
         if opened else {}

@@ -6,7 +6,6 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ecabinet.accounts.models import Role, User
-from ecabinet.audit import service as audit
 from ecabinet.core.actor import Actor
 from ecabinet.core.types import utcnow
 from ecabinet.extensions import db
@@ -57,7 +56,6 @@ def open_ballot(actor: Actor, ballot: Ballot) -> None:
         raise VotingError("Nobody is eligible to vote.")
     if ballot.kind is BallotKind.WRITTEN:
         required = rules.quorum_required(len(voters))
-    audit.lock_chain()
     for voter_id, for_member in voters:
         db.session.add(BallotVoter(ballot_id=ballot.id, voter_id=voter_id, for_member_id=for_member))
     ballot.status = BallotStatus.OPEN

@@ -123,10 +123,9 @@ def lock_if_open(ballot_id: int) -> Ballot | None:
     """Take the ballot's write lock and check, atomically, that it is open: the ballot reloaded, or None
     when it is not open (closed meanwhile, cancelled, or not opened yet).
 
-    The chain lock first, then a guarded no-op ``UPDATE ballot ... WHERE id = :id AND status = 'open'``:
-    it takes the ballot's row lock (PostgreSQL) or the write lock (SQLite) *and* checks the status, so
-    a vote racing the close either commits before it (and is counted) or sees the ballot closed."""
-    audit.lock_chain()
+    A guarded no-op ``UPDATE ballot ... WHERE id = :id AND status = 'open'``: it takes the ballot's row
+    lock (PostgreSQL) or the write lock (SQLite) *and* checks the status, so a vote racing the close
+    either commits before it (and is counted) or sees the ballot closed."""
     locked = db.session.execute(update(Ballot).where(Ballot.id == ballot_id, Ballot.status == BallotStatus.OPEN)
                                 .values(votes_cast=Ballot.votes_cast)
                                 .execution_options(synchronize_session=False)).rowcount
@@ -150,7 +149,6 @@ def lock_open(ballot_id: int) -> Ballot:
 def lock_counting(ballot_id: int) -> Ballot:
     """The ballot's write lock, as ``lock_if_open`` takes it, for a secret ballot being counted; refuses
     when it is not (counted meanwhile by another key holder)."""
-    audit.lock_chain()
     locked = db.session.execute(update(Ballot).where(Ballot.id == ballot_id, Ballot.status == BallotStatus.COUNTING)
                                 .values(votes_cast=Ballot.votes_cast)
                                 .execution_options(synchronize_session=False)).rowcount
