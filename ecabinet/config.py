@@ -62,6 +62,10 @@ def from_environment() -> dict[str, Any]:
         # overflow, 5.3 s with 20 + 0, bench/bench_tally.py on PostgreSQL).
         "DATABASE_POOL_SIZE": int(os.environ.get("DATABASE_POOL_SIZE", "20")),
         "DATABASE_MAX_OVERFLOW": int(os.environ.get("DATABASE_MAX_OVERFLOW", "0")),
+        # Sockets connecting or joining a meeting at once, per instance (0: three quarters of the pool),
+        # and how long one waits for its turn before it is told to try again (ecabinet/core/admission.py).
+        "LIVE_ADMISSION_SLOTS": int(os.environ.get("LIVE_ADMISSION_SLOTS", "0")),
+        "LIVE_ADMISSION_WAIT": float(os.environ.get("LIVE_ADMISSION_WAIT", "30")),
         "REDIS_URL": redis_url,
         # The Redis pub/sub channel of the Socket.IO message queue. Pub/sub ignores the database number,
         # so two deployments (or test runs) on one Redis server need different channels.

@@ -105,7 +105,8 @@ EVENT_RATES: dict[str, str] = {}
 
 
 def guarded_event(name: str, rule: Rule, namespace: str = "/", schema: type[Payload] | None = None,
-                  rate: str = "chatty") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+                  rate: str = "chatty", gate: Callable[[], Any] | None = None,
+                  ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a Socket.IO handler behind its rule.
 
     The handler receives ``(user, data)``. A refused rule is answered with an error acknowledgement;
@@ -120,10 +121,13 @@ def guarded_event(name: str, rule: Rule, namespace: str = "/", schema: type[Payl
     (``ecabinet.core.ratelimit``); over the limit it is answered ``{"ok": false, "error": "rate_limited",
     "retry_after": seconds}`` before the session, the payload or the rule are looked at. An event that
     declares no class is held to the strictest one.
+
+    With a ``gate`` (``ecabinet.core.admission``), the event then waits for a place at it before it
+    touches the database; none within the gate's wait is answered as "unavailable" (tried again).
     """
     from flask_socketio import disconnect
 
-    from ecabinet.core import ratelimit
+    from ecabinet.core import admission, ratelimit
     from ecabinet.core.errors import database_unavailable, unavailable_answer
     from ecabinet.extensions import db, socketio
 
@@ -133,7 +137,15 @@ def guarded_event(name: str, rule: Rule, namespace: str = "/", schema: type[Payl
             # No argument, or several, is not one payload object: the schema answers it as invalid.
             data = args[0] if len(args) == 1 else (list(args) or None)
             try:
-                return decided(data)
+                refusal = over_the_limit()
+                if refusal is not None:
+                    return refusal
+                if gate is None:
+                    return decided(data)
+                with gate().admitted():
+                    return decided(data)
+            except admission.Busy:
+                return admission.busy_answer()
             except Exception as exc:
                 # The database is down or restarting: say so at once rather than leave the tablet waiting.
                 if not database_unavailable(exc):
@@ -142,17 +154,24 @@ def guarded_event(name: str, rule: Rule, namespace: str = "/", schema: type[Payl
                     db.session.remove()
                 return unavailable_answer()
 
+        def over_the_limit() -> Any:
+            from flask import request
+
+            # Before any database access (and before the gate): the user behind the socket is known from
+            # its handshake.
+            limits = ratelimit.limiter()
+            wait = limits.take(request.sid, rate)
+            if wait is None:
+                return None
+            if limits.refused_in_a_row(request.sid) >= ratelimit.DISCONNECT_AFTER_REFUSALS:
+                # Closed without a database access; the disconnect handler forgets the socket's buckets.
+                disconnect()
+            return ratelimit.refused(wait)
+
         def decided(data: Any) -> Any:
             from flask import request
 
-            # Before any database access: the user behind the socket is known from its handshake.
             limits = ratelimit.limiter()
-            wait = limits.take(request.sid, rate)
-            if wait is not None:
-                if limits.refused_in_a_row(request.sid) >= ratelimit.DISCONNECT_AFTER_REFUSALS:
-                    # Closed without a database access; the disconnect handler forgets the socket's buckets.
-                    disconnect()
-                return ratelimit.refused(wait)
             user = socket_user(request.sid)
             if user is None:
                 disconnect()

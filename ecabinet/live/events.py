@@ -14,6 +14,7 @@ from ecabinet.accounts.auth import current_session, forget_socket, socket_checke
 from ecabinet.accounts.models import Role
 from ecabinet.core import ratelimit, uow
 from ecabinet.core.actor import current_actor
+from ecabinet.core.admission import Busy, busy_answer, room_gate
 from ecabinet.core.errors import DomainError, database_unavailable, unavailable_answer
 from ecabinet.core.policy import guarded_event
 from ecabinet.core.security import origin_allowed
@@ -36,16 +37,22 @@ def on_connect(auth=None):  # noqa: ANN001
                           current_app.config["SOCKETIO_ALLOWED_ORIGINS"]):
         _refuse("origin_not_allowed")
     try:
-        row = current_session()
-        if not current_user.is_authenticated or row is None:
-            _refuse("not_signed_in")
-        # Read before the commit, which expires the rows: reading them after it cost two more statements
-        # per connection (a tenth of the worker's time while 2,000 tablets joined on PostgreSQL).
-        user_id, session_id = current_user.id, row.id
-        service.register_connection(request.sid, user_id, session_id)
-        uow.commit()  # the connect handler is a boundary
+        # After an instance dies its tablets all come back at once: they queue at the gate, not in the
+        # database pool (ecabinet/core/admission.py).
+        with room_gate().admitted():
+            row = current_session()
+            if not current_user.is_authenticated or row is None:
+                _refuse("not_signed_in")
+            # Read before the commit, which expires the rows: reading them after it cost two more
+            # statements per connection (a tenth of the worker's time while 2,000 tablets joined on
+            # PostgreSQL).
+            user_id, session_id = current_user.id, row.id
+            service.register_connection(request.sid, user_id, session_id)
+            uow.commit()  # the connect handler is a boundary
         socket_checked(request.sid, user_id, session_id)
         ratelimit.limiter().bind(request.sid, user_id)  # the user's bucket, without a lookup per event
+    except Busy as exc:
+        raise SocketRefused("unavailable", busy_answer()) from exc
     except Exception as exc:
         if not database_unavailable(exc):
             raise
@@ -93,7 +100,7 @@ def _run(data: Any, action: Callable[[Meeting], Any]) -> dict[str, Any]:
     return answer
 
 
-@guarded_event("join", policy.can_join, schema=schemas.Join, rate="read")
+@guarded_event("join", policy.can_join, schema=schemas.Join, rate="read", gate=room_gate)
 def on_join(user, data):  # noqa: ANN001
     """Enter a meeting's room; ``last_seq`` (or null) says what the client has already applied."""
     meeting = service.get_meeting_or_none(data["meeting_id"])

@@ -248,3 +248,15 @@ export function joinRetryDelay(failures, answer, random) {
   }
   return jittered;
 }
+
+/**
+ * How long to wait before connecting again after the server refused the connection, in milliseconds,
+ * or null when trying again cannot help (the sign-in has ended, or the page's origin is not allowed).
+ * socket.io-client retries on its own after a network failure, but not after a refusal: without this a
+ * tablet refused once (a busy or restarting server answers "unavailable") would stay offline until
+ * the page is reloaded. `failures` counts the refusals in a row; `reason` is the refusal's message.
+ */
+export function connectRetryDelay(failures, reason, random) {
+  if (reason === "not_signed_in" || reason === "origin_not_allowed") { return null; }
+  return joinRetryDelay(failures, { error: "unavailable" }, random);
+}

@@ -19,7 +19,7 @@
   var itemUrl = root.dataset.itemUrl;
   var state = null, following = true, shownItemId = null, clockOffset = 0, online = false;
   var socket = null, sequence = null, rules = null, Sequence = null, screen = null;
-  var consoleModule = null, chair = null, refusals = null;
+  var consoleModule = null, chair = null, refusals = null, refusedConnects = 0;
   var userName = root.dataset.userName || "";
   // Item id -> the documents on it this reader may open (rendered into the page by the room's view).
   var documents = JSON.parse(document.getElementById("room-documents").textContent || "{}");
@@ -57,9 +57,20 @@
     window.ecabinetLive = { socket: socket, get lastSeq() { return sequence.lastSeq; }, get state() { return state; },
                             get following() { return following; } };
 
-    socket.on("connect", function () { sequence.connected(); });
+    socket.on("connect", function () { refusedConnects = 0; sequence.connected(); });
     socket.on("disconnect", function () { sequence.disconnected(); setOnline(false); });
-    socket.on("connect_error", function () { setOnline(false); });
+    socket.on("connect_error", function (err) {
+      setOnline(false);
+      if (socket.active) { return; }  // a network failure: the client tries again on its own
+      // The server refused the connection: the client gives up unless asked again (live-sequence.js).
+      refusedConnects += 1;
+      var wait = Sequence.connectRetryDelay(refusedConnects, err && err.message);
+      if (wait === null) {
+        $("live-connection").textContent = T.signed_out;
+        return;
+      }
+      setTimeout(function () { if (!socket.connected && !socket.active) { socket.connect(); } }, wait);
+    });
     socket.on("event", function (ev) {
       if (sequence.event(ev) === "applied") {
         render();

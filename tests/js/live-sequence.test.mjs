@@ -2,7 +2,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 
-import { MAX_BUFFER, RoomSequence, isSeq, joinRetryDelay } from "../../static/js/live-sequence.js";
+import { MAX_BUFFER, RoomSequence, connectRetryDelay, isSeq, joinRetryDelay } from "../../static/js/live-sequence.js";
 
 const MEETING = 7;
 
@@ -632,5 +632,23 @@ describe("joinRetryDelay", () => {
       const d = joinRetryDelay(n, undefined, middle);
       assert.ok(Number.isFinite(d) && d >= 500 && d <= 30000, `${String(n)}: ${d}`);
     }
+  });
+});
+
+describe("connectRetryDelay", () => {
+  test("a busy or restarting server's refusal is tried again, backing off with jitter", () => {
+    assert.equal(connectRetryDelay(1, "unavailable", () => 1), 1000);
+    assert.equal(connectRetryDelay(3, "unavailable", () => 0), 2000);
+    assert.equal(connectRetryDelay(9, "unavailable", () => 1), 30000);
+    // A reason the client does not know (a newer server, a proxy's page) is tried again too.
+    for (const reason of [undefined, null, "", "xhr poll error", "server error", 42]) {
+      const d = connectRetryDelay(2, reason);
+      assert.ok(d >= 1000 && d <= 2000, `${String(reason)}: ${d}`);
+    }
+  });
+
+  test("an ended sign-in or a refused origin is not tried again", () => {
+    assert.equal(connectRetryDelay(1, "not_signed_in"), null);
+    assert.equal(connectRetryDelay(1, "origin_not_allowed"), null);
   });
 });
