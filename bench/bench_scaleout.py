@@ -282,6 +282,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--connect-concurrency", type=int, default=50, help="connect + join in flight at once")
     p.add_argument("--drivers", type=int, default=0,
                    help="Node processes holding the tablets (default: one per 1,500 tablets, at most 4)")
+    p.add_argument("--polling-first", action="store_true",
+                   help="tablets start with long-polling and upgrade (default: WebSocket first, as live.js)")
     p.add_argument("--no-worker", action="store_true", help="do not start the job worker")
     p.add_argument("--postgres", default=DEFAULT_POSTGRES, help="PostgreSQL (a fresh schema in it, dropped after)")
     p.add_argument("--redis", default=DEFAULT_REDIS, help="Redis, shared by the instances")
@@ -384,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear ru
             "instances": [{"name": i.name, "masterPid": i.proc.pid, "workerPid": i.worker_pid} for i in cluster.web],
             "haproxyPid": cluster.proxy.proc.pid, "rounds": args.rounds, "interval": args.interval,
             "drivers": args.drivers or min(4, -(-tablets // 1500)),
+            "pollingFirst": args.polling_first,
             "warmupRounds": 1, "roundTimeout": args.round_timeout, "connectConcurrency": args.connect_concurrency,
             "kill": {"failoverRounds": args.failover_rounds, "recoveryTimeout": 60} if args.kill else None,
         }

@@ -4,9 +4,12 @@ The app runs under ``gunicorn -k gevent -w 1`` (bench/live_load.py's server), on
 connection per process) and on PostgreSQL with Redis. For each of two uploads (a generated PDF of one
 page and a million small objects, about 75 MB; a normal document of the corpus, ../shared/pdf-corpus),
 ``/healthz`` is asked every 100 ms over a kept-alive connection and a ``vote.list`` round trip is made
-every 100 ms on a signed-in socket (bench/lean_socket.py), from the moment the upload is sent until it
-is answered. Both need the database. Printed: p50/p99/max of each, against the target p99 ≤ 100 ms,
-and the same for 2 s before any upload (the idle baseline).
+every 100 ms on signed-in sockets (bench/lean_socket.py), from the moment the upload is sent until it
+is answered. The round trips rotate over PROBE_MEMBERS members' sockets: one socket asking ten times a
+second would be refused by the ``read`` rate limit (one a second per socket, ecabinet/core/ratelimit.py)
+after its burst, and the figures would then time refusals. Both need the database. Printed:
+p50/p99/max of each, against the target p99 ≤ 100 ms, and the same for 2 s before any upload (the
+idle baseline).
 
     .venv/bin/python bench/bench_upload_responsiveness.py                 # SQLite, then PostgreSQL + Redis
     .venv/bin/python bench/bench_upload_responsiveness.py --only sqlite --json
@@ -41,6 +44,7 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 TARGET_P99_MS = 100.0
 INTERVAL_S = 0.1
 BASELINE_S = 2.0
+PROBE_MEMBERS = 12  # 10 round trips a second over 12 sockets: each under the `read` limit's steady rate
 FILLER = b"<< /A [1 2 3 << /B 4 >>] /C (x) >>"
 # One browser for every request of a user: sign-in sessions are bound to it ("strong" protection).
 USER_AGENT = "ecabinet-bench/1.0"
@@ -158,18 +162,20 @@ class HealthProbe:
 
 
 class SocketProbe:
-    """A ``vote.list`` round trip every 100 ms on one signed-in socket, on an event loop in its own thread."""
+    """A ``vote.list`` round trip every 100 ms, each on the next of several members' sockets (one user's
+    socket may ask once a second), on an event loop in its own thread."""
 
-    def __init__(self, base_url: str, cookie: str, meeting_id: int) -> None:
-        self.base_url, self.cookie, self.meeting_id = base_url, cookie, meeting_id
+    def __init__(self, base_url: str, cookies: list[str], meeting_id: int) -> None:
+        self.base_url, self.cookies, self.meeting_id = base_url, cookies, meeting_id
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._thread.start()
-        self.sock: Any = None
+        self.socks: list[Any] = []
         self._task: asyncio.Future[Any] | None = None
         self._stop: asyncio.Event | None = None
         self.latencies: list[float] = []
         self.errors = 0
+        self.refusals: dict[str, int] = {}
 
     def _do(self, coro: Any, timeout: float = 120) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
@@ -178,28 +184,37 @@ class SocketProbe:
         sys.path.insert(0, str(BENCH))
         from lean_socket import LeanSocket
 
-        async def connect() -> None:
-            self.sock = LeanSocket()
-            await self.sock.connect(self.base_url, headers={"Origin": self.base_url, "Cookie": self.cookie,
-                                                            "User-Agent": USER_AGENT}, timeout=30)
-            ack = await self.sock.call("vote.list", {"meeting_id": self.meeting_id}, timeout=30)
+        async def connect(cookie: str) -> Any:
+            sock = LeanSocket()
+            await sock.connect(self.base_url, headers={"Origin": self.base_url, "Cookie": cookie,
+                                                       "User-Agent": USER_AGENT}, timeout=30)
+            ack = await sock.call("vote.list", {"meeting_id": self.meeting_id}, timeout=30)
             if not ack.get("ok"):
                 raise RuntimeError(f"vote.list refused: {ack}")
+            return sock
 
-        self._do(connect())
+        async def connect_all() -> None:
+            self.socks = list(await asyncio.gather(*(connect(c) for c in self.cookies)))
+
+        self._do(connect_all())
         return self
 
     async def _run(self) -> None:
         assert self._stop is not None
         next_at = time.perf_counter()
+        turn = 0
         while not self._stop.is_set():
+            sock = self.socks[turn % len(self.socks)]
+            turn += 1
             started = time.perf_counter()
             try:
-                ack = await self.sock.call("vote.list", {"meeting_id": self.meeting_id}, timeout=60)
+                ack = await sock.call("vote.list", {"meeting_id": self.meeting_id}, timeout=60)
                 if ack.get("ok"):
                     self.latencies.append((time.perf_counter() - started) * 1000)
                 else:
                     self.errors += 1
+                    reason = str(ack.get("error"))
+                    self.refusals[reason] = self.refusals.get(reason, 0) + 1
             except Exception:  # noqa: BLE001 - counted: a time-out or a lost socket is the finding
                 self.errors += 1
             next_at += INTERVAL_S
@@ -207,7 +222,7 @@ class SocketProbe:
                 await asyncio.wait_for(self._stop.wait(), max(0.0, next_at - time.perf_counter()))
 
     def start(self) -> SocketProbe:
-        self.latencies, self.errors = [], 0
+        self.latencies, self.errors, self.refusals = [], 0, {}
 
         async def begin() -> None:
             self._stop = asyncio.Event()
@@ -223,11 +238,12 @@ class SocketProbe:
             await self._task
 
         self._do(end())
-        return summary(self.latencies, self.errors)
+        return {**summary(self.latencies, self.errors), "refused": dict(self.refusals)}
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self._do(self.sock.disconnect(), timeout=10)
+        for sock in self.socks:
+            with contextlib.suppress(Exception):
+                self._do(sock.disconnect(), timeout=10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(10)
 
@@ -297,13 +313,13 @@ def run_database(label: str, postgres: str | None, redis: str | None, files: lis
     try:
         log(f"{label}: building the database")
         database.create(env)
-        setup = populate(2)
+        setup = populate(PROBE_MEMBERS)
         server = Server(env, workdir, 1000)
         server.start()
         log(f"{label}: server on {server.url}")
         secretary_cookie, token = sign_in(server.url, "secretary@bench.gov.vn", PASSWORD)
-        member_cookie, _token = sign_in(server.url, setup["members"][0], PASSWORD)
-        sockets = SocketProbe(server.url, member_cookie, setup["meeting_id"]).connect()
+        member_cookies = [sign_in(server.url, email, PASSWORD)[0] for email in setup["members"][:PROBE_MEMBERS]]
+        sockets = SocketProbe(server.url, member_cookies, setup["meeting_id"]).connect()
         url = f"{server.url}/meetings/{setup['meeting_id']}/items/{setup['item_ids'][0]}/documents"
 
         health, socket_stats, _ = measured(server.port, sockets, lambda: time.sleep(BASELINE_S))

@@ -9,7 +9,7 @@
 //   instances         [{ name, masterPid, workerPid }]: HAProxy's server name (the ECSERVER value) and
 //                     the gunicorn processes behind it, for CPU time and memory from /proc and for --kill
 //   haproxyPid        the proxy's pid (its CPU time)
-//   rounds, interval (s), warmupRounds, roundTimeout (s), connectConcurrency, userAgent, clkTck
+//   rounds, interval (s), warmupRounds, roundTimeout (s), connectConcurrency, userAgent, clkTck, pollingFirst
 //   kill              null, or { failoverRounds, recoveryTimeout (s) }: after the measured rounds, SIGKILL
 //                     the instance holding the most tablets that does not hold the plenary's chair, keep
 //                     the chairs acting for failoverRounds rounds, and time the recovery
@@ -19,18 +19,20 @@
 //                     tablet's state to it every 20 ms; times are then wall-clock times
 //                     (performance.timeOrigin + performance.now()), comparable between processes.
 //
-// Each tablet is a browser: socket.io-client with long-polling first and then the upgrade to WebSocket,
-// its Origin, its User-Agent and a cookie jar that it keeps across reconnections (a browser's jar: the
-// session cookie, and HAProxy's ECSERVER cookie, replaced when the proxy moves the tablet to another
-// instance). On every "connect" it joins its meeting with the last event number it applied, as
+// Each tablet is a browser: socket.io-client with live.js's transports (WebSocket first, long-polling
+// when it fails; `pollingFirst` in CONFIG starts with long-polling and then upgrades), its Origin, its
+// User-Agent and a cookie jar that it keeps across reconnections (a browser's jar: the session cookie,
+// and HAProxy's ECSERVER cookie, replaced when the proxy moves the tablet to another instance). On every
+// "connect" it joins its meeting with the last event number it applied, as
 // static/js/live.js does; it applies events in order, ignores duplicates, and on a gap (or a "sync"
 // announcing a later number) joins again with its last number. In every meeting a chair's console moves
 // the current item (chair.set_item) once per round; the chairs' actions are staggered over the round.
 // Each tablet's agenda.current_item is timed from just before its chair's emit.
 import { fork } from "node:child_process";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { Socket as Engine } from "engine.io-client";
+import { Socket as Engine, NodeWebSocket } from "engine.io-client";
 import { io } from "socket.io-client";
+import { connectRetryDelay } from "../../static/js/live-sequence.js";
 import { logger, ms, percentile, procCpuMs as cpuOf, procMib, readConfig, report, sleep, stats, wallMs as now } from "./common.mjs";
 
 const cfg = readConfig();
@@ -108,6 +110,16 @@ class Jar {
     for (const [k, c] of this._cookies) headers.append("cookie", `${k}=${c.value}`);
   }
 }
+
+// In Node the WebSocket transport sends the jar's cookies but does not read the 101 answer's: a browser
+// does (HAProxy's ECSERVER cookie names the instance a redispatched tablet now talks to).
+const createWebSocket = NodeWebSocket.prototype.createSocket;
+NodeWebSocket.prototype.createSocket = function createSocket(uri, protocols, opts) {
+  const sock = createWebSocket.call(this, uri, protocols, opts);
+  const jar = this.socket?._cookieJar;
+  if (jar) sock.on("upgrade", (res) => jar.parseCookies(res.headers["set-cookie"]));
+  return sock;
+};
 
 const engineOpen = Engine.prototype._open;
 Engine.prototype._open = function open() {
@@ -230,7 +242,8 @@ class Tablet {
     const url = cfg.url;
     this.socket = io(url, {
       forceNew: true, // one engine.io connection per tablet, as one browser tab
-      transports: ["polling", "websocket"], // long-polling first, then the upgrade
+      // live.js's order: WebSocket first, long-polling where a network refuses it (--polling-first)
+      transports: cfg.pollingFirst ? ["polling", "websocket"] : ["websocket", "polling"],
       withCredentials: true,
       tabletJar: this.jar,
       extraHeaders: { Origin: url, "User-Agent": cfg.userAgent },
@@ -239,9 +252,24 @@ class Tablet {
       timeout: 20000,
       perMessageDeflate: { threshold: 0 }, // a browser offers compression and compresses what it sends
     });
+    this.refused = 0;
     this.socket.on("connect", () => {
+      this.refused = 0;
       this.touch();
       this.join();
+    });
+    // As live.js: a connection the server refused (busy, restarting) is asked again after a pause;
+    // socket.io-client only retries network failures on its own.
+    this.socket.on("connect_error", (err) => {
+      if (this.socket.active) return;
+      this.refused += 1;
+      this.errors.push(`connection refused: ${String(err?.message).slice(0, 120)}`);
+      this.touch();
+      const wait = connectRetryDelay(this.refused, err?.message);
+      if (wait === null) return;
+      setTimeout(() => {
+        if (!this.socket.connected && !this.socket.active) this.socket.connect();
+      }, wait);
     });
     this.socket.io.on("upgrade", () => this.touch());
     this.socket.on("event", (ev) => this.onEvent(ev));
