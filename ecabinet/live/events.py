@@ -28,7 +28,9 @@ def _refuse(reason: str) -> None:
     # Audited in aggregate per address (ecabinet/live/guard.py): anyone can send refused handshakes.
     refused_handshakes(current_app._get_current_object()).refused(request.remote_addr, reason,
                                                                   request.headers.get("Origin"))
-    raise ConnectionRefusedError(reason)
+    # Socket.IO's own error, so the reason reaches the client (a plain exception arrives as "Connection
+    # refused by server", and the tablet cannot tell an ended sign-in from a busy server).
+    raise SocketRefused(reason)
 
 
 @socketio.on("connect")

@@ -52,8 +52,13 @@ def test_signed_in_user_connects(live_server, users):
 
 
 def test_connection_without_login_is_refused_and_audited(live_server, users):
+    client = socketio.Client(reconnection=False, websocket_extra_options={"origin": live_server.url})
+    reasons: list[object] = []
+    client.on("connect_error", reasons.append)
     with pytest.raises(socketio.exceptions.ConnectionError):
-        connect(live_server.url, None)
+        client.connect(live_server.url, transports=["websocket"], wait_timeout=10)
+    # The client is told why (live.js then says to sign in again rather than retry).
+    assert reasons == [{"message": "not_signed_in"}]
     entry = last_audit("security.socket_refused")
     assert entry is not None and "not_signed_in" in entry.details
 
