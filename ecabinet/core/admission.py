@@ -44,7 +44,7 @@ class Gate:
     def __init__(self, size: int, wait: float) -> None:
         self.size, self.wait = size, wait
         self._places = threading.BoundedSemaphore(size)
-        self.waiting = 0  # for the metrics: callers queued at the gate now
+        self.waiting = 0  # callers queued at the gate now (/metrics: ecabinet_live_admission_waiting)
 
     @contextmanager
     def admitted(self) -> Iterator[None]:

@@ -24,6 +24,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
 
+from ecabinet.core.admission import room_gate
 from ecabinet.core.policy import public, user_or_none
 
 # A registry of the app's own: the default one would also collect every other library's metrics, and
@@ -95,6 +96,11 @@ class _Gauges(Collector):
         pool_size = GaugeMetricFamily("ecabinet_db_pool_size", "Connections the pool keeps.", labels=["instance"])
         pool_size.add_metric([INSTANCE], size)
         yield pool_size
+        gate = GaugeMetricFamily("ecabinet_live_admission_waiting",
+                                 "Tablets waiting at the live room's gate to connect or join (a reconnection storm).",
+                                 labels=["instance"])
+        gate.add_metric([INSTANCE], room_gate().waiting)
+        yield gate
         depth = _queue_depth()
         if depth is not None:
             queue = GaugeMetricFamily("ecabinet_job_queue_depth", "Jobs waiting for the job worker.")

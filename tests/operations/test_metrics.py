@@ -22,7 +22,8 @@ def _assert_metrics(response) -> str:
     assert response.mimetype == "text/plain"
     text = response.get_data(as_text=True)
     for name in ("ecabinet_open_sockets", "ecabinet_db_pool_checked_out", "ecabinet_http_requests_total",
-                 "ecabinet_http_request_duration_seconds_bucket", "ecabinet_job_queue_depth"):
+                 "ecabinet_http_request_duration_seconds_bucket", "ecabinet_job_queue_depth",
+                 "ecabinet_live_admission_waiting"):
         assert name in text, name
     return text
 
