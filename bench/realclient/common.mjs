@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { io } from "socket.io-client";
+import { HandshakeJoin } from "../../static/js/live-sequence.js";
 
 /** The JSON file the Python side wrote (its path is the first argument). */
 export function readConfig() {
@@ -82,18 +83,27 @@ export function deflateOffer(offer) {
 }
 
 /** A tablet's socket over the websocket transport (static/js/live.js tries it first), as a browser opens
- * it: its own sign-in cookie and the page's Origin (extraHeaders; Node's ws transport sends them). */
-export function openSocket(url, cookie, { offer = "browser", userAgent = "ecabinet-bench/1.0" } = {}) {
+ * it: its own sign-in cookie and the page's Origin (extraHeaders; Node's ws transport sends them). With a
+ * `meetingId`, its handshake carries the join, as live.js's does (HandshakeJoin; joinMeeting takes the
+ * answer); a server that does not answer it (the bare baseline) gets the join event instead. */
+export function openSocket(url, cookie, { offer = "browser", userAgent = "ecabinet-bench/1.0", meetingId = null } = {}) {
   const headers = { Origin: url, "User-Agent": userAgent };
   if (cookie) headers.Cookie = cookie;
-  return io(url, {
+  const handshake = meetingId === null ? null : new HandshakeJoin(meetingId);
+  const socket = io(url, {
     forceNew: true, // one engine.io connection per tablet: io() would otherwise share one Manager per URL
     transports: ["websocket"],
     reconnection: false, // a dropped tablet is counted, not silently reconnected
     timeout: 60000,
     extraHeaders: headers,
     perMessageDeflate: deflateOffer(offer),
+    ...(handshake ? { auth: (send) => send(handshake.auth(null)) } : {}),
   });
+  if (handshake) {
+    socket.on("joined", (message) => handshake.answered(message));
+    socket.handshakeJoin = handshake;
+  }
+  return socket;
 }
 
 /** Resolves on "connect", rejects on "connect_error". */
@@ -104,10 +114,12 @@ export function connected(socket) {
   });
 }
 
-/** What static/js/live.js does on "connect": "join" with last_seq null (its answer carries the ballots
- * list as well). Returns the join's answer; throws when it is refused. */
+/** What static/js/live.js does on "connect": the answer to the join its handshake carried, or else
+ * "join" with last_seq null (its answer carries the ballots list as well). Returns the join's answer;
+ * throws when it is refused. */
 export async function joinMeeting(socket, meetingId) {
-  const ack = await socket.timeout(120000).emitWithAck("join", { meeting_id: meetingId, last_seq: null });
+  const early = socket.handshakeJoin?.take(null) ?? null;
+  const ack = early ?? await socket.timeout(120000).emitWithAck("join", { meeting_id: meetingId, last_seq: null });
   if (!ack?.ok) throw new Error(`join refused: ${JSON.stringify(ack).slice(0, 200)}`);
   if (!Array.isArray(ack.ballots)) throw new Error("the join's answer has no ballots list");
   return ack;

@@ -32,7 +32,7 @@ import { fork } from "node:child_process";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Socket as Engine, NodeWebSocket } from "engine.io-client";
 import { io } from "socket.io-client";
-import { connectRetryDelay } from "../../static/js/live-sequence.js";
+import { HandshakeJoin, retryRefusedConnections } from "../../static/js/live-sequence.js";
 import { logger, ms, percentile, procCpuMs as cpuOf, procMib, readConfig, report, sleep, stats, wallMs as now } from "./common.mjs";
 
 const cfg = readConfig();
@@ -240,6 +240,9 @@ class Tablet {
 
   start() {
     const url = cfg.url;
+    // As live.js: each connection's handshake carries the join, from the last number applied.
+    this.handshake = new HandshakeJoin(this.room.id);
+    this.online = false;
     this.socket = io(url, {
       forceNew: true, // one engine.io connection per tablet, as one browser tab
       // live.js's order: WebSocket first, long-polling where a network refuses it (--polling-first)
@@ -251,25 +254,19 @@ class Tablet {
       reconnection: true, reconnectionDelay: 1000, reconnectionDelayMax: 5000, randomizationFactor: 0.5,
       timeout: 20000,
       perMessageDeflate: { threshold: 0 }, // a browser offers compression and compresses what it sends
+      auth: (send) => send(this.handshake.auth(this.lastSeq)),
     });
-    this.refused = 0;
+    this.socket.on("joined", (message) => this.handshake.answered(message));
     this.socket.on("connect", () => {
-      this.refused = 0;
+      this.online = true;
       this.touch();
       this.join();
     });
     // As live.js: a connection the server refused (busy, restarting) is asked again after a pause;
     // socket.io-client only retries network failures on its own.
-    this.socket.on("connect_error", (err) => {
-      if (this.socket.active) return;
-      this.refused += 1;
-      this.errors.push(`connection refused: ${String(err?.message).slice(0, 120)}`);
+    retryRefusedConnections(this.socket, (wait, reason) => {
+      this.errors.push(`connection refused: ${String(reason).slice(0, 120)}`);
       this.touch();
-      const wait = connectRetryDelay(this.refused, err?.message);
-      if (wait === null) return;
-      setTimeout(() => {
-        if (!this.socket.connected && !this.socket.active) this.socket.connect();
-      }, wait);
     });
     this.socket.io.on("upgrade", () => this.touch());
     this.socket.on("event", (ev) => this.onEvent(ev));
@@ -277,6 +274,7 @@ class Tablet {
       if (s?.meeting_id === this.room.id && this.lastSeq !== null && s.seq > this.lastSeq) this.requestJoin();
     });
     this.socket.on("disconnect", (reason) => {
+      this.online = false;
       this.drops += 1;
       this.lastDrop = { reason, at: now() };
       this.touch();
@@ -298,7 +296,8 @@ class Tablet {
     }
     this.joining = true;
     try {
-      const ack = await this.socket.timeout(60000).emitWithAck("join", { meeting_id: this.room.id, last_seq: this.lastSeq });
+      const ack = this.handshake.take(this.lastSeq)
+        ?? await this.socket.timeout(60000).emitWithAck("join", { meeting_id: this.room.id, last_seq: this.lastSeq });
       if (!ack?.ok) throw new Error(`join refused: ${JSON.stringify(ack).slice(0, 160)}`);
       if (ack.snapshot) {
         if (this.lastSeq !== null) this.snapshotsAfterFirst += 1;
@@ -330,8 +329,9 @@ class Tablet {
 
   onEvent(ev) {
     if (!ev || typeof ev.seq !== "number") return;
-    if (this.lastSeq === null || this.joining) {
-      // Before (or during) a join's answer: kept until it says where the tablet stands.
+    if (this.lastSeq === null || this.joining || !this.online) {
+      // Before (or during) a join's answer, or before the connection is confirmed (events the room sent
+      // once the handshake's join put the tablet in it): kept until the answer says where it stands.
       this.pending.set(ev.seq, ev);
       if (this.lastSeq !== null) this.drain();
       return;

@@ -102,6 +102,15 @@ EVENT_RULES: dict[str, Rule] = {}
 EVENT_SCHEMAS: dict[str, type[Payload]] = {}
 # Event name -> its class of rate limit (``ecabinet.core.ratelimit.RATES``).
 EVENT_RATES: dict[str, str] = {}
+# Event name -> the event's decision for a user already known (``run_event``).
+_DECISIONS: dict[str, Callable[[Any, Any], Any]] = {}
+
+
+def run_event(name: str, user: Any, data: Any) -> Any:
+    """Decide and run a guarded event for a socket whose user is already known, exactly as the event
+    itself is decided: its rate token, its schema, its rule, then its handler. The connect handler runs
+    the join a tablet carries in its handshake this way (ecabinet/live/events.py). The caller commits."""
+    return _DECISIONS[name](user, data)
 
 
 def guarded_event(name: str, rule: Rule, namespace: str = "/", schema: type[Payload] | None = None,
@@ -178,6 +187,12 @@ def guarded_event(name: str, rule: Rule, namespace: str = "/", schema: type[Payl
                 return {"ok": False, "error": "not_signed_in"}
             if limits.user_of(request.sid) is None:
                 limits.bind(request.sid, user.id)  # a socket that did not come through the connect handler
+            answer = judged(user, data)
+            # The boundary: a handler that must answer with the committed state commits itself first.
+            uow.commit()
+            return answer
+
+        def judged(user: Any, data: Any) -> Any:
             if schema is not None:
                 try:
                     data = validate(schema, data).given()
@@ -192,13 +207,11 @@ def guarded_event(name: str, rule: Rule, namespace: str = "/", schema: type[Payl
             if not allowed:
                 log.info("event %s refused: forbidden", name, extra={"user_id": user.id})
                 return {"ok": False, "error": "forbidden"}
-            answer = handler(user, data)
-            # The boundary: a handler that must answer with the committed state commits itself first.
-            uow.commit()
-            return answer
+            return handler(user, data)
 
         setattr(wrapper, POLICY_ATTR, rule)
         EVENT_RULES[name] = rule
+        _DECISIONS[name] = lambda user, data: over_the_limit() or judged(user, data)
         if rate not in ratelimit.RATES:
             raise ValueError(f"{name}: unknown rate class {rate!r}")
         EVENT_RATES[name] = rate

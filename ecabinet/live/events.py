@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError as SocketRefused
-from flask_socketio import join_room, leave_room
+from flask_socketio import emit, join_room, leave_room
 
 from ecabinet.accounts.auth import current_session, forget_socket, socket_checked
 from ecabinet.accounts.models import Role
@@ -16,7 +16,7 @@ from ecabinet.core import ratelimit, uow
 from ecabinet.core.actor import current_actor
 from ecabinet.core.admission import Busy, busy_answer, room_gate
 from ecabinet.core.errors import DomainError, database_unavailable, unavailable_answer
-from ecabinet.core.policy import guarded_event
+from ecabinet.core.policy import guarded_event, run_event
 from ecabinet.core.security import origin_allowed
 from ecabinet.extensions import socketio
 from ecabinet.live import policy, presence, schemas, service
@@ -38,6 +38,10 @@ def on_connect(auth=None):  # noqa: ANN001
     if not origin_allowed(request.headers.get("Origin"), request.host_url,
                           current_app.config["SOCKETIO_ALLOWED_ORIGINS"]):
         _refuse("origin_not_allowed")
+    # A tablet carries its join in the handshake (static/js/live.js): back in its room after one round
+    # trip, one pass of the gate and one commit instead of two of each. That is what an instance's
+    # failover costs its survivors per tablet, about 1,000 tablets each at once.
+    join = auth.get("join") if isinstance(auth, dict) else None
     try:
         # After an instance dies its tablets all come back at once: they queue at the gate, not in the
         # database pool (ecabinet/core/admission.py).
@@ -50,18 +54,38 @@ def on_connect(auth=None):  # noqa: ANN001
             # PostgreSQL).
             user_id, session_id = current_user.id, row.id
             service.register_connection(request.sid, user_id, session_id)
-            uow.commit()  # the connect handler is a boundary
+            ratelimit.limiter().bind(request.sid, user_id)  # the user's bucket, without a lookup per event
+            # Decided as the join event is (its rate, schema and rule), in the connection's transaction.
+            joined = run_event("join", current_user._get_current_object(), join) if join is not None else None
+            if not uow.commit():  # the connect handler is a boundary
+                joined = {"ok": False, "error": "refused"} if joined is not None else None
         socket_checked(request.sid, user_id, session_id)
-        ratelimit.limiter().bind(request.sid, user_id)  # the user's bucket, without a lookup per event
+    except SocketRefused:
+        ratelimit.limiter().forget(request.sid)
+        raise
     except Busy as exc:
+        ratelimit.limiter().forget(request.sid)
         raise SocketRefused("unavailable", busy_answer()) from exc
     except Exception as exc:
+        ratelimit.limiter().forget(request.sid)
         if not database_unavailable(exc):
             raise
         # The client shows the message and tries again (its reconnection backs off on its own).
         raise SocketRefused("unavailable", unavailable_answer()) from exc
     presence.start(current_app._get_current_object())
+    if joined is not None:
+        # Sent before Socket.IO confirms the connection: the client keeps it until then and hands it over
+        # before its "connect" (socket.io-client's receive buffer). Straight to this socket, never through
+        # the message queue, which could deliver it after the confirmation.
+        emit("joined", {"attempt": _attempt(auth), "answer": joined}, ignore_queue=True)
     return True
+
+
+def _attempt(auth: dict) -> int | None:
+    """The client's number for this connection attempt, echoed so it matches the answer to its attempt."""
+    value = auth.get("attempt")
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 2**53 - 1
+    return value if ok else None
 
 
 @socketio.on("disconnect")

@@ -1,7 +1,7 @@
 // The room screen: asks /display/state when the room's socket says something changed (and on its own
 // while a vote is open), and shows it. It sends nothing; its token is an HttpOnly cookie.
 import { elapsed, fill, itemLines, needsFetch, participation, pollDelay, statusKey } from "./display-view.js";
-import { connectRetryDelay } from "./live-sequence.js";
+import { retryRefusedConnections } from "./live-sequence.js";
 
 const body = document.body;
 const data = body.dataset;
@@ -113,18 +113,12 @@ function offline(shown) {
 
 if (typeof window.io === "function") {
   const socket = window.io("/display", { transports: ["websocket", "polling"] });
-  let refused = 0;
-  socket.on("connect", () => { refused = 0; offline(false); ask(); }); // a reconnection resyncs from the whole state
+  socket.on("connect", () => { offline(false); ask(); }); // a reconnection resyncs from the whole state
   socket.on("disconnect", () => offline(true));
-  socket.on("connect_error", (err) => {
-    offline(true);
-    if (socket.active) return; // a network failure: the client tries again on its own
-    // Refused by the server (busy, restarting): the client would not try again; the screen keeps
-    // polling meanwhile (pollDelay).
-    refused += 1;
-    const wait = connectRetryDelay(refused, err?.message);
-    if (wait !== null) setTimeout(() => { if (!socket.connected && !socket.active) socket.connect(); }, wait);
-  });
+  socket.on("connect_error", () => offline(true));
+  // Refused by the server (busy, restarting): asked again after a pause, as the room's tablets do; the
+  // screen keeps polling meanwhile (pollDelay).
+  retryRefusedConnections(socket);
   socket.on("changed", (ping) => { if (needsFetch(state?.seq, ping?.seq)) ask(); });
 }
 ask();

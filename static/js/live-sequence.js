@@ -1,7 +1,8 @@
 // The order of a meeting's numbered room events (ecabinet/live/service/numbering.py): each event carries
 // the meeting's next number; a tablet applies them in order, each once, and when it sees a gap it joins
 // again with the last number it applied, so the server sends what it missed or a fresh snapshot
-// (ecabinet/live/service/snapshots.py). No DOM and no socket here: live.js connects the callbacks.
+// (ecabinet/live/service/snapshots.py). No DOM here, and no socket but the ones handed in: live.js connects
+// the callbacks.
 
 /** A number the server can have given: a whole number, not negative, exactly representable. */
 export function isSeq(value) {
@@ -53,10 +54,16 @@ export class RoomSequence {
   /** How many events wait for the join under way. */
   get buffered() { return this._buffer.length; }
 
-  /** The socket (re)connected: join, from the last number applied. */
+  /** The number the next join asks from (null: a snapshot), as a handshake's join carries it. */
+  get joinFrom() { return this._snapshotOwed ? null : this._lastSeq; }
+
+  /**
+   * The socket (re)connected: join, from the last number applied. The events that arrived on this
+   * connection before it was confirmed (the server sends them as soon as the handshake's join put the
+   * tablet in its room) are kept for the join's answer.
+   */
   connected() {
     this._online = true;
-    this._buffer = [];
     this._announced = null;
     return this._request();
   }
@@ -71,12 +78,13 @@ export class RoomSequence {
 
   /**
    * A room event. Returns what was done with it: "applied", "resync" (it asked for a fresh snapshot),
-   * "buffered" (a join is under way), "gap" (a join was asked for), "duplicate", "stale" or "ignored"
-   * (another meeting, no usable number, or not joined yet).
+   * "buffered" (a join is under way, or the connection is not confirmed yet: kept for the join's
+   * answer), "gap" (a join was asked for), "duplicate", "stale" or "ignored" (another meeting, no
+   * usable number, or not joined yet).
    */
   event(ev) {
     if (!this._ours(ev)) { return "ignored"; }
-    if (this._pending !== null) { this._keep(ev); return "buffered"; }
+    if (this._pending !== null || !this._online) { this._keep(ev); return "buffered"; }
     if (this._lastSeq === null) { return "ignored"; }  // no state to apply it to: the next join brings it
     if (ev.seq <= this._lastSeq) { return ev.seq === this._lastSeq ? "duplicate" : "stale"; }
     if (ev.seq !== this._lastSeq + 1) {
@@ -230,6 +238,47 @@ export class RoomSequence {
 }
 
 /**
+ * The join a tablet carries in its connection's handshake (Socket.IO's `auth`). The server decides it as
+ * it decides the join event and answers with a "joined" message before it confirms the connection
+ * (ecabinet/live/events.py), so a reconnecting tablet is back in its room after one round trip, and an
+ * instance taking over the tablets of one that died makes one transaction for each, not two.
+ *
+ * auth(from)         the handshake's auth for a connection attempt that joins from `from` (null: a
+ *                    snapshot); each attempt gets its own number, which the answer echoes
+ * answered(message)  the "joined" message: kept when it answers the latest attempt
+ * take(from)         the sequence's join on "connect": the kept answer when it answers a join from
+ *                    `from`, once; null otherwise, and the join is then sent as an event
+ */
+export class HandshakeJoin {
+  constructor(meetingId) {
+    this.meetingId = meetingId;
+    this._attempt = 0;
+    this._from = null;
+    this._answer = null;
+  }
+
+  auth(from) {
+    this._attempt += 1;
+    this._from = isSeq(from) ? from : null;
+    this._answer = null;
+    return { join: { meeting_id: this.meetingId, last_seq: this._from }, attempt: this._attempt };
+  }
+
+  answered(message) {
+    if (!message || typeof message !== "object" || message.attempt !== this._attempt) { return false; }
+    if (!message.answer || typeof message.answer !== "object") { return false; }
+    this._answer = message.answer;
+    return true;
+  }
+
+  take(from) {
+    const answer = this._answer;
+    this._answer = null;
+    return answer !== null && this._attempt > 0 && from === this._from ? answer : null;
+  }
+}
+
+/**
  * How long to wait before joining again after a failed join, in milliseconds, or null when waiting
  * would not help (a refusal). `failures` counts the failures in a row (1 for the first); `answer` is the
  * server's answer, undefined when there was none (timed out). Doubles from about 1 s up to 30 s, with
@@ -259,4 +308,26 @@ export function joinRetryDelay(failures, answer, random) {
 export function connectRetryDelay(failures, reason, random) {
   if (reason === "not_signed_in" || reason === "origin_not_allowed") { return null; }
   return joinRetryDelay(failures, { error: "unavailable" }, random);
+}
+
+/**
+ * Keep a Socket.IO client asking after the server refused its connection, by connectRetryDelay, until it
+ * gets in or the refusal says waiting cannot help. `onRefused(wait, reason)` hears each refusal (`wait`
+ * null: given up). The live room, the room display and the benchmark's tablets all use it, so they
+ * behave alike; `later` stands for setTimeout in tests.
+ */
+export function retryRefusedConnections(socket, onRefused, later) {
+  let refusals = 0;
+  const wait = later || setTimeout;
+  socket.on("connect", () => { refusals = 0; });
+  socket.on("connect_error", (err) => {
+    if (socket.active) { return; }  // a network failure: the client tries again on its own
+    refusals += 1;
+    const reason = err && err.message;
+    const delay = connectRetryDelay(refusals, reason);
+    if (onRefused) { onRefused(delay, reason); }
+    if (delay !== null) {
+      wait(() => { if (!socket.connected && !socket.active) { socket.connect(); } }, delay);
+    }
+  });
 }

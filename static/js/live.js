@@ -19,7 +19,7 @@
   var itemUrl = root.dataset.itemUrl;
   var state = null, following = true, shownItemId = null, clockOffset = 0, online = false;
   var socket = null, sequence = null, rules = null, Sequence = null, screen = null;
-  var consoleModule = null, chair = null, refusals = null, refusedConnects = 0;
+  var consoleModule = null, chair = null, refusals = null, handshake = null;
   var userName = root.dataset.userName || "";
   // Item id -> the documents on it this reader may open (rendered into the page by the room's view).
   var documents = JSON.parse(document.getElementById("room-documents").textContent || "{}");
@@ -51,25 +51,24 @@
     }
     pageTurns = new screen.PageCoalescer({ send: function (page) { act("presenter.page", { page: page }, "document"); },
                                            interval: PAGE_TURN_INTERVAL });
-    socket = io({ transports: ["websocket", "polling"], reconnectionDelayMax: 5000 });
+    // Each connection's handshake carries the join (live-sequence.js, HandshakeJoin): after a reconnection
+    // the room is back in one round trip, and the server does one transaction for it, not two.
+    handshake = new Sequence.HandshakeJoin(meetingId);
+    socket = io({ transports: ["websocket", "polling"], reconnectionDelayMax: 5000,
+                  auth: function (send) { send(handshake.auth(sequence ? sequence.joinFrom : null)); } });
     sequence = new Sequence.RoomSequence({ meetingId: meetingId, join: join, applySnapshot: applySnapshot,
                                            applyEvent: applyEvent });
     window.ecabinetLive = { socket: socket, get lastSeq() { return sequence.lastSeq; }, get state() { return state; },
                             get following() { return following; } };
 
-    socket.on("connect", function () { refusedConnects = 0; sequence.connected(); });
+    // Before "connect": the answer to the handshake's join (the sequence's join on "connect" takes it).
+    socket.on("joined", function (message) { handshake.answered(message); });
+    socket.on("connect", function () { sequence.connected(); });
     socket.on("disconnect", function () { sequence.disconnected(); setOnline(false); });
-    socket.on("connect_error", function (err) {
-      setOnline(false);
-      if (socket.active) { return; }  // a network failure: the client tries again on its own
-      // The server refused the connection: the client gives up unless asked again (live-sequence.js).
-      refusedConnects += 1;
-      var wait = Sequence.connectRetryDelay(refusedConnects, err && err.message);
-      if (wait === null) {
-        $("live-connection").textContent = T.signed_out;
-        return;
-      }
-      setTimeout(function () { if (!socket.connected && !socket.active) { socket.connect(); } }, wait);
+    socket.on("connect_error", function () { setOnline(false); });
+    // A refused connection is asked again after a pause (socket.io-client gives up), unless the sign-in ended.
+    Sequence.retryRefusedConnections(socket, function (wait) {
+      if (wait === null) { $("live-connection").textContent = T.signed_out; }
     });
     socket.on("event", function (ev) {
       if (sequence.event(ev) === "applied") {
@@ -107,32 +106,39 @@
     measure();  // the banner above the layout came or went
   }
 
-  // One join at a time (live-sequence.js); its answer is matched to it by `ticket`.
+  // One join at a time (live-sequence.js); its answer is matched to it by `ticket`. On "connect" the
+  // handshake has usually brought the answer already.
   function join(fromSeq, ticket) {
+    var early = handshake.take(fromSeq);
+    if (early) { joinAnswered(ticket, early); return; }
     socket.timeout(JOIN_TIMEOUT).emit("join", { meeting_id: meetingId, last_seq: fromSeq }, function (err, ack) {
-      if (err || !ack || !ack.ok) {
-        if (sequence.joinFailed(ticket)) {
-          if (ack) { showError(ack.message || ack.error, "page"); }
-          retryLater(ack);
-        }
-        return;
-      }
-      if (Array.isArray(ack.media)) { mediaPeople = ack.media; }
-      var result = sequence.joined(ticket, ack);
-      if (result === "failed") { retryLater(); return; }  // an answer without a snapshot or events
-      if (result !== "applied") { return; }
-      render();
-      setOnline(true);
-      // The ballots list comes with the join's answer (a server before it did not send it: ask then).
-      var tallies = Array.isArray(ack.tallies) ? ack.tallies : [];
-      if (Array.isArray(ack.ballots)) {
-        setBallots(ack.ballots, tallies);
-      } else {
-        tallies.forEach(function (t) { rules.applyTally(ballots, t, meetingId); });
-        loadBallots();
-      }
-      if (chair) { chair.refreshSoon(); }
+      joinAnswered(ticket, err ? null : ack);
     });
+  }
+
+  function joinAnswered(ticket, ack) {
+    if (!ack || !ack.ok) {
+      if (sequence.joinFailed(ticket)) {
+        if (ack) { showError(ack.message || ack.error, "page"); }
+        retryLater(ack);
+      }
+      return;
+    }
+    if (Array.isArray(ack.media)) { mediaPeople = ack.media; }
+    var result = sequence.joined(ticket, ack);
+    if (result === "failed") { retryLater(); return; }  // an answer without a snapshot or events
+    if (result !== "applied") { return; }
+    render();
+    setOnline(true);
+    // The ballots list comes with the join's answer (a server before it did not send it: ask then).
+    var tallies = Array.isArray(ack.tallies) ? ack.tallies : [];
+    if (Array.isArray(ack.ballots)) {
+      setBallots(ack.ballots, tallies);
+    } else {
+      tallies.forEach(function (t) { rules.applyTally(ballots, t, meetingId); });
+      loadBallots();
+    }
+    if (chair) { chair.refreshSoon(); }
   }
 
   // A join that failed for a passing reason (the database restarting, the rate limit, no answer) is tried

@@ -2,7 +2,9 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 
-import { MAX_BUFFER, RoomSequence, connectRetryDelay, isSeq, joinRetryDelay } from "../../static/js/live-sequence.js";
+import {
+  HandshakeJoin, MAX_BUFFER, RoomSequence, connectRetryDelay, isSeq, joinRetryDelay, retryRefusedConnections,
+} from "../../static/js/live-sequence.js";
 
 const MEETING = 7;
 
@@ -52,12 +54,15 @@ describe("joining", () => {
     assert.equal(r.sequence.joining, false);
   });
 
-  test("nothing is joined before the socket connects", () => {
+  test("nothing is joined before the socket connects; events that come first wait for the join", () => {
     const r = room();
-    assert.equal(r.sequence.event(event(1)), "ignored");
+    assert.equal(r.sequence.event(event(3)), "buffered");
     assert.equal(r.sequence.sync({ meeting_id: MEETING, seq: 3 }), "ignored");
     assert.equal(r.sequence.retry(), false);
     assert.equal(r.joins.length, 0);
+    r.sequence.connected();
+    r.answer({ snapshot: snapshot(2) });
+    assert.deepEqual(r.applied, [3]);
   });
 
   test("events arriving before the first snapshot are applied after it", () => {
@@ -464,7 +469,7 @@ describe("reconnecting", () => {
   test("no join is sent while disconnected; a gap then waits for the reconnection", () => {
     const r = joinedAt(10);
     r.sequence.disconnected();
-    assert.equal(r.sequence.event(event(13)), "gap");
+    assert.equal(r.sequence.event(event(13)), "buffered");
     assert.equal(r.sequence.sync({ meeting_id: MEETING, seq: 20 }), "behind");
     assert.equal(r.joins.length, 1);
     assert.equal(r.sequence.joining, false);
@@ -499,6 +504,99 @@ describe("reconnecting", () => {
     assert.equal(r.lastJoin().from, null);
     r.answer({ snapshot: snapshot(2) });
     assert.deepEqual(r.applied, [3]);
+  });
+});
+
+describe("joining in the handshake", () => {
+  // What live.js does: the handshake carries the join the sequence would send; the server's "joined"
+  // message arrives before "connect", and the sequence's join on "connect" takes it.
+  function tablet(r, handshake) {
+    r.sequence._join = (from, ticket) => {
+      r.joins.push({ from, ticket });
+      const early = handshake.take(from);
+      if (early) { r.sequence.joined(ticket, early); }
+    };
+  }
+
+  test("a reconnection is answered by the handshake: no join is sent as an event", () => {
+    const r = joinedAt(10);
+    const handshake = new HandshakeJoin(MEETING);
+    tablet(r, handshake);
+    r.sequence.disconnected();
+    const auth = handshake.auth(r.sequence.joinFrom);
+    assert.deepEqual(auth, { join: { meeting_id: MEETING, last_seq: 10 }, attempt: 1 });
+    // Before "connect": the answer, and room events broadcast once the server put the tablet in the room.
+    assert.equal(handshake.answered({ attempt: 1, answer: { ok: true, events: [event(11), event(12)] } }), true);
+    assert.equal(r.sequence.event(event(12)), "buffered");
+    assert.equal(r.sequence.event(event(13)), "buffered");
+    r.sequence.connected();
+    assert.deepEqual(r.applied, [11, 12, 13]);
+    assert.equal(r.sequence.joining, false);
+    assert.equal(r.sequence.event(event(14)), "applied");
+  });
+
+  test("the first connection asks for a snapshot in its handshake", () => {
+    const r = room();
+    const handshake = new HandshakeJoin(MEETING);
+    tablet(r, handshake);
+    assert.deepEqual(handshake.auth(r.sequence.joinFrom).join, { meeting_id: MEETING, last_seq: null });
+    handshake.answered({ attempt: 1, answer: { ok: true, snapshot: snapshot(5) } });
+    r.sequence.event(event(6));
+    r.sequence.connected();
+    assert.deepEqual(r.snapshots, [5]);
+    assert.deepEqual(r.applied, [6]);
+  });
+
+  test("an owed snapshot is asked for in the handshake too", () => {
+    const r = joinedAt(10);
+    r.sequence.event(event(11, { resync: true }));
+    r.sequence.disconnected();
+    assert.equal(r.sequence.joinFrom, null);
+    assert.equal(new HandshakeJoin(MEETING).auth(r.sequence.joinFrom).join.last_seq, null);
+  });
+
+  test("an answer to an earlier attempt, or to another number, is not taken: the join is sent", () => {
+    const handshake = new HandshakeJoin(MEETING);
+    handshake.auth(10);
+    handshake.auth(10);
+    assert.equal(handshake.answered({ attempt: 1, answer: { ok: true, events: [] } }), false);
+    assert.equal(handshake.take(10), null);
+    handshake.answered({ attempt: 2, answer: { ok: true, events: [] } });
+    assert.equal(handshake.take(11), null);
+    handshake.answered({ attempt: 2, answer: { ok: true, events: [] } });
+    assert.deepEqual(handshake.take(10), { ok: true, events: [] });
+    assert.equal(handshake.take(10), null);  // once
+  });
+
+  test("a server that does not answer in the handshake: the join is sent as before", () => {
+    const r = joinedAt(10);
+    const handshake = new HandshakeJoin(MEETING);
+    tablet(r, handshake);
+    r.sequence.disconnected();
+    handshake.auth(r.sequence.joinFrom);
+    r.sequence.connected();
+    assert.equal(r.sequence.joining, true);
+    assert.equal(r.lastJoin().from, 10);
+    r.answer({ events: [event(11)] });
+    assert.deepEqual(r.applied, [11]);
+  });
+
+  test("a refusal in the handshake is handed over like a refused join", () => {
+    const handshake = new HandshakeJoin(MEETING);
+    handshake.auth(null);
+    handshake.answered({ attempt: 1, answer: { ok: false, error: "not_found" } });
+    assert.deepEqual(handshake.take(null), { ok: false, error: "not_found" });
+  });
+
+  test("odd messages are ignored without throwing", () => {
+    const handshake = new HandshakeJoin(MEETING);
+    assert.equal(handshake.take(null), null);  // no attempt yet
+    handshake.auth(Number.NaN);
+    for (const odd of [null, undefined, 3, "joined", [], {}, { attempt: "1" }, { attempt: 1 },
+      { attempt: 1, answer: null }, { attempt: 1, answer: "ok" }]) {
+      assert.equal(handshake.answered(odd), false);
+    }
+    assert.equal(handshake.take(null), null);
   });
 });
 
@@ -650,5 +748,61 @@ describe("connectRetryDelay", () => {
   test("an ended sign-in or a refused origin is not tried again", () => {
     assert.equal(connectRetryDelay(1, "not_signed_in"), null);
     assert.equal(connectRetryDelay(1, "origin_not_allowed"), null);
+  });
+});
+
+describe("retryRefusedConnections", () => {
+  // A socket.io-client socket as far as the helper sees it: its events, whether it is active or connected.
+  function fakeSocket() {
+    const handlers = {};
+    return {
+      active: false, connected: false, connects: 0,
+      on(name, fn) { (handlers[name] = handlers[name] || []).push(fn); },
+      fire(name, arg) { (handlers[name] || []).forEach((fn) => fn(arg)); },
+      connect() { this.connects += 1; },
+    };
+  }
+
+  test("a refused connection is asked again after the delay, longer each time, and reset once in", () => {
+    const socket = fakeSocket();
+    const timers = [];
+    const heard = [];
+    retryRefusedConnections(socket, (wait, reason) => heard.push([wait, reason]), (fn, ms) => timers.push({ fn, ms }));
+    socket.fire("connect_error", new Error("unavailable"));
+    socket.fire("connect_error", new Error("unavailable"));
+    assert.equal(timers.length, 2);
+    assert.ok(timers[0].ms >= 500 && timers[0].ms <= 1000 && timers[1].ms >= 1000 && timers[1].ms <= 2000);
+    timers[0].fn();
+    assert.equal(socket.connects, 1);
+    assert.deepEqual(heard.map((h) => h[1]), ["unavailable", "unavailable"]);
+    socket.fire("connect");
+    socket.fire("connect_error", new Error("unavailable"));
+    assert.ok(timers[2].ms <= 1000);  // counted from one again
+  });
+
+  test("a network failure is left to the client; a connection made meanwhile is not asked again", () => {
+    const socket = fakeSocket();
+    const timers = [];
+    retryRefusedConnections(socket, null, (fn, ms) => timers.push({ fn, ms }));
+    socket.active = true;
+    socket.fire("connect_error", new Error("websocket error"));
+    assert.equal(timers.length, 0);
+    socket.active = false;
+    socket.fire("connect_error", new Error("unavailable"));
+    socket.connected = true;
+    timers[0].fn();
+    assert.equal(socket.connects, 0);
+  });
+
+  test("an ended sign-in gives up and says so; an error without a message is tried again", () => {
+    const socket = fakeSocket();
+    const timers = [];
+    const heard = [];
+    retryRefusedConnections(socket, (wait) => heard.push(wait), (fn, ms) => timers.push({ fn, ms }));
+    socket.fire("connect_error", new Error("not_signed_in"));
+    assert.deepEqual(heard, [null]);
+    assert.equal(timers.length, 0);
+    socket.fire("connect_error", undefined);
+    assert.equal(timers.length, 1);
   });
 });
