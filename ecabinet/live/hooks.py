@@ -3,8 +3,9 @@
 - ``event_payloads``: keyed by an event type prefix (``"ballot."``), ``fn(change, meeting) -> dict``
   builds the payload of a numbered meeting event of that type (``change`` is a
   :class:`~ecabinet.core.domain_events.MeetingChange`).
-- ``catch_up_sections``: keyed by section name (``"tallies"``), ``fn(user, meeting) -> object`` adds that
-  section to what a (re)joining tablet receives.
+- ``catch_up_sections``: keyed by domain (``"voting"``), ``fn(user, meeting) -> {section name: object}``
+  adds those sections (``"tallies"``, ``"ballots"``) to what a (re)joining tablet receives; a domain
+  builds all of its sections from one read (each statement is a round trip on every join).
 - ``room_documents`` (key ``"documents"``): ``fn(user, meeting) -> {item id (str): [{"document_id",
   "title", "pages", "url"}]}``, the documents on each item this reader may open, in order, for the
   room's embedded viewer.

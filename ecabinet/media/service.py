@@ -152,9 +152,9 @@ def connected(meeting_id: int) -> list[dict[str, Any]]:
             for r in rows]
 
 
-def presence_section(_user: User, meeting: Meeting) -> list[dict[str, Any]]:
+def presence_section(_user: User, meeting: Meeting) -> dict[str, list[dict[str, Any]]]:
     """Who is connected by audio or video, for a tablet (re)joining the live room (its attendance)."""
-    return _presence(meeting.id) if enabled() else []
+    return {"media": _presence(meeting.id) if enabled() else []}
 
 
 def _presence(meeting_id: int) -> list[dict[str, Any]]:

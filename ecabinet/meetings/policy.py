@@ -89,6 +89,20 @@ def visible_items(user: User, meeting: Meeting) -> list[MeetingItem]:
     return [item for item in meeting.items if not _hidden_from(participant, item, meeting)]
 
 
+def hidden_item_ids(user: User, meeting: Meeting) -> frozenset[int]:
+    """The meeting's items this user may not see: the complement of ``visible_items``. A member when
+    declared interests do not hide items sees them all, known without loading the agenda: a reconnecting
+    tablet asks this on every join, and after an instance dies a thousand ask at once."""
+    if is_secretary(user):
+        return frozenset()
+    participant = _participant(user, meeting)
+    if (user.is_active and _participant_sees(user, meeting, participant) and participant is not None
+            and participant.role is not ParticipantRole.GUEST and meeting.conflict_policy is not ConflictPolicy.HIDE):
+        return frozenset()
+    visible = {item.id for item in visible_items(user, meeting)}
+    return frozenset(item.id for item in meeting.items if item.id not in visible)
+
+
 def _hidden_from(participant: MeetingParticipant, item: MeetingItem, meeting: Meeting) -> bool:
     """The item rule for one participant: a guest sees only the items they are invited to; under the
     "hide" conflict policy a member does not see an item they declared an interest in."""

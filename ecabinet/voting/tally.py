@@ -204,13 +204,3 @@ def send(ballot_id: int, meeting_id: int) -> float:
     socketio.emit("ballot.tally", {**message, "sent_at": round(time.time(), 4)}, to=room(meeting_id),
                   skip_sid=blocked or None)
     return time.monotonic() - started
-
-
-def for_meeting(user: Any, meeting: Any) -> list[dict[str, Any]]:
-    """The current tally of each open ballot of the meeting this user may see (join and catch-up)."""
-    from ecabinet.voting import policy
-    from ecabinet.voting.models import Ballot, BallotStatus
-
-    ballots = db.session.scalars(select(Ballot).where(Ballot.meeting_id == meeting.id,
-                                                      Ballot.status == BallotStatus.OPEN))
-    return [tally(b) for b in ballots if policy.may_see(user, b)]

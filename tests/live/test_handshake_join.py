@@ -196,5 +196,5 @@ def test_a_join_in_the_handshake_costs_one_transaction(app, in_session, cabinet)
     # The user and their sign-in session, the connection and its meeting, the meeting and the reader's
     # part in it, the event number, the items they may see, the open ballots and their tallies: the
     # connection and the join event apart made 10, in two transactions.
-    assert len(flat) <= 9, "\n".join(flat)
+    assert len(flat) <= 8, "\n".join(flat)
     assert len(commits) == 1

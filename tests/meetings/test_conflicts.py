@@ -84,3 +84,23 @@ def test_the_readers_kept_from_each_item_are_those_the_item_is_hidden_from(publi
     assert cabinet["guest"].id not in policy.users_kept_from_item(published, second.id)
     member_kept = cabinet["member"].id in policy.users_kept_from_item(published, first.id)
     assert member_kept is (conflicts is ConflictPolicy.HIDE)
+
+
+@pytest.mark.parametrize("conflicts", [ConflictPolicy.HIDE, ConflictPolicy.RECUSE])
+def test_the_items_hidden_from_each_reader_are_exactly_those_not_visible(published, cabinet, conflicts):
+    """``hidden_item_ids`` answers a member without reading the agenda when nothing can be hidden from
+    them; for every reader it is the complement of ``visible_items``."""
+    published.conflict_policy = conflicts
+    first, second = published.items[0], published.items[1]
+    service.declare_interest(actor(cabinet["member"]), first)
+    service.invite_guest(actor(cabinet["secretary"]), second, cabinet["guest"])
+    inactive = cabinet["member2"]
+    readers = [cabinet["chair"], cabinet["secretary"], cabinet["member"], cabinet["guest"], make_outsider()]
+    for reader in readers:
+        visible = {i.id for i in policy.visible_items(reader, published)}
+        expected = frozenset(i.id for i in published.items if i.id not in visible)
+        assert policy.hidden_item_ids(reader, published) == expected, reader.email
+    assert (first.id in policy.hidden_item_ids(cabinet["member"], published)) is (conflicts is ConflictPolicy.HIDE)
+    assert policy.hidden_item_ids(cabinet["guest"], published) == frozenset(i.id for i in published.items) - {second.id}
+    inactive.active = False
+    assert policy.hidden_item_ids(inactive, published) == frozenset(i.id for i in published.items)

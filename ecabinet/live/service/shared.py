@@ -67,10 +67,9 @@ def get_meeting_or_none(meeting_id: Any) -> Meeting | None:
 def hidden_item_ids(user: Any, meeting: Meeting) -> frozenset[int]:
     """The meeting's items this reader may not see (a guest's uninvited items, a member's hidden by a
     declared interest): every payload they receive is filtered through this set."""
-    from ecabinet.meetings.policy import visible_items
+    from ecabinet.meetings import policy
 
-    visible = {i.id for i in visible_items(user, meeting)}
-    return frozenset(i.id for i in meeting.items if i.id not in visible)
+    return policy.hidden_item_ids(user, meeting)
 
 
 def items_named(event: dict[str, Any]) -> set[int]:

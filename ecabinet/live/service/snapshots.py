@@ -145,15 +145,24 @@ def snapshot(user: User, meeting: Meeting) -> dict[str, Any]:
 
 
 def catch_up(user: User, meeting: Meeting, last_seq: int | None) -> dict[str, Any]:
-    """What a (re)connecting client needs: the events after ``last_seq``, or a snapshot."""
-    state = state_of(meeting.id)
+    """What a (re)connecting client needs: the events after ``last_seq``, or a snapshot.
+
+    One statement for a replay: the tablet's own last event and at most ``LIVE_MAX_REPLAY`` after it
+    (the meeting's latest number is not read first). Without that last event the tablet is ahead of this
+    database (restored from a backup) and gets a snapshot, as it does when it missed too many."""
     limit = current_app.config.get("LIVE_MAX_REPLAY", MAX_REPLAY)
-    if last_seq is None or last_seq > state.last_seq or state.last_seq - last_seq > limit:
+    if last_seq is None:
         return {"snapshot": snapshot(user, meeting), **_sections(user, meeting)}
     rows = db.session.scalars(select(MeetingEvent).where(MeetingEvent.meeting_id == meeting.id,
-                                                         MeetingEvent.seq > last_seq)
-                              .order_by(MeetingEvent.seq)).all()
-    hidden = hidden_item_ids(user, meeting)
+                                                         MeetingEvent.seq >= last_seq)
+                              .order_by(MeetingEvent.seq).limit(limit + 2)).all()
+    if last_seq > 0:
+        if not rows or rows[0].seq != last_seq:
+            return {"snapshot": snapshot(user, meeting), **_sections(user, meeting)}
+        rows = rows[1:]
+    if len(rows) > limit:
+        return {"snapshot": snapshot(user, meeting), **_sections(user, meeting)}
+    hidden = hidden_item_ids(user, meeting) if rows else frozenset()
     # Each event as this reader may see it, as it was broadcast to them (numbering.py).
     events = [event_for(event_dict(row, json.loads(row.payload)), hidden) for row in rows]
     return {"events": events, **_sections(user, meeting)}
@@ -162,4 +171,7 @@ def catch_up(user: User, meeting: Meeting, last_seq: int | None) -> dict[str, An
 def _sections(user: User, meeting: Meeting) -> dict[str, Any]:
     """What the domains above the room add to a catch-up (the open ballots' tallies: not numbered
     events, so a replay would not bring them)."""
-    return {name: build(user, meeting) for name, build in hooks.catch_up_sections.items()}
+    sections: dict[str, Any] = {}
+    for build in hooks.catch_up_sections:
+        sections.update(build(user, meeting))
+    return sections
