@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from ecabinet.extensions import db
 from ecabinet.extensions import socketio as server_socketio
+from ecabinet.live.models import LiveConnection
 from tests.conftest import PASSWORD, IsolatedClient
 from tests.helpers import cookie_header, http_login, login, statements_of
 from tests.live.conftest import in_session  # noqa: F401 - fixture
@@ -196,5 +197,9 @@ def test_a_join_in_the_handshake_costs_one_transaction(app, in_session, cabinet)
     # The user and their sign-in session, the connection and its meeting, the meeting and the reader's
     # part in it, the event number, the items they may see, the open ballots and their tallies: the
     # connection and the join event apart made 10, in two transactions.
-    assert len(flat) <= 8, "\n".join(flat)
+    assert len(flat) <= 7, "\n".join(flat)
     assert len(commits) == 1
+    # The connection is written once, with its meeting (presence and the sweep read it there).
+    assert not any(s.startswith("UPDATE live_connection") for s in flat), flat
+    sid = tablet.eio_sid and server_socketio.server.manager.sid_from_eio_sid(tablet.eio_sid, "/")
+    assert db.session.scalar(sa.select(LiveConnection.meeting_id).where(LiveConnection.sid == sid)) == meeting_id

@@ -11,8 +11,10 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
 from ecabinet.accounts.service import session_revoked
+from ecabinet.core import uow
 from ecabinet.core.actor import Actor
 from ecabinet.core.types import utcnow
 from ecabinet.extensions import db, socketio
@@ -26,8 +28,15 @@ INSTANCE_ID = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
 def register_connection(sid: str, user_id: int, session_id: int) -> None:
-    db.session.add(LiveConnection(sid=sid, user_id=user_id, session_id=session_id, instance=INSTANCE_ID))
-    db.session.flush()
+    """Record a socket of a sign-in session. Written by the commit (``_write_new_connections``), so that
+    a join in the same unit of work (the one a handshake carries) sets its meeting in the same INSERT."""
+    uow.pending(db.session, "live_connections").append(
+        LiveConnection(sid=sid, user_id=user_id, session_id=session_id, instance=INSTANCE_ID))
+
+
+@uow.before_commit_hook
+def _write_new_connections(session: Session) -> None:
+    session.add_all(uow.take_pending(session, "live_connections"))
 
 
 def unregister_connection(sid: str) -> int | None:
@@ -38,6 +47,10 @@ def unregister_connection(sid: str) -> int | None:
 
 
 def enter_meeting(sid: str, meeting_id: int) -> None:
+    for new in uow.pending(db.session, "live_connections"):
+        if new.sid == sid:  # registered in this unit of work: its INSERT carries the meeting
+            new.meeting_id = meeting_id
+            return
     # One statement, not a read and a write: every tablet of a meeting sends it at once when the room opens.
     db.session.execute(update(LiveConnection).where(LiveConnection.sid == sid,
                                                     LiveConnection.meeting_id.is_distinct_from(meeting_id))
