@@ -58,7 +58,11 @@ def on_connect(auth=None):  # noqa: ANN001
             # Decided as the join event is (its rate, schema and rule), in the connection's transaction.
             joined = run_event("join", current_user._get_current_object(), join) if join is not None else None
             if not uow.commit():  # the connect handler is a boundary
-                joined = {"ok": False, "error": "refused"} if joined is not None else None
+                # The join broke a rule and doomed the unit of work: the connection is still recorded (the
+                # sweep, presence and the end of a session find its socket there), on its own.
+                service.register_connection(request.sid, user_id, session_id)
+                uow.commit()
+                joined = {"ok": False, "error": "refused"}
         socket_checked(request.sid, user_id, session_id)
     except SocketRefused:
         ratelimit.limiter().forget(request.sid)

@@ -203,3 +203,24 @@ def test_a_join_in_the_handshake_costs_one_transaction(app, in_session, cabinet)
     assert not any(s.startswith("UPDATE live_connection") for s in flat), flat
     sid = tablet.eio_sid and server_socketio.server.manager.sid_from_eio_sid(tablet.eio_sid, "/")
     assert db.session.scalar(sa.select(LiveConnection.meeting_id).where(LiveConnection.sid == sid)) == meeting_id
+
+
+def test_a_join_that_dooms_its_unit_of_work_still_leaves_the_connection_recorded(  # noqa: F811
+        app, in_session, cabinet, monkeypatch):  # noqa: F811
+    from ecabinet.core import uow
+    from ecabinet.live import service
+
+    meeting_id, member_email = in_session.id, cabinet["member"].email
+    app.test_client_class = IsolatedClient
+    client = app.test_client()
+    login(client, member_email, PASSWORD)
+    monkeypatch.setattr(service, "enter_meeting", lambda sid, mid: uow.doom())
+
+    tablet = server_socketio.test_client(app, flask_test_client=client, headers={"Origin": "http://localhost"},
+                                         auth={"join": {"meeting_id": meeting_id, "last_seq": None}, "attempt": 4})
+
+    assert tablet.is_connected()
+    joined = [r["args"][0] for r in tablet.get_received() if r["name"] == "joined"]
+    assert joined == [{"attempt": 4, "answer": {"ok": False, "error": "refused"}}]
+    sid = server_socketio.server.manager.sid_from_eio_sid(tablet.eio_sid, "/")
+    assert db.session.scalar(sa.select(LiveConnection.sid).where(LiveConnection.sid == sid)) == sid
