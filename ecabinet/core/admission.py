@@ -42,7 +42,7 @@ def busy_answer() -> dict[str, Any]:
 
 class Gate:
     def __init__(self, size: int, wait: float) -> None:
-        self.size, self.wait = size, wait
+        self.wait = wait
         self._places = threading.BoundedSemaphore(size)
         self.waiting = 0  # callers queued at the gate now (/metrics: ecabinet_live_admission_waiting)
 

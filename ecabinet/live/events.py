@@ -64,14 +64,12 @@ def on_connect(auth=None):  # noqa: ANN001
                 uow.commit()
                 joined = {"ok": False, "error": "refused"}
         socket_checked(request.sid, user_id, session_id)
-    except SocketRefused:
-        ratelimit.limiter().forget(request.sid)
-        raise
-    except Busy as exc:
-        ratelimit.limiter().forget(request.sid)
-        raise SocketRefused("unavailable", busy_answer()) from exc
     except Exception as exc:
-        ratelimit.limiter().forget(request.sid)
+        ratelimit.limiter().forget(request.sid)  # a refused socket sends no events: its bucket goes now
+        if isinstance(exc, SocketRefused):
+            raise
+        if isinstance(exc, Busy):
+            raise SocketRefused("unavailable", busy_answer()) from exc
         if not database_unavailable(exc):
             raise
         # The client shows the message and tries again (its reconnection backs off on its own).

@@ -96,8 +96,8 @@ def hidden_item_ids(user: User, meeting: Meeting) -> frozenset[int]:
     if is_secretary(user):
         return frozenset()
     participant = _participant(user, meeting)
-    if (user.is_active and _participant_sees(user, meeting, participant) and participant is not None
-            and participant.role is not ParticipantRole.GUEST and meeting.conflict_policy is not ConflictPolicy.HIDE):
+    sees = user.is_active and _participant_sees(user, meeting, participant)
+    if sees and not _items_may_be_hidden(participant, meeting):
         return frozenset()
     visible = {item.id for item in visible_items(user, meeting)}
     return frozenset(item.id for item in meeting.items if item.id not in visible)
@@ -106,11 +106,17 @@ def hidden_item_ids(user: User, meeting: Meeting) -> frozenset[int]:
 def _hidden_from(participant: MeetingParticipant, item: MeetingItem, meeting: Meeting) -> bool:
     """The item rule for one participant: a guest sees only the items they are invited to; under the
     "hide" conflict policy a member does not see an item they declared an interest in."""
+    if not _items_may_be_hidden(participant, meeting):
+        return False
     if participant.role is ParticipantRole.GUEST:
         return item.id not in {inv.item_id for inv in participant.guest_items}
-    if meeting.conflict_policy is ConflictPolicy.HIDE:
-        return any(d.member_id == participant.user_id for d in item.interests)
-    return False
+    return any(d.member_id == participant.user_id for d in item.interests)
+
+
+def _items_may_be_hidden(participant: MeetingParticipant, meeting: Meeting) -> bool:
+    """Whether the item rule can hide anything from this participant at all: only a guest's uninvited items
+    and, under the "hide" conflict policy, a member's declared interests."""
+    return participant.role is ParticipantRole.GUEST or meeting.conflict_policy is ConflictPolicy.HIDE
 
 
 def users_kept_from_item(meeting: Meeting, item_id: int) -> set[int]:

@@ -64,14 +64,6 @@ def get_meeting_or_none(meeting_id: Any) -> Meeting | None:
 
 # --- what one reader may see of a payload -----------------------------------------------------------
 
-def hidden_item_ids(user: Any, meeting: Meeting) -> frozenset[int]:
-    """The meeting's items this reader may not see (a guest's uninvited items, a member's hidden by a
-    declared interest): every payload they receive is filtered through this set."""
-    from ecabinet.meetings import policy
-
-    return policy.hidden_item_ids(user, meeting)
-
-
 def items_named(event: dict[str, Any]) -> set[int]:
     """Every agenda item an event names: its scope, the current item and the floor of a meeting state,
     a speaker queue's item, a ballot's item, the items of the consent outcomes."""

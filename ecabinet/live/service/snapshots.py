@@ -20,9 +20,10 @@ from ecabinet.live.service.comments import COMMENTS_PER_PAGE, comment_counts, co
 from ecabinet.live.service.connections import online_user_ids
 from ecabinet.live.service.floor import floor_state, queue_state
 from ecabinet.live.service.presenter import presenter_state
-from ecabinet.live.service.shared import event_dict, event_for, hidden_item_ids, iso, meeting_state_for, state_of
+from ecabinet.live.service.shared import event_dict, event_for, iso, meeting_state_for, state_of
 from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import Meeting, MeetingParticipant, MeetingStatus
+from ecabinet.meetings.policy import hidden_item_ids
 
 # A client further behind than this gets a snapshot instead of a replay.
 MAX_REPLAY = 200
