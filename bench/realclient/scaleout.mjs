@@ -207,6 +207,7 @@ class Tablet {
     this.firstJoin = null;
     this.errors = [];
     this.snapshotsAfterFirst = 0;
+    this.eventJoins = 0; // joins sent as an event: no usable answer came with the handshake
   }
 
   server() {
@@ -231,7 +232,7 @@ class Tablet {
              connected: this.connected(), server: this.server(), firstJoin: this.firstJoin, gaps: this.gaps,
              duplicates: this.duplicates, lastDropAt: this.lastDrop?.at ?? null, errors: this.errors.length,
              errorSample: this.errors[0] ?? null, snapshotsAfterFirst: this.snapshotsAfterFirst,
-             transport: this.transport() };
+             eventJoins: this.eventJoins, transport: this.transport() };
   }
 
   touch() {
@@ -296,8 +297,11 @@ class Tablet {
     }
     this.joining = true;
     try {
-      const ack = this.handshake.take(this.lastSeq)
-        ?? await this.socket.timeout(60000).emitWithAck("join", { meeting_id: this.room.id, last_seq: this.lastSeq });
+      let ack = this.handshake.take(this.lastSeq);
+      if (ack === null) {
+        this.eventJoins += 1;
+        ack = await this.socket.timeout(60000).emitWithAck("join", { meeting_id: this.room.id, last_seq: this.lastSeq });
+      }
       if (!ack?.ok) throw new Error(`join refused: ${JSON.stringify(ack).slice(0, 160)}`);
       if (ack.snapshot) {
         if (this.lastSeq !== null) this.snapshotsAfterFirst += 1;
@@ -376,7 +380,7 @@ class RemoteTablet {
   constructor(room, index, driver) {
     Object.assign(this, { room, index, driver });
     Object.assign(this, { lastSeq: null, joins: 0, joinedAt: null, joining: false, firstJoin: null, gaps: 0,
-                          duplicates: 0, lastDrop: null, snapshotsAfterFirst: 0 });
+                          duplicates: 0, lastDrop: null, snapshotsAfterFirst: 0, eventJoins: 0 });
     this.s = { connected: false, server: null, errors: 0, errorSample: null, transport: "(closed)" };
   }
 
@@ -384,7 +388,7 @@ class RemoteTablet {
     const { lastDropAt, ...rest } = state;
     this.s = rest;
     for (const k of ["lastSeq", "joins", "joinedAt", "joining", "firstJoin", "gaps", "duplicates",
-                     "snapshotsAfterFirst"]) this[k] = state[k];
+                     "snapshotsAfterFirst", "eventJoins"]) this[k] = state[k];
     this.lastDrop = lastDropAt === null ? null : { at: lastDropAt };
   }
 
@@ -686,6 +690,7 @@ async function main() {
                   gaps_detected: tablets.reduce((n, t) => n + t.gaps, 0),
                   duplicates_ignored: tablets.reduce((n, t) => n + t.duplicates, 0),
                   snapshots_on_rejoin: tablets.reduce((n, t) => n + t.snapshotsAfterFirst, 0),
+                  joins_by_event: tablets.reduce((n, t) => n + t.eventJoins, 0),
                   failed_chair_actions: rooms.flatMap((r) => r.failedActions.map((f) => `${r.name}: ${f}`)).slice(0, 10),
                   failed_chair_action_count: rooms.reduce((n, r) => n + r.failedActions.length, 0),
                   join_errors: tablets.reduce((n, t) => n + t.errorCount(), 0),
