@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ecabinet import config as config_module
+from ecabinet.core import pool as _pool  # noqa: F401 - registers the pool's check of a rested connection
 from ecabinet.extensions import csrf, db, limiter, migrate, socketio
 
 
@@ -32,7 +33,8 @@ def _engine_options(url: str, pool_size: int = 20, max_overflow: int = 0) -> dic
                 "connect_args": {"timeout": 15, "check_same_thread": False}}
     # Bounded waits when PostgreSQL is gone: connecting (5 s), a full pool (10 s), and data the server never
     # acknowledges (a vanished host: 10 s, instead of the kernel's retransmissions for many minutes).
-    return {"pool_size": pool_size, "max_overflow": max_overflow, "pool_pre_ping": True, "pool_timeout": 10,
+    # A connection is checked before use only once it has rested in the pool (ecabinet/core/pool.py).
+    return {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": 10,
             "connect_args": {"connect_timeout": 5, "tcp_user_timeout": 10_000}}
 
 

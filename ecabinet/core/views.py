@@ -160,6 +160,6 @@ def _redis_down(exc: Exception) -> bool:
 
 
 def _discard_session() -> None:
-    """Give the connection back; the pool checks it (pre-ping) before anyone uses it again."""
+    """Give the connection back: one found lost was thrown away with its pool (ecabinet/core/pool.py)."""
     with contextlib.suppress(Exception):  # the connection may already be gone
         db.session.remove()

@@ -30,4 +30,6 @@ def test_postgresql_keeps_a_fixed_pool_by_default(monkeypatch):
     monkeypatch.delenv("DATABASE_MAX_OVERFLOW", raising=False)
     app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://ecabinet@127.0.0.1:5432/unused"})
     options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
-    assert (options["pool_size"], options["max_overflow"], options["pool_pre_ping"]) == (20, 0, True)
+    assert (options["pool_size"], options["max_overflow"]) == (20, 0)
+    # A connection is checked before use once it has rested (ecabinet/core/pool.py), not at every checkout.
+    assert not options.get("pool_pre_ping")
