@@ -55,7 +55,7 @@ def _ask_if_rested(dbapi_connection: Any, record: Any, proxy: Any) -> None:
         autocommit = dbapi_connection.autocommit
         dbapi_connection.autocommit = True
         try:
-            dbapi_connection.execute("SELECT 1")
+            dbapi_connection.execute("SELECT 1").close()
         finally:
             if not dbapi_connection.closed:
                 dbapi_connection.autocommit = autocommit

@@ -171,3 +171,28 @@ def test_every_main_page_at_every_size(open_ballot, db_url, live_server, browser
                     _check_menu(page, size, "-large")
         finally:
             context.close()
+
+
+@pytest.mark.parametrize("viewport", [(1024, 768), (1080, 810), (1194, 834)])
+def test_a_members_menu_is_one_row_on_a_landscape_tablet(published, db_url, live_server, browser, viewport):  # noqa: F811
+    """A landscape iPad shows a page below the menu, not a menu of three rows: the menu is one row, and
+    the member's account is reached through their name beside it."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the look of the pages does not depend on the database (their flows are tested on both)")
+    width, height = viewport
+    context = browser.new_context(viewport={"width": width, "height": height}, has_touch=True)
+    try:
+        page, _failed = _sign_in(context, live_server.url, "member@example.gov.vn")
+        rows = page.evaluate("() => new Set([...document.querySelectorAll('nav.mainnav a')]"
+                             ".map(a => Math.round(a.getBoundingClientRect().top))).size")
+        assert rows == 1, f"{rows} rows of menu at {width}x{height}"
+        header = page.evaluate("() => document.querySelector('header.topbar').getBoundingClientRect().height")
+        assert header <= height * 0.2, header
+        account = page.get_by_role("link", name="Tài khoản của tôi", exact=False)
+        expect(account).to_have_count(1)
+        account.click()
+        page.wait_for_url(live_server.url + "/account")
+        expect(page.locator("a.whoami")).to_have_attribute("aria-current", "page")
+        page.screenshot(path=str(ARTIFACTS / f"design-menu-landscape-{width}x{height}.png"))
+    finally:
+        context.close()
