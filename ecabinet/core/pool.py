@@ -28,8 +28,9 @@ PING_AFTER_IDLE_SECONDS = 5.0
 _RESTED_SINCE = "ecabinet_rested_since"
 
 
-def _postgres(dbapi_connection: Any) -> bool:
-    return type(dbapi_connection).__module__.startswith("psycopg")
+def _psycopg(thing: Any) -> bool:
+    """Whether a connection or an error comes from psycopg (PostgreSQL), not sqlite3."""
+    return thing is not None and type(thing).__module__.startswith("psycopg")
 
 
 @event.listens_for(Pool, "connect")
@@ -45,7 +46,7 @@ def _given_back(dbapi_connection: Any, record: Any) -> None:
 
 @event.listens_for(Pool, "checkout")
 def _ask_if_rested(dbapi_connection: Any, record: Any, proxy: Any) -> None:
-    if not _postgres(dbapi_connection):
+    if not _psycopg(dbapi_connection):
         return  # SQLite: a file, nothing to lose in between
     since = record.info.get(_RESTED_SINCE)
     if since is not None and time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
@@ -71,7 +72,7 @@ def _lost_connection(context: Any) -> None:
     driver used for it: SQLAlchemy recognises the usual messages; the SQLSTATE settles the rest, so no
     connection known to be dead is given out again without the check above."""
     error = context.original_exception
-    if context.is_disconnect or not _postgres_error(error):
+    if context.is_disconnect or not _psycopg(error):
         return
     import psycopg
 
@@ -80,7 +81,3 @@ def _lost_connection(context: Any) -> None:
     sqlstate = getattr(error, "sqlstate", None)
     if sqlstate is None or sqlstate.startswith(_LOST_CLASS) or sqlstate in _LOST_STATES:
         context.is_disconnect = True
-
-
-def _postgres_error(error: BaseException | None) -> bool:
-    return error is not None and type(error).__module__.startswith("psycopg")
