@@ -18,6 +18,10 @@ event or reconnection). What it lacks, and this class adds:
   latest event number (``sync``, read from ``live_state``); a tablet that is behind asks for the gap by
   number, as it does on any gap. An instance that dropped publications also asks the others, once it
   can publish again, to resync theirs: a drop after their own resync would otherwise go unnoticed.
+
+It also carries presence between instances (ecabinet/live/presence.py): which meetings' presence an
+instance's sockets changed, so that each instance sends the new list to its own sockets. Presence
+notes lost to an outage are made good by the resync, which has every instance send its meetings' lists.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ class LiveBus(RedisManager):
         self._skip_until = 0.0
         self._dropped = False  # a publication was lost since the others were last asked to resync
         self._resync_channel = f"{channel}:resync"
+        self._presence_channel = f"{channel}:presence"
 
     def _redis_connect(self) -> None:
         super()._redis_connect()
@@ -77,6 +82,20 @@ class LiveBus(RedisManager):
         self._ask_others_to_resync()
         return result
 
+    def tell_presence(self, meeting_ids: list[int]) -> None:
+        """Tell the other instances that this instance's sockets changed these meetings' presence."""
+        if time.monotonic() < self._skip_until:
+            return  # Redis is down: the resync once it is back has every instance send its lists
+        try:
+            if not self.connected:
+                self._redis_connect()
+            self.redis.publish(self._presence_channel,
+                               self.json.dumps({"host_id": self.host_id, "meetings": sorted(meeting_ids)}))
+        except Exception as exc:  # noqa: BLE001 - as a lost publication: skipped until Redis is back
+            self.connected = False
+            self._skip_until = time.monotonic() + PAUSE_SECONDS
+            self._set_health(False, exc)
+
     def _ask_others_to_resync(self) -> None:
         if not self._dropped:
             return
@@ -90,7 +109,7 @@ class LiveBus(RedisManager):
         while True:
             try:
                 self._redis_connect()
-                self.pubsub.subscribe(self.channel, self._resync_channel)
+                self.pubsub.subscribe(self.channel, self._resync_channel, self._presence_channel)
                 self._skip_until = 0.0
                 self._set_health(True)
                 for message in self.pubsub.listen():
@@ -100,6 +119,8 @@ class LiveBus(RedisManager):
                     elif message["type"] == "message" and _text(message["channel"]) == self._resync_channel:
                         if _text(message["data"]) != self.host_id:
                             self._resync()
+                    elif message["type"] == "message" and _text(message["channel"]) == self._presence_channel:
+                        self._presence_elsewhere(message["data"])
                     else:
                         yield message
             except Exception as exc:  # noqa: BLE001
@@ -107,12 +128,28 @@ class LiveBus(RedisManager):
                 self._set_health(False, exc)
                 time.sleep(RETRY_SECONDS)  # patched by gevent: only this greenlet waits
 
+    def _presence_elsewhere(self, data: bytes | str) -> None:
+        from ecabinet.live import presence
+
+        try:
+            note = self.json.loads(_text(data))
+            meetings = [m for m in note["meetings"] if isinstance(m, int) and not isinstance(m, bool)]
+        except (ValueError, TypeError, KeyError):
+            log.warning("ignored a presence note that is not one")
+            return
+        if note.get("host_id") != self.host_id:
+            presence.changed_elsewhere(meetings)
+
     # --- resync ----------------------------------------------------------------------------------------
 
     def _resync(self) -> None:
-        """Tell this instance's tablets, in the background, each of their meetings' latest event number."""
+        """Tell this instance's tablets, in the background, each of their meetings' latest event number,
+        and who is online in each (presence notes of the outage were lost)."""
+        from ecabinet.live import presence
+
         meetings = self._local_meetings()
         if meetings:
+            presence.changed_elsewhere(list(meetings))
             self.server.start_background_task(self._send_sync, meetings)
 
     def _local_meetings(self) -> dict[int, Flask]:

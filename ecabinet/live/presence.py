@@ -1,6 +1,13 @@
 """Presence is ephemeral, so it is not numbered: changes are coalesced and sent at most once a second
 per meeting (less often in a large one), with the full list of who is online (read from the database, so
-every instance agrees)."""
+every instance agrees).
+
+Each instance sends the list to its own sockets only. An instance whose sockets changed a meeting's
+presence tells the others which meetings changed (one small message a second through Redis, ``LiveBus``);
+each then reads the list once and sends it to its own sockets of that meeting, if it has any. Sent
+through the message queue instead, every instance with a change would send the whole list to every
+socket of the room: when an instance dies and its tablets come back through both survivors, each tablet
+got every list twice, at the moment the survivors have the least time to spare."""
 
 from __future__ import annotations
 
@@ -22,12 +29,29 @@ FLUSH_SECONDS = 1.0
 SECONDS_PER_PERSON = 0.004
 SWEEP_SECONDS = 30.0
 
-_dirty: set[int] = set()
+_dirty: set[int] = set()  # meetings whose list this instance sends at its next allowed flush
+_to_tell: set[int] = set()  # meetings whose presence this instance's sockets changed, for the others
 _next_flush: dict[int, float] = {}  # meeting id -> time.monotonic() of its next allowed flush
 
 
 def changed(meeting_id: int) -> None:
+    """A socket of this instance entered or left the meeting (or the sweep forgot one)."""
     _dirty.add(meeting_id)
+    _to_tell.add(meeting_id)
+
+
+def changed_elsewhere(meeting_ids: list[int]) -> None:
+    """Another instance's sockets changed these meetings' presence (``LiveBus``)."""
+    _dirty.update(meeting_ids)
+
+
+def _tell_others() -> None:
+    told = list(_to_tell)
+    _to_tell.difference_update(told)
+    if told:
+        tell = getattr(socketio.server.manager, "tell_presence", None)  # LiveBus; absent without Redis
+        if tell is not None:
+            tell(told)
 
 
 def start(app: Flask) -> None:
@@ -41,6 +65,11 @@ def start(app: Flask) -> None:
 def _local_sids() -> set[str]:
     """The sockets this process holds (connecting, connected or disconnecting)."""
     return set(socketio.server.manager.rooms.get("/", {}).get(None, {}))
+
+
+def _held_here(room: str) -> bool:
+    """Whether a socket of this process is in the room."""
+    return bool(socketio.server.manager.rooms.get("/", {}).get(room))
 
 
 def _heartbeats(app: Flask) -> redis.Redis | None:
@@ -95,7 +124,8 @@ def _sweep(app: Flask) -> None:
         try:
             changed_meetings = service.sweep_connections(_local_sids, alive_instances(app))
             uow.commit()  # the sweep is a boundary of its own
-            _dirty.update(changed_meetings)
+            for meeting_id in changed_meetings:
+                changed(meeting_id)
         except Exception:  # noqa: BLE001 - retried at the next sweep
             app.logger.warning("could not sweep stale live connections", exc_info=True)
         finally:
@@ -111,18 +141,23 @@ def _flush_forever(app: Flask) -> None:
             # At start (rows of a killed predecessor), then now and then (disconnects lost to an outage).
             next_sweep = time.monotonic() + SWEEP_SECONDS
             _sweep(app)
+        _tell_others()
         now = time.monotonic()
-        meetings = [m for m in _dirty if _next_flush.get(m, 0.0) <= now]
+        meetings = [m for m in list(_dirty) if _next_flush.get(m, 0.0) <= now]
         if not meetings:
             continue
         _dirty.difference_update(meetings)
+        # Nobody here to tell: no read, nothing sent (the instances that hold its sockets send it).
+        meetings = [m for m in meetings if _held_here(service.room(m))]
+        if not meetings:
+            continue
         with app.app_context():
             try:
                 for meeting_id in meetings:
                     online = service.online_user_ids(meeting_id)
                     _next_flush[meeting_id] = now + max(FLUSH_SECONDS, len(online) * SECONDS_PER_PERSON) - 0.1
                     socketio.emit("presence", {"meeting_id": meeting_id, "online": online},
-                                  to=service.room(meeting_id))
+                                  to=service.room(meeting_id), ignore_queue=True)
             except Exception as exc:  # noqa: BLE001 - a database hiccup must not end the flusher
                 if database_unavailable(exc):  # once a second while PostgreSQL is down: one line, not a traceback
                     app.logger.warning("presence not sent: the database is unavailable")
