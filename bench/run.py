@@ -73,7 +73,31 @@ def machine() -> dict[str, Any]:
     return {"nproc": nproc, "memory_gib": round(mem_kb / 1024 / 1024, 1), "cpu": cpu,
             "python": platform.python_version(), "kernel": platform.release(),
             "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+            "python_reference_ms": reference_ms()}
+
+
+def _reference(info: dict[str, Any]) -> str:
+    value = info.get("python_reference_ms")
+    return f"; reference Python loop {value} ms, lower is faster" if value else ""
+
+
+def reference_ms() -> float:
+    """Milliseconds one core takes for a fixed piece of pure Python (best of 5). Machines of the same
+    kind, with the same CPU name, have differed by nearly 2x in every CPU-bound figure below: this tells
+    a slow machine from a slow change."""
+    def work() -> int:
+        total = 0
+        for i in range(300_000):
+            total += len(str(i)) * (i % 7)
+        return total
+
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - start)
+    return round(best * 1000, 1)
 
 
 def reachable(host: str, port: int) -> bool:
@@ -387,7 +411,8 @@ def markdown(saved: dict[str, Any]) -> str:
     """The table of a results.json as Markdown, for the top-level README."""
     info = saved["machine"]
     lines = [f"Measured {info['date']} on {info['nproc']} CPUs ({info['cpu']}), {info['memory_gib']} GiB, "
-             f"Python {info['python']} (load average at start {info['load_average_at_start'][0]}).", "",
+             f"Python {info['python']} (load average at start {info['load_average_at_start'][0]}"
+             f"{_reference(info)}).", "",
              "| benchmark | what | target | measured | |", "|---|---|---|---|---|"]
     for r in saved["table"]:
         if r["target"] == "" and r["pass"] is None and not any(k in r["what"] for k in ("ms", "per_s", " ")):
