@@ -174,11 +174,15 @@ def test_every_main_page_at_every_size(open_ballot, db_url, live_server, browser
 
 
 @pytest.mark.parametrize("viewport", [(1024, 768), (1080, 810), (1194, 834)])
-def test_a_members_menu_is_one_row_on_a_landscape_tablet(published, db_url, live_server, browser, viewport):  # noqa: F811
+def test_a_members_menu_is_one_row_on_a_landscape_tablet(published, cabinet, db_url, live_server, browser,  # noqa: F811
+                                                         viewport):
     """A landscape iPad shows a page below the menu, not a menu of three rows: the menu is one row, and
-    the member's account is reached through their name beside it."""
+    the member's account is reached through their name beside it. A long name, the language and the
+    sign-out stay on the brand's row (the language is its icon there, named for screen readers)."""
     if not db_url.startswith("sqlite"):
         pytest.skip("the look of the pages does not depend on the database (their flows are tested on both)")
+    cabinet["member"].name = "Nguyễn Thị Thanh Huyền"
+    db.session.commit()
     width, height = viewport
     context = browser.new_context(viewport={"width": width, "height": height}, has_touch=True)
     try:
@@ -188,6 +192,11 @@ def test_a_members_menu_is_one_row_on_a_landscape_tablet(published, db_url, live
         assert rows == 1, f"{rows} rows of menu at {width}x{height}"
         header = page.evaluate("() => document.querySelector('header.topbar').getBoundingClientRect().height")
         assert header <= height * 0.2, header
+        tops = page.evaluate("() => ['.brand', 'a.whoami', '.lang-switch', 'form[action$=\"/logout\"] button']"
+                             ".map(s => document.querySelector(s).getBoundingClientRect().bottom)")
+        brand_bottom = tops[0]
+        assert all(abs(bottom - brand_bottom) < 8 for bottom in tops), f"not on the brand's row: {tops}"
+        expect(page.get_by_role("button", name="English")).to_have_count(1)
         account = page.get_by_role("link", name="Tài khoản của tôi", exact=False)
         expect(account).to_have_count(1)
         account.click()
