@@ -13,6 +13,7 @@ import errno
 import hashlib
 import os
 import re
+import sys
 import time
 from pathlib import Path
 from typing import BinaryIO
@@ -22,6 +23,19 @@ from ecabinet.pdf.limits import MiB
 
 CHUNK = 1024 * 1024
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def flush_to_disk(fd: int) -> None:
+    """``os.fsync``, with only the calling greenlet waiting for the disk under gevent (a thread of the
+    hub's pool makes the call): in the loop itself, the flush of one upload stopped every socket of
+    the instance for 150-330 ms (bench/bench_upload_responsiveness.py)."""
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is not None and monkey.is_module_patched("os"):
+        import gevent
+
+        gevent.get_hub().threadpool.apply(os.fsync, (fd,))
+    else:
+        os.fsync(fd)
 
 
 def _disk_full() -> StorageError:
@@ -87,7 +101,7 @@ class BlobStore:
                         # Hashing 100 MB is CPU work: yield between chunks (gevent patches sleep).
                         time.sleep(0)
                     out.flush()
-                    os.fsync(out.fileno())
+                    flush_to_disk(out.fileno())
                 sha256 = digest.hexdigest()
                 final = self.path(sha256)
                 final.parent.mkdir(parents=True, exist_ok=True)
@@ -135,7 +149,7 @@ def _fsync_dir(directory: Path) -> None:
     except OSError:
         return
     try:
-        os.fsync(fd)
+        flush_to_disk(fd)
     except OSError:
         pass
     finally:
