@@ -148,3 +148,22 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+
+
+# What a script run under gevent starts before what it measures, put in with
+# ``.replace("{watch}", GEVENT_WATCH)``: gevent's monitor of a blocked loop, and a greenlet that ticks
+# every 10 ms while the loop runs.
+GEVENT_WATCH = """blocked = []
+gevent.events.subscribers.append(
+    lambda event: blocked.append(str(event)) if isinstance(event, gevent.events.EventLoopBlocked) else None)
+gevent.get_hub().start_periodic_monitoring_thread()
+ticks = [0]
+
+def ticker():
+    while True:
+        ticks[0] += 1
+        gevent.sleep(0.01)
+
+spinner = gevent.spawn(ticker)
+gevent.sleep(0.3)  # let the monitor take its first look
+"""

@@ -13,6 +13,7 @@ import sys
 import textwrap
 
 from tests.conftest import POSTGRES_URL, ROOT
+from tests.helpers import GEVENT_WATCH
 
 PROBE = textwrap.dedent("""
     import gevent
@@ -24,18 +25,7 @@ PROBE = textwrap.dedent("""
     import gevent.events
     from zope.interface import implementer  # gevent depends on zope.interface
 
-    blocked = []
-    gevent.events.subscribers.append(
-        lambda e: blocked.append(type(e).__name__) if isinstance(e, gevent.events.EventLoopBlocked) else None)
-    gevent.get_hub().start_periodic_monitoring_thread()
-
-    ticks = [0]
-    def ticker():
-        while True:
-            ticks[0] += 1
-            gevent.sleep(0.01)
-    gevent.spawn(ticker)
-    gevent.sleep(0.05)
+    {watch}
 
     result = {}
     kind, url = sys.argv[1], sys.argv[2]
@@ -71,7 +61,7 @@ PROBE = textwrap.dedent("""
     gevent.sleep(0.3)  # give the monitor a chance to report
     result["blocked"] = blocked
     print(json.dumps(result))
-""")
+""").replace("{watch}", GEVENT_WATCH)
 
 
 def _probe(kind: str, url: str) -> dict:

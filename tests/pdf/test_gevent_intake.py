@@ -10,6 +10,7 @@ import textwrap
 
 import pytest
 
+from tests.helpers import GEVENT_WATCH
 from tests.pdf import crafted
 from tests.pdf.conftest import REPO
 
@@ -27,19 +28,7 @@ SCRIPT = textwrap.dedent("""
     from ecabinet.pdf.intake import inspect_pdf
     from ecabinet.pdf import worker  # noqa: F401
 
-    blocked = []
-    gevent.events.subscribers.append(
-        lambda event: blocked.append(str(event)) if isinstance(event, gevent.events.EventLoopBlocked) else None)
-    gevent.get_hub().start_periodic_monitoring_thread()
-    ticks = [0]
-
-    def ticker():
-        while True:
-            ticks[0] += 1
-            gevent.sleep(0.01)
-
-    spinner = gevent.spawn(ticker)
-    gevent.sleep(0.3)  # let the monitor take its first look
+    {watch}
     outcomes = []
     for path in sys.argv[1:]:
         try:
@@ -49,7 +38,7 @@ SCRIPT = textwrap.dedent("""
     gevent.sleep(0.3)
     spinner.kill()
     print(json.dumps({"blocked": blocked, "ticks": ticks[0], "outcomes": outcomes}))
-""")
+""").replace("{watch}", GEVENT_WATCH)
 
 
 @pytest.mark.timeout(120)
@@ -107,26 +96,14 @@ STORE = textwrap.dedent("""
     if sys.argv[3] == "in-the-loop":  # the control: the flush made where the greenlet runs
         storage.flush_to_disk = lambda fd: os.fsync(fd)
 
-    blocked = []
-    gevent.events.subscribers.append(
-        lambda event: blocked.append(str(event)) if isinstance(event, gevent.events.EventLoopBlocked) else None)
-    gevent.get_hub().start_periodic_monitoring_thread()
-    ticks = [0]
-
-    def ticker():
-        while True:
-            ticks[0] += 1
-            gevent.sleep(0.01)
-
-    spinner = gevent.spawn(ticker)
-    gevent.sleep(0.3)  # let the monitor take its first look
+    {watch}
     before = ticks[0]
     sha256, size, _path = storage.BlobStore(sys.argv[1]).put_file(sys.argv[2], 50 * 1024 * 1024)
     during = ticks[0] - before
     gevent.sleep(0.3)
     spinner.kill()
     print(json.dumps({"blocked": blocked, "ticks_during": during, "size": size}))
-""")
+""").replace("{watch}", GEVENT_WATCH)
 
 
 def _store_under_gevent(tmp_path, big_demo_pdf, mode: str) -> dict:  # noqa: ANN001

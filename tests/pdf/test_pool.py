@@ -19,6 +19,7 @@ from ecabinet.pdf.copies import stamp_pdf_isolated
 from ecabinet.pdf.errors import IntakeError
 from ecabinet.pdf.limits import MiB
 from ecabinet.pdf.pool import WorkerPool
+from tests.helpers import GEVENT_WATCH
 from tests.pdf.conftest import REPO
 from tests.pdf.test_stamping import WM, assert_stamped, stored
 
@@ -169,26 +170,14 @@ GEVENT_SCRIPT = textwrap.dedent("""
 
     wm = Watermark("Nguyễn Thị Hường", "Bộ Kế hoạch và Đầu tư", "27/11/2026 08:15", "K7Q2-9XF")
     get_pool().run({"op": "probe"}, timeout_s=20)  # started before monitoring: the start is not measured
-    blocked = []
-    gevent.events.subscribers.append(
-        lambda event: blocked.append(str(event)) if isinstance(event, gevent.events.EventLoopBlocked) else None)
-    gevent.get_hub().start_periodic_monitoring_thread()
-    ticks = [0]
-
-    def ticker():
-        while True:
-            ticks[0] += 1
-            gevent.sleep(0.01)
-
-    spinner = gevent.spawn(ticker)
-    gevent.sleep(0.3)
+    {watch}
     jobs = [gevent.spawn(stamp_pdf_isolated, [sys.argv[1]], f"{sys.argv[2]}-{i}.pdf", wm) for i in range(6)]
     slow = gevent.spawn(get_pool().run, {"op": "probe", "sleep_s": 1.0}, timeout_s=20)
     gevent.joinall([*jobs, slow])
     gevent.sleep(0.3)
     spinner.kill()
     print(json.dumps({"blocked": blocked, "ticks": ticks[0], "pages": [job.value for job in jobs]}))
-""")
+""").replace("{watch}", GEVENT_WATCH)
 
 
 def test_the_event_loop_keeps_running_while_pooled_workers_work(tmp_path, big_demo_pdf):
