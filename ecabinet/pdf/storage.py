@@ -28,7 +28,7 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 def flush_to_disk(fd: int) -> None:
     """``os.fsync``, with only the calling greenlet waiting for the disk under gevent (a thread of the
     hub's pool makes the call): in the loop itself, the flush of one upload stopped every socket of
-    the instance for 150-330 ms (bench/bench_upload_responsiveness.py)."""
+    the instance for 145-275 ms (bench/bench_upload_responsiveness.py)."""
     monkey = sys.modules.get("gevent.monkey")
     if monkey is not None and monkey.is_module_patched("os"):
         import gevent
