@@ -65,13 +65,22 @@ class LiveBus(RedisManager):
                 log.error("Redis is unreachable (%s): events reach this instance's clients only", exc)
 
     def _publish(self, data):  # noqa: ANN001, ANN202 - the library's signature
+        return self._send(self.channel, self.json.dumps(data))
+
+    def tell_presence(self, meeting_ids: list[int]) -> None:
+        """Tell the other instances that this instance's sockets changed these meetings' presence."""
+        self._send(self._presence_channel, self.json.dumps({"host_id": self.host_id, "meetings": sorted(meeting_ids)}))
+
+    def _send(self, channel: str, text: str) -> int | None:
+        """Publish, or drop while Redis is known to be down; a drop has the others resync once it is back
+        (their tablets then ask for the events, and every instance sends its presence lists again)."""
         if time.monotonic() < self._skip_until:
             self._dropped = True
             return None
         try:
             if not self.connected:
                 self._redis_connect()
-            result = self.redis.publish(self.channel, self.json.dumps(data))
+            result = self.redis.publish(channel, text)
         except Exception as exc:  # noqa: BLE001 - any Redis failure means "not delivered elsewhere"
             self.connected = False
             self._dropped = True
@@ -81,20 +90,6 @@ class LiveBus(RedisManager):
         self._set_health(True)
         self._ask_others_to_resync()
         return result
-
-    def tell_presence(self, meeting_ids: list[int]) -> None:
-        """Tell the other instances that this instance's sockets changed these meetings' presence."""
-        if time.monotonic() < self._skip_until:
-            return  # Redis is down: the resync once it is back has every instance send its lists
-        try:
-            if not self.connected:
-                self._redis_connect()
-            self.redis.publish(self._presence_channel,
-                               self.json.dumps({"host_id": self.host_id, "meetings": sorted(meeting_ids)}))
-        except Exception as exc:  # noqa: BLE001 - as a lost publication: skipped until Redis is back
-            self.connected = False
-            self._skip_until = time.monotonic() + PAUSE_SECONDS
-            self._set_health(False, exc)
 
     def _ask_others_to_resync(self) -> None:
         if not self._dropped:
