@@ -50,13 +50,17 @@ def apply_ticket(client: Janus, ticket: Ticket) -> None:
         client.kick(ticket.room, ticket.secret, ticket.feed_id)
 
 
-def apply_moderations(client: Janus, plan: list[Moderation]) -> None:
+def apply_moderations(client: Janus, plan: list[Moderation]) -> list[Moderation]:
+    """Apply the plan at Janus; return the steps Janus did not carry out (a feed already gone is not one)."""
+    failed = []
     for step in plan:
         try:
             client.moderate(step.room, step.secret, step.feed_id, step.mid, step.mute)
         except JanusError as exc:
             if exc.code not in (426, 428, 430, 435):  # room, feed or stream gone: nothing to moderate
                 log.warning("could not moderate feed %s of room %s: %s", step.feed_id, step.room, exc)
+                failed.append(step)
+    return failed
 
 
 def apply_revocations(client: Janus, plan: list[Revocation]) -> None:

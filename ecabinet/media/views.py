@@ -142,7 +142,13 @@ def published(meeting_id: int):
     except DomainError as exc:
         return _refused(exc)
     uow.commit()
-    reactions.apply_moderations(client, plan)
+    failed = reactions.apply_moderations(client, plan)
+    if any(step.mute and step.mid == audio_mid for step in failed):
+        # The page sends its microphone once this answers: never while it is unmuted at Janus.
+        revocations = service.left(current_actor(), meetings.meeting_or_404(meeting_id))
+        uow.commit()
+        reactions.apply_revocations(client, revocations)
+        return _unavailable()
     return jsonify(muted=any(step.mute for step in plan if step.mid == audio_mid), audio_mid=audio_mid,
                    video_mid=video_mid)
 

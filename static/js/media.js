@@ -35,6 +35,7 @@ function start(root) {
   let subscribing = false;
   let monitor = null, videoHeld = false;
   let announced = {};                      // what …/published was told: the streams and the Janus handle   // videoHeld: video paused for the connection (not by choice)
+  let heldMic = null;                 // the microphone, kept off the connection until the server has muted it
   const pending = [];                 // feeds waiting to be subscribed
   const feeds = new Map();            // feed id -> {user_id, name}
   const subscribed = new Set();       // feed ids on the subscriber connection
@@ -149,9 +150,13 @@ function start(root) {
       const data = await response.json();
       people.clear();
       for (const p of data.connected) { people.set(p.user_id, p); }
+      // A tile whose streams this page receives stays, even before the server lists its owner as connected
+      // (their page announces what it publishes a moment after Janus tells us about it): removing it would
+      // lose the streams it plays. removeFeed takes it away when the feed goes.
+      const receiving = new Set([...feeds.values()].map((f) => f.user_id));
       for (const tile of root.querySelectorAll(".media-tile")) {
         const id = Number(tile.dataset.userId);
-        if (!people.has(id) && id !== myId) { tile.remove(); } else { label(id); }
+        if (!people.has(id) && id !== myId && !receiving.has(id)) { tile.remove(); } else { label(id); }
       }
       for (const p of data.connected) { if (p.user_id !== myId) { tileOf(p.user_id, true); place(p.user_id); } }
     } catch (e) { /* the next poll tries again */ }
@@ -217,12 +222,36 @@ function start(root) {
     if (mode === "video") { tracks.push({ type: "video", capture: true, recv: false }); }
     pub.createOffer({
       tracks,
-      success: (jsep) => pub.send({ message: { request: "publish" }, jsep }),
+      success: async (jsep) => {
+        await holdMicrophone();
+        pub.send({ message: { request: "publish" }, jsep });
+      },
       error: () => {
         if (mode === "video") { mode = "audio"; publish(); return; } // no camera: audio only
         ended(T.no_device);
       },
     });
+  }
+
+  // Until the server has muted the microphone at Janus (…/published answers after it has), the connection
+  // carries no audio at all: the stream is negotiated, so Janus knows which one is audio, but its sender has
+  // no track. Otherwise the others could hear the first moments of someone who does not have the floor.
+  function audioSender() {
+    const t = pub.webrtcStuff.pc.getTransceivers().find((x) => x.receiver && x.receiver.track
+      && x.receiver.track.kind === "audio" && x.sender);
+    return t ? t.sender : null;
+  }
+
+  async function holdMicrophone() {
+    const sender = audioSender();
+    if (!sender || !sender.track) { return; }
+    heldMic = sender.track;
+    await sender.replaceTrack(null);
+  }
+
+  async function releaseMicrophone() {
+    const sender = audioSender();
+    if (sender && heldMic && sender.track !== heldMic) { await sender.replaceTrack(heldMic); }
   }
 
   async function announce() {
@@ -237,6 +266,7 @@ function start(root) {
     announced = { audio_mid: audioMid, video_mid: videoMid, session_id: janus.getSessionId(), handle_id: pub.getId() };
     try {
       await post("/published", { ...announced, mode });
+      await releaseMicrophone();
     } catch (e) { ended(e.message); return; }
     status(mode === "video" ? T.connected_video : T.connected_audio);
     $("media-controls").hidden = false;
@@ -361,6 +391,7 @@ function start(root) {
     clearInterval(renewTimer); clearInterval(qualityTimer);
     renewTimer = qualityTimer = null;
     monitor = null; videoHeld = false;
+    if (heldMic) { heldMic.stop(); heldMic = null; }
     if (janus) { try { janus.destroy({ notifyDestroyed: false }); } catch (e) { /* gone already */ } }
     janus = pub = sub = null;
     feeds.clear(); subscribed.clear(); mids.clear(); pending.length = 0; subscribing = false;

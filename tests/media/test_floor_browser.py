@@ -63,6 +63,15 @@ def media_browser(browser):
     yield fake
     fake.close()
 
+# The speaker's page announces its streams three seconds late: the others subscribe to its feed before the
+# server has muted it at Janus, and still receive no audio (the page sends none until it is muted).
+SLOW_ANNOUNCEMENT = """(() => {
+  const original = window.fetch;
+  window.fetch = (url, ...rest) => String(url).endsWith("/published")
+    ? new Promise((done) => setTimeout(done, 3000)).then(() => original(url, ...rest))
+    : original(url, ...rest);
+})();"""
+
 
 def _wait_value(page, script: str, user_id: int, predicate, timeout: float = 15.0) -> int:
     deadline = time.monotonic() + timeout
@@ -114,13 +123,16 @@ def test_floor_decides_who_is_heard_and_shown_large(in_session, cabinet, media_s
         contexts = [chair_ctx, m1_ctx, m2_ctx]
         for page in (chair, m1, m2):
             page.add_init_script(KEEP_CONNECTIONS)
+            if page is m1:
+                page.add_init_script(SLOW_ANNOUNCEMENT)
             page.reload()
             expect(page.get_by_test_id("meeting-status")).to_have_text("Đang họp")
             page.get_by_test_id("media-join-video").click()
         for page in (chair, m1, m2):
             expect(page.get_by_test_id("media-leave")).to_be_visible(timeout=20000)
 
-        # Muted by the server: the others receive the member's stream, but not one byte of audio.
+        # Muted by the server, and silent before it was: the others receive the member's stream, but not one
+        # byte of audio.
         _wait_bytes(m2, speaker, lambda b: b >= 0)
         _wait_bytes(chair, speaker, lambda b: b >= 0)
         time.sleep(2)

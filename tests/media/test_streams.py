@@ -107,16 +107,22 @@ def test_published_reads_janus_and_refuses_another_handle(in_session, janus_serv
     assert ok.json()["audio_mid"] is None and ok.json()["video_mid"] is None
 
 
-def test_the_pass_through_refuses_offers_beyond_what_was_announced(in_session, janus_server, media_server,
-                                                                    media_app):
-    base = f"{media_server.url}/media/meetings/{in_session.id}"
-    http, answer = _join(media_server.url, "member@example.gov.vn", in_session.id)
+def _member_page_in_the_room(base_url: str, meeting_id: int) -> tuple:
+    """A member's page joined to the meeting's room as its publisher, through the app's pass-through."""
+    http, answer = _join(base_url, "member@example.gov.vn", meeting_id)
     ticket = answer.json()
-    page = JanusClient(f"{media_server.url}/janus", ticket["token"], http)
+    page = JanusClient(f"{base_url}/janus", ticket["token"], http)
     assert page.create()["janus"] == "success" and page.attach()["janus"] == "success"
     joined = page.message({"request": "join", "ptype": "publisher", "room": ticket["room"], "id": ticket["feed_id"],
                            "token": ticket["token"]})
     assert joined["plugindata"]["data"]["videoroom"] == "joined", joined
+    return http, page
+
+
+def test_the_pass_through_refuses_offers_beyond_what_was_announced(in_session, janus_server, media_server,
+                                                                    media_app):
+    base = f"{media_server.url}/media/meetings/{in_session.id}"
+    http, page = _member_page_in_the_room(media_server.url, in_session.id)
 
     def offer(*sections: tuple[str, str]) -> dict:
         return page._post(f"/{page.session}/{page.handle}", {
@@ -151,3 +157,45 @@ def test_media_bodies_are_checked_by_their_schemas(client, in_session, app):
         response = client.post(base + path, json=body)
         assert response.status_code == 400, (path, body, response.get_data(as_text=True))
         assert list(response.get_json()["fields"]) == [field], (path, body, response.get_json())
+
+
+# A complete enough offer for Janus to set up the streams (no ICE ever happens: none is needed to announce).
+def _full_sdp(*sections: tuple[str, str]) -> str:
+    lines = ["v=0", "o=- 1 2 IN IP4 127.0.0.1", "s=-", "t=0 0",
+             "a=group:BUNDLE " + " ".join(mid for _, mid in sections), "a=msid-semantic: WMS *"]
+    for kind, mid in sections:
+        codec = ["a=rtpmap:111 opus/48000/2"] if kind == "audio" else ["a=rtpmap:96 VP8/90000"]
+        lines += [f"m={kind} 9 UDP/TLS/RTP/SAVPF {111 if kind == 'audio' else 96}", "c=IN IP4 0.0.0.0",
+                  "a=ice-ufrag:abcd", "a=ice-pwd:abcdefghijklmnopqrstuvwx",
+                  "a=fingerprint:sha-256 " + ":".join(["AB"] * 32), "a=setup:actpass", f"a=mid:{mid}",
+                  "a=sendonly", "a=rtcp-mux", *codec, f"a=ssrc:{1000 + int(mid)} cname:test"]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def test_a_microphone_the_server_could_not_mute_is_refused(in_session, janus_server, media_server, media_app):
+    """The page keeps its microphone off the connection until ``…/published`` answers: that answer must not
+    come while the microphone is unmuted at Janus. When the mute fails (here Janus refuses the room's
+    secret), the page is told the audio and video server is unavailable, and its place is taken back."""
+    from sqlalchemy import select, update
+
+    from ecabinet.extensions import db
+    from ecabinet.media.models import MediaParticipant, MediaRoom
+
+    base = f"{media_server.url}/media/meetings/{in_session.id}"
+    http, page = _member_page_in_the_room(media_server.url, in_session.id)
+    offer = {"type": "offer", "sdp": _full_sdp(("audio", "0"))}
+    sent = page._post(f"/{page.session}/{page.handle}", {"janus": "message", "body": {"request": "publish"},
+                                                         "jsep": offer})
+    assert sent["janus"] == "ack", sent
+    page.next_event()  # Janus's answer: the stream is set up
+
+    with media_app.app_context():
+        db.session.execute(update(MediaRoom).where(MediaRoom.meeting_id == in_session.id)
+                           .values(secret="not-the-secret"))
+        db.session.commit()
+    refused = http.post(f"{base}/published", json={"session_id": page.session, "handle_id": page.handle}, timeout=10)
+    assert refused.status_code == 503, refused.text
+    assert "không sẵn sàng" in refused.json()["error"]  # "unavailable"
+    with media_app.app_context():
+        row = db.session.scalar(select(MediaParticipant).where(MediaParticipant.meeting_id == in_session.id))
+        assert row.connected is False and row.token is None
