@@ -12,6 +12,7 @@
 // returns only when the user taps.
 import Janus from "../vendor/janus.es.js";
 import { createMonitor } from "./media-quality.js";
+import { createSubscriptions } from "./media-subscriptions.js";
 
 const root = document.getElementById("media-panel");
 if (root) { start(root); }
@@ -32,13 +33,12 @@ function start(root) {
 
   let janus = null, pub = null, sub = null, ticket = null, privateId = null;
   let mode = "video", speaker = null, cameraOff = false, renewTimer = null, stateTimer = null, qualityTimer = null;
-  let subscribing = false;
+  let subJoined = false, retryTimer = null;
   let monitor = null, videoHeld = false;
   let announced = {};                      // what …/published was told: the streams and the Janus handle   // videoHeld: video paused for the connection (not by choice)
   let heldMic = null;                 // the microphone, kept off the connection until the server has muted it
-  const pending = [];                 // feeds waiting to be subscribed
   const feeds = new Map();            // feed id -> {user_id, name}
-  const subscribed = new Set();       // feed ids on the subscriber connection
+  const subscriptions = createSubscriptions(); // which feeds, in which batches (media-subscriptions.js)
   const mids = new Map();             // subscriber mid -> {feed, type}
   const people = new Map();           // user id -> {name, mode}
 
@@ -307,25 +307,23 @@ function start(root) {
   // --- receiving the others --------------------------------------------------------------------------------
   function addPublishers(list) {
     for (const p of list) {
-      if (p.id === ticket.feed_id || subscribed.has(p.id) || pending.includes(p.id)) { continue; }
+      if (p.id === ticket.feed_id) { continue; }
       let who = {};
       try { who = JSON.parse(p.display || "{}"); } catch (e) { who = {}; }
-      if (!who.user_id) { continue; }
+      if (!who.user_id || !subscriptions.add(p.id)) { continue; }
       feeds.set(p.id, { user_id: who.user_id, name: who.name || "" });
       tileOf(who.user_id, true);
       place(who.user_id);
-      pending.push(p.id);
     }
     subscribeNext();
   }
 
   function subscribeNext() {
-    if (subscribing || !pending.length) { return; }
-    const batch = pending.splice(0, pending.length);
-    subscribing = true;
-    batch.forEach((f) => subscribed.add(f));
+    if (!janus || !ticket) { return; }  // left meanwhile
+    const batch = subscriptions.next();
+    if (!batch) { return; }
     const streams = batch.map((feed) => ({ feed }));
-    if (sub) { sub.send({ message: { request: "subscribe", streams } }); return; }
+    if (sub && subJoined) { sub.send({ message: { request: "subscribe", streams } }); return; }
     janus.attach({
       plugin: "janus.plugin.videoroom",
       opaqueId: "ecabinet-" + myId,
@@ -334,21 +332,22 @@ function start(root) {
         sub.send({ message: { request: "join", ptype: "subscriber", room: ticket.room, private_id: privateId,
                               streams, token: ticket.token } });
       },
-      error: () => { subscribing = false; },
+      error: () => refused(),
       onmessage: (msg, jsep) => {
         if (msg.streams) {
           for (const s of msg.streams) { if (s.mid && s.feed_id) { mids.set(s.mid, { feed: s.feed_id, type: s.type }); } }
         }
-        if (msg.error) { subscribing = false; subscribeNext(); }
+        if (msg.error) { refused(); return; }
         if (jsep) {
           sub.createAnswer({
             jsep, tracks: [{ type: "data" }],
             success: (answer) => sub.send({ message: { request: "start", room: ticket.room }, jsep: answer }),
-            error: () => { subscribing = false; },
+            error: () => {},  // the streams stay silent; the next change of feeds renegotiates
           });
         }
-        if (msg.videoroom === "attached" || msg.videoroom === "updated" || msg.configured || msg.started) {
-          subscribing = false;
+        if (msg.videoroom === "attached" || msg.videoroom === "updated") {
+          subJoined = true;
+          subscriptions.done();
           setTimeout(subscribeNext, 0);
         }
       },
@@ -372,10 +371,21 @@ function start(root) {
     });
   }
 
+  // Janus refused the batch (a feed in it has gone, or the subscriber's join failed): its feeds are tried
+  // again, each on its own, a moment later (media-subscriptions.js).
+  function refused() {
+    if (sub && !subJoined) { try { sub.detach(); } catch (e) { /* gone already */ } sub = null; }
+    const wait = subscriptions.failed();
+    if (wait !== null && retryTimer === null) {
+      retryTimer = setTimeout(() => { retryTimer = null; subscriptions.retry(); subscribeNext(); }, wait);
+    }
+    subscribeNext();
+  }
+
   function removeFeed(feedId) {
     const feed = feeds.get(feedId);
     feeds.delete(feedId);
-    subscribed.delete(feedId);
+    subscriptions.remove(feedId);
     if (feed && ![...feeds.values()].some((f) => f.user_id === feed.user_id) && !people.has(feed.user_id)) {
       const tile = tileOf(feed.user_id, false);
       if (tile) { tile.remove(); }
@@ -394,7 +404,8 @@ function start(root) {
     if (heldMic) { heldMic.stop(); heldMic = null; }
     if (janus) { try { janus.destroy({ notifyDestroyed: false }); } catch (e) { /* gone already */ } }
     janus = pub = sub = null;
-    feeds.clear(); subscribed.clear(); mids.clear(); pending.length = 0; subscribing = false;
+    clearTimeout(retryTimer); retryTimer = null;
+    feeds.clear(); subscriptions.clear(); mids.clear(); subJoined = false;
     for (const tile of root.querySelectorAll(".media-tile")) { tile.remove(); }
     $("media-controls").hidden = true;
     $("media-join").hidden = false;

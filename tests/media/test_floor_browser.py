@@ -3,7 +3,9 @@
 Everyone joins the meeting's media room muted. Before the floor is granted, no audio of a member reaches
 the others (the inbound audio bytes from them stay at zero in ``RTCPeerConnection.getStats``); once the
 chair grants them the floor the server unmutes them at Janus, the others receive their audio and show their
-video large; when the floor ends they are muted again and their audio stops."""
+video large; when the floor ends they are muted again and their audio stops. A speaker whose page announces
+late is not heard before the server has muted them, and a listener whose first subscription Janus refuses
+(a feed gone) still receives everyone."""
 
 from __future__ import annotations
 
@@ -72,6 +74,22 @@ SLOW_ANNOUNCEMENT = """(() => {
     : original(url, ...rest);
 })();"""
 
+# The listener's first subscription names a feed that is gone as well (a member who left as they joined):
+# Janus refuses the whole batch, and the page must try the others again rather than never hear them.
+GONE_FEED = """(() => {
+  const original = window.fetch;
+  let done = false;
+  window.fetch = (url, options, ...rest) => {
+    if (!done && options && typeof options.body === "string" && options.body.includes('"ptype":"subscriber"')) {
+      done = true;
+      const message = JSON.parse(options.body);
+      message.body.streams.push({ feed: 4242 });
+      options = { ...options, body: JSON.stringify(message) };
+    }
+    return original(url, options, ...rest);
+  };
+})();"""
+
 
 def _wait_value(page, script: str, user_id: int, predicate, timeout: float = 15.0) -> int:
     deadline = time.monotonic() + timeout
@@ -125,6 +143,8 @@ def test_floor_decides_who_is_heard_and_shown_large(in_session, cabinet, media_s
             page.add_init_script(KEEP_CONNECTIONS)
             if page is m1:
                 page.add_init_script(SLOW_ANNOUNCEMENT)
+            if page is m2:
+                page.add_init_script(GONE_FEED)
             page.reload()
             expect(page.get_by_test_id("meeting-status")).to_have_text("Đang họp")
             page.get_by_test_id("media-join-video").click()
