@@ -290,10 +290,12 @@ function start(root) {
       addPublishers(msg.publishers || []);
     } else if (event === "event") {
       if (msg.publishers) { addPublishers(msg.publishers); }
-      const gone = msg.leaving || msg.unpublished;
-      if (gone && gone !== "ok") { removeFeed(gone); }
+      // Janus tells everyone in the room of a feed that left, unpublished or was kicked (the server kicks
+      // a member's old feed when they leave or join again): only our own feed ends our place.
+      const gone = msg.leaving || msg.unpublished || msg.kicked;
+      if (gone && gone !== "ok") { if (gone === ticket.feed_id) { ended(T.ended); } else { removeFeed(gone); } }
       if (msg.error_code || msg.error) { ended(T.ended); }
-      if (msg.leaving === "ok" || msg.kicked) { ended(T.ended); }
+      if (msg.leaving === "ok") { ended(T.ended); }
     } else if (event === "talking" || event === "stopped-talking") {
       const feed = feeds.get(msg.id);
       const tile = feed ? tileOf(feed.user_id, false) : (msg.id === ticket.feed_id ? tileOf(myId, false) : null);

@@ -201,6 +201,9 @@ def test_floor_decides_who_is_heard_and_shown_large(in_session, cabinet, media_s
         for page in (chair, m2):
             expect(page.get_by_test_id("present").locator(f'li[data-user-id="{speaker}"] .media-badge')) \
                 .to_have_attribute("data-media", "audio")
+            # The server kicked the member's old feed: Janus told everyone, and only that member's place ended.
+            expect(page.get_by_test_id("media-status")).to_have_text("Đã kết nối có hình.")
+            expect(page.get_by_test_id("media-leave")).to_be_visible()
             expect(page.get_by_test_id("present").locator(f'li[data-user-id="{listener}"] .media-badge')) \
                 .to_have_text("có hình")
     finally:
