@@ -1,7 +1,7 @@
 """The WebSocket and packet queue under Engine.IO, made cheaper for broadcasts (docs/realtime.md,
-"Broadcast cost"): shared frames, a queue without a timer per wait (``queue_class``), and packets that
-do not search their payload for bytes (``TextFirstPacket``); and frames that always go out whole
-(``WholeFrameSocket``).
+"Broadcast cost"): shared frames, a queue without a timer per wait (``queue_class``) whose packets go
+straight to the socket while its writer is idle, and packets that do not search their payload for bytes
+(``TextFirstPacket``); and frames that always go out whole (``WholeFrameSocket``).
 
 A chair action goes to every tablet of the meeting as the same text. python-socketio encodes the
 packet once, but Engine.IO's writer for each socket then frames it again through wsproto: with 2,000
@@ -20,6 +20,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import gevent.lock
+import gevent.socket
 from socketio.packet import ACK, BINARY_ACK, BINARY_EVENT, EVENT, Packet
 from wsproto.connection import ConnectionState
 from wsproto.frame_protocol import FrameProtocol
@@ -66,13 +68,44 @@ class WholeFrameSocket:
 
     def __init__(self, sock: Any, lock: Any = None) -> None:
         self._sock = sock
-        # threading's lock is gevent's own once gevent has patched threading, as in the gevent worker.
-        self._lock = lock if lock is not None else threading.Lock()
+        # A gevent socket's senders are greenlets: a gevent lock, which one greenlet may take and another
+        # release (``send_now`` and ``send_rest``). Under threading, a thread's lock.
+        if lock is None:
+            lock = gevent.lock.BoundedSemaphore() if isinstance(sock, gevent.socket.socket) else threading.Lock()
+        self._lock = lock
+        # The kernel's socket under a plain gevent one, for a send that never waits (``send_now``). Not
+        # under TLS (a subclass): those bytes must go through the encryption.
+        self._raw = getattr(sock, "_sock", None) if type(sock) is gevent.socket.socket else None
 
     def send(self, data: bytes, flags: int = 0) -> int:
         with self._lock:
             self._sock.sendall(data, flags)
         return len(data)
+
+    def send_now(self, data: bytes) -> int | None:
+        """Send what the kernel takes at once, without waiting for it: the number of bytes taken, or None
+        when nothing could be tried (another send is under way, the socket is not a plain one, or it
+        failed; the next ``send`` meets the failure). When only part was taken the connection stays
+        locked for its rest, which ``send_rest`` must send next, from whichever greenlet."""
+        if self._raw is None or not self._lock.acquire(blocking=False):
+            return None
+        try:
+            sent = self._raw.send(data)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:
+            self._lock.release()
+            return None
+        if sent >= len(data):
+            self._lock.release()
+        return sent
+
+    def send_rest(self, rest: bytes) -> None:
+        """The rest of a frame ``send_now`` began; releases the connection it left locked."""
+        try:
+            self._sock.sendall(rest)
+        finally:
+            self._lock.release()
 
     def __getattr__(self, name: str) -> Any:  # recv, fileno, close...: the socket's own
         return getattr(self._sock, name)
@@ -94,35 +127,100 @@ def websocket_class(base: type) -> type:
             if connection is not None and not isinstance(getattr(connection, "sock", None), WholeFrameSocket):
                 connection.sock = WholeFrameSocket(connection.sock)
             self.__dict__["_ws"] = connection
+            # The Engine.IO socket this connection serves (the handler is its bound method): its queue may
+            # hand packets straight to this connection (``queue_class``).
+            owner = getattr(getattr(self, "app", None), "__self__", None)
+            if connection is not None and isinstance(getattr(owner, "queue", None), _DirectQueue):
+                owner.queue.direct = self
 
         def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
             # Read before the handshake: the extensions the client offers (the guard removed them).
             self._plain = not environ.get("HTTP_SEC_WEBSOCKET_EXTENSIONS")
             return super().__call__(environ, start_response)
 
-        def send(self, message: Any) -> Any:
+        def _open_plain(self) -> Any:
             ws = getattr(self, "ws", None)
-            if (not isinstance(message, str) or not getattr(self, "_plain", False) or ws is None
-                    or not ws.connected or ws.ws.state is not ConnectionState.OPEN):
+            if (not getattr(self, "_plain", False) or ws is None or not ws.connected
+                    or ws.ws.state is not ConnectionState.OPEN):
+                return None
+            return ws
+
+        def send(self, message: Any) -> Any:
+            if type(message) is _RestOfFrame:
+                self.ws.sock.send_rest(message)  # before anything else: the connection is locked for it
+                return None
+            ws = self._open_plain() if isinstance(message, str) else None
+            if ws is None:
                 return super().send(message)
             ws.sock.send(_frames.frame(message))  # whole; an OSError ends the writer, as the base class's does
             return None
 
+        def send_now(self, packet: Any) -> Any:
+            """Send an Engine.IO packet from the caller's greenlet, its writer being idle: None when it all
+            went, else what the writer must send (the packet, or the rest of its frame)."""
+            owner = getattr(self.app, "__self__", None)
+            ws = self._open_plain()
+            if ws is None or owner is None or not owner.upgraded or owner.upgrading:
+                return packet  # before or during an upgrade from polling the queue is not the writer's
+            text = packet.encode()
+            if not isinstance(text, str):
+                return packet
+            frame = _frames.frame(text)
+            sent = ws.sock.send_now(frame)
+            if sent is None:
+                return packet
+            return None if sent >= len(frame) else _RestOfFrame(frame[sent:])
+
     return SharedFrameWebSocket
 
 
+class _RestOfFrame(bytes):
+    """What the kernel did not take of a frame sent at once: the writer sends it, as it were a packet."""
+
+    def encode(self) -> bytes:
+        return self
+
+
+class _DirectQueue:
+    """Marks the queues whose packets may skip the writer (``queue_class``)."""
+
+
 def queue_class(base: type) -> type:
-    """gevent's queue for each socket's packets, without a timer per wait.
+    """gevent's queue for each socket's packets, without a timer per wait, and with no wait at all when
+    the socket's writer is idle.
 
     Engine.IO's writer waits for the next packet with a timeout (ping interval plus ping timeout), and
     gevent arms and disarms a timer for each such wait: one per tablet per broadcast, a tenth of the
     worker's CPU in a broadcast. The timeout is not needed for the writer to end: Engine.IO puts ``None``
     into the queue whenever a socket closes, and its service task closes a socket whose pings go
-    unanswered. So a blocking get here waits for that, not for a timer."""
+    unanswered. So a blocking get here waits for that, not for a timer.
 
-    class UntimedQueue(base):  # type: ignore[misc, valid-type]
+    A packet put into the queue of a writer that waits, with nothing before it, is sent there and then
+    by the WebSocket connection (``send_now``), in the greenlet that puts it: the same bytes, in the
+    same order, one system call, without waking the writer (a switch to it and back, the queue's hand
+    over, for each tablet of a broadcast). What the kernel does not take at once goes to the writer as
+    before, so a tablet slow to read never holds the broadcast up."""
+
+    class UntimedQueue(base, _DirectQueue):  # type: ignore[misc, valid-type]
+        direct: Any = None  # the socket's WebSocket connection, once it has one
+        _writer_waits = False
+
         def get(self, block: bool = True, timeout: float | None = None) -> Any:
-            return super().get(block, None if block else timeout)
+            if not block:
+                return super().get(False, timeout)
+            self._writer_waits = True
+            try:
+                return super().get(True, None)
+            finally:
+                self._writer_waits = False
+
+        def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+            # Waiting with an empty queue, the writer has sent all it took: nothing can overtake.
+            if self._writer_waits and self.direct is not None and item is not None and not self.qsize():
+                item = self.direct.send_now(item)
+                if item is None:
+                    return
+            super().put(item, block, timeout)
 
     return UntimedQueue
 

@@ -170,3 +170,119 @@ def test_the_engineio_websocket_sends_through_a_whole_frame_socket():
     ws = websocket_class(SimpleWebSocketWSGI)(handler=None, server=None)
     ws.ws = connection = Connection()
     assert isinstance(connection.sock, WholeFrameSocket) and ws.ws is connection
+
+
+class _Owner:
+    """The part of an Engine.IO socket the WebSocket connection and its queue see."""
+
+    def __init__(self, upgraded: bool = True) -> None:
+        self.upgraded, self.upgrading = upgraded, False
+        self.queue = queue_class(gevent.queue.JoinableQueue)()
+
+    def handler(self, ws) -> None:  # noqa: ANN001 - Engine.IO's _websocket_handler
+        pass
+
+
+def _direct_pair(upgraded: bool = True, small_buffers: bool = False):
+    """A socket's queue, its writer (as Engine.IO's, counting what it sends) and the tablet's end."""
+    import gevent.socket
+    from wsproto.connection import ConnectionState
+
+    from ecabinet.live.transport import websocket_class
+
+    sender, receiver = _slow_pair() if small_buffers else gevent.socket.socketpair()
+
+    class Connection:
+        connected = True
+
+        class ws:  # noqa: N801 - simple-websocket's wsproto connection
+            state = ConnectionState.OPEN
+
+    Connection.sock = sender
+    owner = _Owner(upgraded)
+    from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
+
+    ws = websocket_class(SimpleWebSocketWSGI)(handler=owner.handler, server=None)
+    ws._plain = True
+    ws.ws = Connection()
+    written = []
+
+    def writer() -> None:
+        while True:
+            pkt = owner.queue.get()
+            if pkt is None:
+                return
+            written.append(pkt)
+            ws.send(pkt.encode())
+
+    return owner, ws, gevent.spawn(writer), written, receiver
+
+
+def _message(text: str):
+    from engineio.packet import MESSAGE
+    from engineio.packet import Packet as EnginePacket
+
+    return EnginePacket(MESSAGE, text)
+
+
+def test_a_packet_for_a_waiting_writer_leaves_at_once_from_the_broadcaster():
+    """The writer is not woken: the bytes are on the wire before the broadcaster yields."""
+    owner, _ws, writer, written, receiver = _direct_pair()
+    gevent.sleep(0)  # the writer waits for its first packet
+    assert owner.queue.direct is not None
+
+    owner.queue.put(_message('2["agenda.current_item",{"seq":8}]'))
+    receiver.setblocking(False)
+    assert receiver.recv(4096) == _Frames().frame('42["agenda.current_item",{"seq":8}]')
+    assert written == [] and owner.queue.qsize() == 0
+
+    owner.queue.put(None)
+    writer.join(timeout=5)
+
+
+def test_before_the_upgrade_from_polling_packets_wait_in_the_queue():
+    owner, _ws, writer, written, receiver = _direct_pair(upgraded=False)
+    gevent.sleep(0)
+    owner.queue.put(_message("2[1]"))
+    gevent.sleep(0.01)
+    assert [p.data for p in written] == ["2[1]"]  # the writer sent it, not the broadcaster
+    owner.queue.put(None)
+    writer.join(timeout=5)
+
+
+def test_what_a_slow_tablet_does_not_take_at_once_follows_whole_and_first():
+    """A large frame to a full buffer: the rest goes through the writer, before the next packet, and a
+    ping answered meanwhile by the reading side never lands inside it."""
+    owner, ws, writer, written, receiver = _direct_pair(small_buffers=True)
+    gevent.sleep(0)
+    snapshot = '2["snapshot",' + '"Bộ Tài chính",' * 30_000 + "0]"
+    after = '2["agenda.current_item",{"seq":9}]'
+    frames = _Frames()
+    expected_snapshot, expected_after, ping = frames.frame("4" + snapshot), frames.frame("4" + after), frames.frame("2")
+    reader = gevent.spawn(_read_slowly, receiver, len(expected_snapshot) + len(expected_after) + len(ping))
+
+    owner.queue.put(_message(snapshot))  # the kernel takes part; the writer has the rest
+    assert len(written) == 0 and owner.queue.qsize() == 1
+    owner.queue.put(_message(after))  # behind the rest, in the queue
+    pong = gevent.spawn(ws.ws.sock.send, ping)  # another sender on the connection, as the reader's pong
+    got = reader.get(timeout=30)
+
+    assert got.startswith(expected_snapshot)
+    assert got[len(expected_snapshot):] in (expected_after + ping, ping + expected_after)
+    assert pong.get(timeout=5) == len(ping)
+    owner.queue.put(None)
+    writer.join(timeout=5)
+
+
+def test_a_socket_under_tls_is_never_written_around_its_encryption():
+    import gevent.socket
+    import gevent.ssl
+
+    from ecabinet.live.transport import WholeFrameSocket
+
+    plain, other = gevent.socket.socketpair()
+    assert WholeFrameSocket(plain)._raw is not None
+    assert issubclass(gevent.ssl.SSLSocket, gevent.socket.socket)  # why the check is on the exact type
+    tls = gevent.ssl.SSLSocket.__new__(gevent.ssl.SSLSocket)
+    assert WholeFrameSocket(tls, lock=gevent.lock.Semaphore())._raw is None
+    plain.close(), other.close()
