@@ -15,6 +15,11 @@ from ecabinet import create_app  # noqa: E402
 
 app = create_app()
 
+# The job queue and every domain's tasks, loaded now rather than by the first job the instance queues
+# (an upload's preparation of copies, a notification): loading them, and opening the queue's storage,
+# stopped every socket of the instance for 100-200 ms at that moment (bench_upload_responsiveness.py).
+import ecabinet.jobs  # noqa: E402, F401
+
 # What start-up built (modules, the app, SQLAlchemy's mappers: about 160,000 objects) lives as long as
 # the process. Frozen, it is left out of the collector's full passes, which stop the event loop for
 # every socket: measured, a full pass over it took 60-280 ms.

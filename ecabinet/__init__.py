@@ -123,8 +123,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     init_logging(app)  # request ids on every answer, and JSON logs when asked for
 
+    from ecabinet.core.bodies import CooperativeBodies
     from ecabinet.live.guard import NoWebSocketCompression, OriginGuard
 
+    app.wsgi_app = CooperativeBodies(app.wsgi_app)  # a large upload lets the instance's sockets run
     app.wsgi_app = OriginGuard(app, app.wsgi_app)
     app.wsgi_app = NoWebSocketCompression(app.wsgi_app)
     if app.config["TRUSTED_PROXIES"]:

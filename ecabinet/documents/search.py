@@ -15,6 +15,7 @@ follows in the same transaction.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import event, insert, select, text, update
@@ -44,6 +45,27 @@ def index_text(text_: str) -> str:
     return " ".join(_TOKEN.findall(fold(text_)))
 
 
+def document_index_text(title: str, page_texts: list[str]) -> str:
+    """``index_text`` of the title and the pages (one per line), cut at ``MAX_INDEXED_CHARS``: PostgreSQL's
+    tsvector holds at most 1 MB, and the start of a briefing is what people look for.
+
+    Folded page by page, stopping once enough is folded, and letting the instance's other requests and
+    sockets run between pages: folding a whole document's text (up to a million characters) in one go
+    stopped every socket of the instance for up to half a second while an upload was recorded. Words
+    never span a line, so the pieces are the words of the whole."""
+    pieces: list[str] = []
+    length = 0
+    for text_ in (title, *page_texts):
+        piece = index_text(text_)
+        if piece:
+            pieces.append(piece)
+            length += len(piece) + 1
+        if length > MAX_INDEXED_CHARS:
+            break
+        time.sleep(0)  # cooperative under gevent
+    return " ".join(pieces)[:MAX_INDEXED_CHARS]
+
+
 def item_text(item: MeetingItem) -> str:
     return index_text(f"{item.title}\n{item.summary or ''}")
 
@@ -52,8 +74,7 @@ def index_document(session: Session, document, page_texts: list[str]) -> None:
     """Put the document's current text in the index (in the caller's transaction)."""
     from ecabinet.documents.models import SearchEntry
 
-    # Bounded: PostgreSQL's tsvector holds at most 1 MB; the start of a briefing is what people look for.
-    folded = index_text(document.title + "\n" + "\n".join(page_texts))[:MAX_INDEXED_CHARS]
+    folded = document_index_text(document.title, page_texts)
     entry = session.query(SearchEntry).filter_by(document_id=document.id).one_or_none()
     if entry is None:
         session.add(SearchEntry(kind="document", meeting_id=document.meeting_id, item_id=document.item_id,

@@ -163,3 +163,20 @@ def test_board_book_whose_job_cannot_be_queued_is_not_left_queued(client, meetin
     url = f"/meetings/{meeting_doc.meeting_id}/board-book"
     assert client.post(url, headers={"X-CSRFToken": token}).status_code == 503
     assert client.get(url + "/status").json["status"] == "failed"
+
+
+def test_a_document_is_indexed_page_by_page_as_its_whole_text_would_be():
+    """Folded a page at a time (the instance runs between pages), the index holds what folding the whole
+    text at once held: the same words, cut at the same length, whatever sits at a page's edge."""
+    def whole(title: str, pages: list[str]) -> str:
+        return search.index_text(title + "\n" + "\n".join(pages))[:search.MAX_INDEXED_CHARS]
+
+    cases = [
+        ("Tờ trình", ["Nghị định 123/2024/NĐ-CP", "", "  ", "QUYẾT ĐỊNH"]),
+        ("", ["e\u0301 ở đầu trang", "\u0301dấu rời", "Straße ǅ ﬁ"]),  # a combining mark opening a page
+        ("Báo cáo", ["Kinh tế " * 3_000] * 20),  # beyond MAX_INDEXED_CHARS: cut where the whole was
+        ("Tiêu đề", []),
+    ]
+    for title, pages in cases:
+        assert search.document_index_text(title, pages) == whole(title, pages)
+    assert len(search.document_index_text("x", ["Kinh tế " * 3_000] * 20)) == search.MAX_INDEXED_CHARS
