@@ -54,8 +54,8 @@ class CooperativeInput:
 
 
 class CooperativeBodies:
-    """WSGI middleware: a request whose body is longer than a piece, or of unknown length, reads it
-    through ``CooperativeInput``."""
+    """WSGI middleware: a request whose body is longer than a piece, or sent in chunks (its length
+    unknown), reads it through ``CooperativeInput``."""
 
     def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
         self.wsgi_app = wsgi_app
